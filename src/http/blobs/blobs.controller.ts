@@ -1,0 +1,98 @@
+import { Get, Head, Inject, Injectable, Req, Res } from '@nestjs/common';
+import { InvalidRequestError } from '../../errors/vali-blob.errors';
+import { validateBlobPath } from '../../storage/blob-path';
+import { BlobInfo, ByteRange } from '../../storage/storage-provider';
+import { StorageRegistry } from '../../storage/storage.registry';
+import { VALIBLOB_HTTP_OPTIONS, VALIBLOB_OPTIONS } from '../../vali-blob.constants';
+import type { ResolvedValiBlobOptions } from '../../vali-blob.options';
+import { authorizeRequest, errorToBody, HttpExchange } from '../http-exchange';
+import { parseRangeHeader } from './range-header';
+
+/**
+ * Blob read route (mounted at `http.blobs.path` when configured): `GET /<path>/*` streams a blob of the
+ * default provider with single-range support (206 / 416), `HEAD` answers the same headers without a body.
+ * Blobs are served as attachments with `nosniff` and a sandbox CSP, so uploaded HTML cannot run on this origin.
+ */
+@Injectable()
+export class BlobsController {
+  constructor(
+    private readonly registry: StorageRegistry,
+    @Inject(VALIBLOB_OPTIONS) private readonly options: ResolvedValiBlobOptions,
+    @Inject(VALIBLOB_HTTP_OPTIONS) private readonly http: { blobs: string | null },
+  ) {}
+
+  @Get('*path')
+  async read(@Req() req: unknown, @Res() res: unknown): Promise<void> {
+    await this.serve(new HttpExchange(req, res), false);
+  }
+
+  @Head('*path')
+  async head(@Req() req: unknown, @Res() res: unknown): Promise<void> {
+    await this.serve(new HttpExchange(req, res), true);
+  }
+
+  private async serve(exchange: HttpExchange, headOnly: boolean): Promise<void> {
+    try {
+      const path = this.blobPath(exchange.urlPath);
+      await authorizeRequest(this.options, exchange, 'read', { path });
+      const provider = this.registry.get();
+      const info = await provider.stat(path);
+      if (!info) return exchange.json(404, { statusCode: 404, code: 'BLOB_NOT_FOUND', message: 'Blob not found' });
+      const headers = blobHeaders(info);
+      const rangeHeader = exchange.header('range');
+      let range: ByteRange | undefined = rangeHeader ? parseRangeHeader(rangeHeader, info.size) ?? undefined : undefined;
+      if (range && range.start >= info.size) {
+        return exchange.json(416, { statusCode: 416, code: 'INVALID_RANGE', message: 'Range not satisfiable' }, {
+          'Content-Range': `bytes */${info.size}`,
+        });
+      }
+      if (range && range.start === 0 && (range.end ?? info.size - 1) >= info.size - 1) range = undefined;
+      if (headOnly) {
+        return exchange.empty(200, { ...headers, 'Content-Length': info.size });
+      }
+      const result = await provider.get(path, range);
+      if (result.range) {
+        const { start, end } = result.range;
+        return exchange.stream(206, {
+          ...headers,
+          'Content-Length': end - start + 1,
+          'Content-Range': `bytes ${start}-${end}/${info.size}`,
+        }, result.stream);
+      }
+      return exchange.stream(200, { ...headers, 'Content-Length': info.size }, result.stream);
+    } catch (error) {
+      const { status, body } = errorToBody(error);
+      exchange.json(status, body);
+    }
+  }
+
+  /** Blob path from the URL: everything after `/<mount>/`, each segment percent-decoded, then validated. */
+  private blobPath(urlPath: string): string {
+    const mount = `/${this.http.blobs}/`;
+    const at = urlPath.indexOf(mount);
+    if (at < 0) throw new InvalidRequestError('Blob path missing');
+    const segments = urlPath.slice(at + mount.length).split('/');
+    let decoded: string;
+    try {
+      decoded = segments.map((s) => decodeURIComponent(s)).join('/');
+    } catch {
+      throw new InvalidRequestError('Blob path is not valid percent-encoding');
+    }
+    return validateBlobPath(decoded);
+  }
+}
+
+/** Headers common to GET and HEAD of a blob. */
+function blobHeaders(info: BlobInfo): Record<string, string | number> {
+  const name = info.path.split('/').pop() ?? 'blob';
+  const headers: Record<string, string | number> = {
+    'Content-Type': info.contentType ?? 'application/octet-stream',
+    'Accept-Ranges': 'bytes',
+    'Last-Modified': new Date(info.lastModified).toUTCString(),
+    'X-Content-Type-Options': 'nosniff',
+    'Content-Security-Policy': "sandbox; default-src 'none'",
+    'Content-Disposition': `attachment; filename*=UTF-8''${encodeURIComponent(name)}`,
+  };
+  if (info.etag) headers.ETag = info.etag;
+  return headers;
+}

@@ -1,0 +1,23 @@
+import { Controller, Type } from '@nestjs/common';
+import { ValiBlobHttpOptions, resolveHttpOptions } from '../vali-blob.options';
+import { BlobsController } from './blobs/blobs.controller';
+import { RestUploadsController } from './rest/rest-uploads.controller';
+
+/**
+ * Controllers mounted at the configured paths. Each is a fresh subclass decorated with `@Controller(path)`,
+ * so the route prefix comes from the options while the handlers (and their route metadata) are inherited.
+ */
+export function createHttpControllers(http: ValiBlobHttpOptions | undefined): Type<unknown>[] {
+  const paths = resolveHttpOptions(http);
+  const controllers: Type<unknown>[] = [];
+  if (paths.rest !== null) controllers.push(mount(RestUploadsController, paths.rest));
+  if (paths.blobs !== null) controllers.push(mount(BlobsController, paths.blobs));
+  return controllers;
+}
+
+function mount<T>(base: Type<T>, path: string): Type<T> {
+  const mounted = class extends (base as Type<object>) {} as Type<T>;
+  Object.defineProperty(mounted, 'name', { value: `${base.name}At_${path.replace(/[^A-Za-z0-9]/g, '_')}` });
+  Controller(path)(mounted);
+  return mounted;
+}

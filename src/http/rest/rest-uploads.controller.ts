@@ -1,0 +1,134 @@
+import { Delete, Get, Inject, Injectable, Param, Post, Put, Req, Res } from '@nestjs/common';
+import { InvalidRequestError, UnsupportedContentTypeError, ValiBlobError } from '../../errors/vali-blob.errors';
+import { ChunkChecksum, parseContentMd5, parseUploadChecksum } from '../../uploads/upload-checksum';
+import { ResumableUploadService } from '../../uploads/resumable-upload.service';
+import { VALIBLOB_HTTP_OPTIONS, VALIBLOB_OPTIONS } from '../../vali-blob.constants';
+import type { ResolvedValiBlobOptions } from '../../vali-blob.options';
+import { authorizeRequest, errorToBody, HttpExchange, parseNonNegativeInteger } from '../http-exchange';
+
+/** Content types a chunk body may carry (or none). Anything else could be eaten by a body parser. */
+const CHUNK_CONTENT_TYPES = ['application/octet-stream', 'application/offset+octet-stream'];
+
+/**
+ * The plain REST three-step API (mounted at `http.rest.path`, default `/uploads`):
+ *
+ * - `POST /uploads` `{ totalSize, path?, contentType?, metadata?, provider?, overwrite? }` → 201 session
+ * - `PUT /uploads/:id/chunks/:offset` raw body (optional `Content-MD5` / `Upload-Checksum`) → 200 session
+ * - `GET /uploads/:id` → 200 session
+ * - `POST /uploads/:id/complete` → 200 `{ session, blob }`
+ * - `DELETE /uploads/:id` → 200 session (status `Aborted`)
+ *
+ * Errors are JSON `{ statusCode, code, message, ... }` with the stable codes of `ValiBlobErrorCode`.
+ * Mounted by the module under the configured path (the class itself carries no route prefix).
+ */
+@Injectable()
+export class RestUploadsController {
+  constructor(
+    private readonly uploads: ResumableUploadService,
+    @Inject(VALIBLOB_OPTIONS) private readonly options: ResolvedValiBlobOptions,
+    @Inject(VALIBLOB_HTTP_OPTIONS) private readonly http: { rest: string | null },
+  ) {}
+
+  @Post()
+  async create(@Req() req: unknown, @Res() res: unknown): Promise<void> {
+    const exchange = new HttpExchange(req, res);
+    await this.handle(exchange, async () => {
+      const owner = await authorizeRequest(this.options, exchange, 'create');
+      const body = exchange.parsedBody;
+      if (!body || typeof body !== 'object' || Array.isArray(body)) {
+        throw new InvalidRequestError('Send a JSON object: { "totalSize": <bytes>, "path"?: "...", ... }');
+      }
+      const input = body as Record<string, unknown>;
+      if (input.path !== undefined && typeof input.path !== 'string') throw new InvalidRequestError('path must be a string');
+      if (input.provider !== undefined && typeof input.provider !== 'string') {
+        throw new InvalidRequestError('provider must be a string');
+      }
+      if (input.totalSize === undefined) throw new InvalidRequestError('totalSize is required', 'INVALID_LENGTH');
+      const session = await this.uploads.start({
+        owner,
+        path: input.path as string | undefined,
+        totalSize: input.totalSize as number,
+        contentType: input.contentType as string | undefined,
+        metadata: input.metadata as Record<string, string> | undefined,
+        provider: input.provider as string | undefined,
+        overwrite: input.overwrite === true,
+      });
+      exchange.json(201, session, { Location: `/${this.http.rest}/${session.uploadId}` });
+    });
+  }
+
+  @Put(':id/chunks/:offset')
+  async chunk(@Req() req: unknown, @Res() res: unknown, @Param('id') id: string, @Param('offset') rawOffset: string): Promise<void> {
+    const exchange = new HttpExchange(req, res);
+    await this.handle(exchange, async () => {
+      const owner = await authorizeRequest(this.options, exchange, 'write', { uploadId: id });
+      const offset = parseNonNegativeInteger(rawOffset, 'Chunk offset', 'INVALID_OFFSET');
+      const contentType = exchange.header('content-type')?.split(';')[0].trim().toLowerCase();
+      if (contentType && !CHUNK_CONTENT_TYPES.includes(contentType)) {
+        throw new UnsupportedContentTypeError(contentType, CHUNK_CONTENT_TYPES);
+      }
+      const lengthHeader = exchange.header('content-length');
+      const contentLength = lengthHeader === undefined ? null : parseNonNegativeInteger(lengthHeader, 'Content-Length', 'INVALID_LENGTH');
+      const result = await this.uploads.uploadChunk({
+        uploadId: id,
+        offset,
+        body: exchange.body,
+        contentLength,
+        checksum: this.chunkChecksum(exchange),
+        owner,
+      });
+      exchange.json(200, { ...result.session, bytesWritten: result.bytesWritten }, { 'Upload-Offset': result.session.uploadedBytes });
+    });
+  }
+
+  @Get(':id')
+  async status(@Req() req: unknown, @Res() res: unknown, @Param('id') id: string): Promise<void> {
+    const exchange = new HttpExchange(req, res);
+    await this.handle(exchange, async () => {
+      const owner = await authorizeRequest(this.options, exchange, 'status', { uploadId: id });
+      const session = await this.uploads.getStatus(id, { owner });
+      exchange.json(200, session, { 'Cache-Control': 'no-store', 'Upload-Offset': session.uploadedBytes });
+    });
+  }
+
+  @Post(':id/complete')
+  async complete(@Req() req: unknown, @Res() res: unknown, @Param('id') id: string): Promise<void> {
+    const exchange = new HttpExchange(req, res);
+    await this.handle(exchange, async () => {
+      const owner = await authorizeRequest(this.options, exchange, 'complete', { uploadId: id });
+      const result = await this.uploads.complete(id, { owner });
+      exchange.json(200, result);
+    });
+  }
+
+  @Delete(':id')
+  async abort(@Req() req: unknown, @Res() res: unknown, @Param('id') id: string): Promise<void> {
+    const exchange = new HttpExchange(req, res);
+    await this.handle(exchange, async () => {
+      const owner = await authorizeRequest(this.options, exchange, 'abort', { uploadId: id });
+      exchange.json(200, await this.uploads.abort(id, { owner }));
+    });
+  }
+
+  private chunkChecksum(exchange: HttpExchange): ChunkChecksum | undefined {
+    const uploadChecksum = exchange.header('upload-checksum');
+    if (uploadChecksum !== undefined) return parseUploadChecksum(uploadChecksum, this.options.checksumAlgorithms);
+    const md5 = exchange.header('content-md5');
+    if (md5 !== undefined) return parseContentMd5(md5, this.options.checksumAlgorithms);
+    return undefined;
+  }
+
+  private async handle(exchange: HttpExchange, work: () => Promise<void>): Promise<void> {
+    try {
+      await work();
+    } catch (error) {
+      const { status, body } = errorToBody(error);
+      exchange.closeIfBodyUnread();
+      const headers: Record<string, string | number> = {};
+      if (error instanceof ValiBlobError && typeof error.details.expectedOffset === 'number') {
+        headers['Upload-Offset'] = error.details.expectedOffset;
+      }
+      exchange.json(status, body, headers);
+    }
+  }
+}

@@ -1,0 +1,72 @@
+// Public surface of @vali-blob/nestjs. Optional-peer integrations (TypeORM, Redis, S3, Azure, Terminus) live
+// in their own subpaths so importing this entry never loads their SDKs.
+export { ValiBlobModule } from './vali-blob.module';
+export { getStorageToken, VALIBLOB_MODULE_OPTIONS } from './vali-blob.module-definition';
+export type { ValiBlobModuleExtras } from './vali-blob.module-definition';
+export { InjectStorage, InjectSessionStore } from './vali-blob.decorators';
+export { VALIBLOB_OPTIONS, TUS_VERSION } from './vali-blob.constants';
+export { VALIBLOB_DEFAULTS, resolveValiBlobOptions } from './vali-blob.options';
+export type {
+  AuthorizeContext,
+  AuthorizeHook,
+  AuthorizeResult,
+  ClassOrFactoryConfig,
+  CleanupOptions,
+  LocalProviderConfig,
+  LockOptions,
+  MemoryProviderConfig,
+  ResolvedValiBlobOptions,
+  SessionStoreConfig,
+  StorageProviderConfig,
+  TusOptions,
+  UploadAction,
+  ValiBlobHttpOptions,
+  ValiBlobModuleOptions,
+} from './vali-blob.options';
+export * from './errors/vali-blob.errors';
+
+export { StorageProvider } from './storage/storage-provider';
+export type {
+  BeginUploadRequest,
+  BlobInfo,
+  BlobReadResult,
+  ByteRange,
+  CompleteUploadRequest,
+  ListOptions,
+  ListPage,
+  PresignOptions,
+  PutOptions,
+  ResumableState,
+  WriteChunkOptions,
+  WriteChunkResult,
+} from './storage/storage-provider';
+export { StorageRegistry } from './storage/storage.registry';
+export { LocalStorageProvider } from './storage/local/local-storage.provider';
+export type { LocalStorageOptions } from './storage/local/local-storage.provider';
+export { MemoryStorageProvider } from './storage/memory/memory-storage.provider';
+export { validateBlobPath, validateBlobPrefix, sanitizeFileName } from './storage/blob-path';
+export { normalizeMetadata, toBlobMetadata, resolveRange } from './storage/storage-helpers';
+
+export { UploadStatus, ACTIVE_STATUSES, cloneSession } from './sessions/upload-session.model';
+export type { UploadSession, SessionPatch, SessionFilter, SessionPage } from './sessions/upload-session.model';
+export { ResumableSessionStore } from './sessions/resumable-session-store';
+export { MemorySessionStore } from './sessions/memory/memory-session.store';
+export { matchesSessionFilter, encodeCursor, decodeCursor } from './sessions/session-filter';
+
+export { UploadLocker } from './locking/upload-locker';
+export type { UploadLease, AcquireOptions } from './locking/upload-locker';
+export { MemoryUploadLocker } from './locking/memory/memory-upload.locker';
+
+export { ResumableUploadService } from './uploads/resumable-upload.service';
+export type {
+  CallerContext,
+  ChunkResult,
+  CompleteResult,
+  StartUploadInput,
+  UploadChunkInput,
+} from './uploads/resumable-upload.service';
+export { UploadEvents, UPLOAD_EVENTS } from './uploads/upload.events';
+export type { UploadEventMap, UploadEventName } from './uploads/upload.events';
+export type { UploadSessionView } from './uploads/upload-session.view';
+export { CHECKSUM_ALGORITHMS } from './uploads/upload-checksum';
+export type { ChecksumAlgorithm, ChunkChecksum } from './uploads/upload-checksum';

@@ -1,0 +1,45 @@
+import { DynamicModule, Logger, Module } from '@nestjs/common';
+import { TerminusModule } from '@nestjs/terminus';
+import { ValiBlobModule } from '../vali-blob.module';
+import type { AuthorizeContext, ValiBlobModuleOptions } from '../vali-blob.options';
+import { databaseWiring } from './database.wiring';
+import { DemoController } from './demo.controller';
+import { redisWiring } from './redis.wiring';
+import { HealthController } from './health.controller';
+import { ServerConfig } from './server.config';
+
+/** Root module of the runnable server, built from the environment. */
+@Module({})
+export class AppModule {
+  static forRoot(config: ServerConfig): DynamicModule {
+    // REDIS_URL wins for sessions and locks; otherwise DATABASE_URL (SQLite by default).
+    const wiring = redisWiring(config) ?? databaseWiring(config);
+    new Logger('ValiBlob').log(`Sessions: ${wiring.description}`);
+    const options: ValiBlobModuleOptions = {
+      providers: { local: { root: config.storageDir } },
+      maxUploadSize: config.maxUploadSize,
+      authorize: config.authToken ? bearerTokenCheck(config.authToken) : undefined,
+      sessionStore: wiring.sessionStore,
+      lock: wiring.locker ? { locker: wiring.locker } : undefined,
+    };
+    return {
+      module: AppModule,
+      imports: [
+        ...wiring.imports,
+        ValiBlobModule.forRoot({ ...options, http: { tus: { path: 'files' }, rest: { path: 'uploads' }, blobs: { path: 'blobs' } } }),
+        TerminusModule,
+      ],
+      controllers: [HealthController, DemoController],
+    };
+  }
+}
+
+/** With AUTH_TOKEN set, every upload and blob route requires `Authorization: Bearer <token>`. */
+function bearerTokenCheck(token: string) {
+  const expected = Buffer.from(`Bearer ${token}`);
+  return ({ request }: AuthorizeContext): boolean => {
+    const header = (request as { headers: Record<string, string | undefined> }).headers.authorization ?? '';
+    const given = Buffer.from(header);
+    return given.length === expected.length && require('node:crypto').timingSafeEqual(given, expected);
+  };
+}

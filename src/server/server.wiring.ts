@@ -1,0 +1,11 @@
+import type { DynamicModule } from '@nestjs/common';
+import type { LockOptions, SessionStoreConfig } from '../vali-blob.options';
+
+/** What a backend contributes to the server: modules to import and the session store / locker recipes. */
+export interface ServerWiring {
+  imports: DynamicModule[];
+  sessionStore?: SessionStoreConfig;
+  locker?: LockOptions['locker'];
+  /** Describes the wiring in the start-up log (no secrets). */
+  description: string;
+}

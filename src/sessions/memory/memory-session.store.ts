@@ -1,0 +1,86 @@
+import { Injectable } from '@nestjs/common';
+import { ResumableSessionStore } from '../resumable-session-store';
+import { decodeCursor, encodeCursor, findLimit, matchesSessionFilter } from '../session-filter';
+import {
+  ACTIVE_STATUSES,
+  cloneSession,
+  SessionFilter,
+  SessionPage,
+  SessionPatch,
+  UploadSession,
+} from '../upload-session.model';
+
+/**
+ * In-process session store (the default). Sessions live in a Map; every operation completes synchronously
+ * inside one tick, which is what makes `advance` atomic here. Not durable and not shared between instances:
+ * use the TypeORM or Redis store in production.
+ */
+@Injectable()
+export class MemorySessionStore extends ResumableSessionStore {
+  private readonly sessions = new Map<string, UploadSession>();
+
+  async save(session: UploadSession): Promise<void> {
+    if (this.sessions.has(session.uploadId)) throw new Error(`Session ${session.uploadId} already exists`);
+    this.sessions.set(session.uploadId, cloneSession(session));
+  }
+
+  async get(uploadId: string): Promise<UploadSession | null> {
+    const session = this.sessions.get(uploadId);
+    return session ? cloneSession(session) : null;
+  }
+
+  async update(session: UploadSession): Promise<UploadSession | null> {
+    const current = this.sessions.get(session.uploadId);
+    if (!current) return null;
+    const next = cloneSession({ ...session, version: current.version + 1 });
+    this.sessions.set(session.uploadId, next);
+    return cloneSession(next);
+  }
+
+  async delete(uploadId: string): Promise<void> {
+    this.sessions.delete(uploadId);
+  }
+
+  async advance(uploadId: string, expectedOffset: number, patch: SessionPatch): Promise<UploadSession | null> {
+    const current = this.sessions.get(uploadId);
+    if (!current || current.uploadedBytes !== expectedOffset || !ACTIVE_STATUSES.includes(current.status)) return null;
+    if (patch.fence !== undefined && current.fence > patch.fence) return null;
+    const next = cloneSession({ ...current, ...patch, version: current.version + 1 } as UploadSession);
+    this.sessions.set(uploadId, next);
+    return cloneSession(next);
+  }
+
+  async find(filter: SessionFilter): Promise<SessionPage> {
+    const limit = findLimit(filter);
+    const after = decodeCursor(filter.cursor);
+    const matching = [...this.sessions.values()]
+      .filter((s) => (after === undefined || s.uploadId > after) && matchesSessionFilter(s, filter))
+      .sort((a, b) => (a.uploadId < b.uploadId ? -1 : a.uploadId > b.uploadId ? 1 : 0));
+    const items = matching.slice(0, limit).map(cloneSession);
+    const nextCursor = matching.length > limit ? encodeCursor(items[items.length - 1].uploadId) : null;
+    return { items, nextCursor };
+  }
+
+  async deleteMany(filter: Omit<SessionFilter, 'limit' | 'cursor'>): Promise<number> {
+    let removed = 0;
+    for (const [id, session] of this.sessions) {
+      if (matchesSessionFilter(session, filter)) {
+        this.sessions.delete(id);
+        removed++;
+      }
+    }
+    return removed;
+  }
+
+  async findExpired(now: number, limit: number): Promise<UploadSession[]> {
+    return [...this.sessions.values()]
+      .filter((s) => s.expiresAt <= now)
+      .sort((a, b) => a.expiresAt - b.expiresAt || (a.uploadId < b.uploadId ? -1 : 1))
+      .slice(0, limit)
+      .map(cloneSession);
+  }
+
+  async ping(): Promise<void> {
+    // Always reachable: it lives in this process.
+  }
+}

@@ -1,0 +1,33 @@
+import { SessionFilter, SessionPage, SessionPatch, UploadSession } from './upload-session.model';
+
+/**
+ * Contract every session store implements (memory, TypeORM, Redis, or the app's own). The abstract class doubles
+ * as the DI token: inject `ResumableSessionStore` to get the configured store.
+ *
+ * Rules every implementation keeps (the shared contract suite in `@vali-blob/nestjs/testing` checks them):
+ * - returned sessions are copies; mutating them never changes the store;
+ * - `advance` is an atomic compare-and-set: it applies only while `uploadedBytes === expectedOffset`, the
+ *   status is `Pending` or `InProgress` and — when the patch carries a `fence` — the stored `fence` is not
+ *   greater than the patch's; it bumps `version` and returns `null` when the condition fails;
+ * - an unreachable backend throws `StoreUnavailableError`, never answers "not found".
+ */
+export abstract class ResumableSessionStore {
+  /** Insert a new session. Throws if the id already exists. */
+  abstract save(session: UploadSession): Promise<void>;
+  /** The session, or `null` when unknown. */
+  abstract get(uploadId: string): Promise<UploadSession | null>;
+  /** Replace every field of an existing session (version is bumped); `null` when it does not exist. */
+  abstract update(session: UploadSession): Promise<UploadSession | null>;
+  /** Remove a session; a no-op when unknown. */
+  abstract delete(uploadId: string): Promise<void>;
+  /** Atomic compare-and-set on the offset; see the class comment. */
+  abstract advance(uploadId: string, expectedOffset: number, patch: SessionPatch): Promise<UploadSession | null>;
+  /** Page through sessions matching a filter, ordered by `uploadId`. */
+  abstract find(filter: SessionFilter): Promise<SessionPage>;
+  /** Delete every session matching the filter; returns how many were removed. */
+  abstract deleteMany(filter: Omit<SessionFilter, 'limit' | 'cursor'>): Promise<number>;
+  /** Up to `limit` sessions with `expiresAt <= now`, any status, oldest expiry first. */
+  abstract findExpired(now: number, limit: number): Promise<UploadSession[]>;
+  /** Resolves when the backend answers; throws `StoreUnavailableError` otherwise. */
+  abstract ping(): Promise<void>;
+}

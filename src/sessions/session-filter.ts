@@ -1,0 +1,40 @@
+import { InvalidRequestError } from '../errors/vali-blob.errors';
+import { SessionFilter, UploadSession } from './upload-session.model';
+
+/** Default and maximum page sizes for `find`. */
+export const DEFAULT_FIND_LIMIT = 100;
+export const MAX_FIND_LIMIT = 1000;
+
+/** True when the session satisfies every field of the filter (used by stores that filter in process). */
+export function matchesSessionFilter(session: UploadSession, filter: SessionFilter): boolean {
+  if (filter.pathPrefix !== undefined && !session.path.startsWith(filter.pathPrefix)) return false;
+  if (filter.status !== undefined) {
+    const statuses = Array.isArray(filter.status) ? filter.status : [filter.status];
+    if (!statuses.includes(session.status)) return false;
+  }
+  if (filter.ownerId !== undefined && session.ownerId !== filter.ownerId) return false;
+  if (filter.expiresBefore !== undefined && session.expiresAt > filter.expiresBefore) return false;
+  return true;
+}
+
+/** Page size clamped to 1..MAX_FIND_LIMIT. */
+export function findLimit(filter: SessionFilter): number {
+  const limit = filter.limit ?? DEFAULT_FIND_LIMIT;
+  if (!Number.isInteger(limit) || limit < 1) throw new InvalidRequestError('find limit must be a positive integer');
+  return Math.min(limit, MAX_FIND_LIMIT);
+}
+
+/**
+ * Cursors are the last returned uploadId, base64url-encoded so callers treat them as opaque. Ordering by
+ * uploadId (a unique key) keeps paging stable while sessions are added or removed.
+ */
+export function encodeCursor(lastUploadId: string): string {
+  return Buffer.from(lastUploadId, 'utf8').toString('base64url');
+}
+
+/** Inverse of `encodeCursor`; `undefined` for the first page. */
+export function decodeCursor(cursor: string | undefined): string | undefined {
+  if (cursor === undefined || cursor === '') return undefined;
+  if (!/^[A-Za-z0-9_-]+$/.test(cursor)) throw new InvalidRequestError('Malformed cursor');
+  return Buffer.from(cursor, 'base64url').toString('utf8');
+}

@@ -1,0 +1,314 @@
+import type { InjectionToken, OptionalFactoryDependency, Type } from '@nestjs/common';
+import { InvalidValiBlobOptionsError } from './errors/vali-blob.errors';
+import type { ResumableSessionStore } from './sessions/resumable-session-store';
+import { StorageProvider } from './storage/storage-provider';
+import { CHECKSUM_ALGORITHMS, ChecksumAlgorithm } from './uploads/upload-checksum';
+import type { UploadLocker } from './locking/upload-locker';
+
+/** Built-in local disk provider config (`type` may be omitted: local is the default kind). */
+export interface LocalProviderConfig {
+  type?: 'local';
+  /** Directory holding the blobs. */
+  root: string;
+  /** fsync chunk data before the offset advances (default true). */
+  fsync?: boolean;
+}
+
+/** Built-in in-memory provider config. */
+export interface MemoryProviderConfig {
+  type: 'memory';
+}
+
+/** A provider entry: a built-in config or a ready instance (S3, Azure or your own `StorageProvider`). */
+export type StorageProviderConfig = LocalProviderConfig | MemoryProviderConfig | StorageProvider;
+
+/** DI-style recipe for a custom session store (or locker); resolved when the module starts. */
+export type ClassOrFactoryConfig<T> =
+  | { useClass: Type<T> }
+  | { useExisting: InjectionToken }
+  | { useFactory: (...args: any[]) => T | Promise<T>; inject?: Array<InjectionToken | OptionalFactoryDependency> };
+
+/**
+ * Where sessions live: `'memory'` (default, single process), a store instance, or a DI recipe. The durable
+ * stores come from their subpaths (`@vali-blob/nestjs/typeorm`, `@vali-blob/nestjs/redis`) as recipes.
+ */
+export type SessionStoreConfig = 'memory' | { type: 'memory' } | ResumableSessionStore | ClassOrFactoryConfig<ResumableSessionStore>;
+
+/** Every action the authorize hook is asked about. */
+export type UploadAction = 'create' | 'write' | 'status' | 'complete' | 'abort' | 'read';
+
+/** What the authorize hook receives. `request` is the platform request (Express or Fastify). */
+export interface AuthorizeContext {
+  action: UploadAction;
+  request: unknown;
+  /** Present for actions on an existing upload. */
+  uploadId?: string;
+  /** Present for blob reads. */
+  path?: string;
+}
+
+/**
+ * Result of the authorize hook: `false` refuses (401), `true` allows anonymously, an object allows and binds
+ * the upload to `ownerId` (other owners then get 404 for it), `{ allow: false, status: 403 }` refuses with 403.
+ */
+export type AuthorizeResult = boolean | { ownerId?: string | null } | { allow: false; status?: 401 | 403; message?: string };
+
+/** Hook called on every HTTP request of the built-in routes, before anything is read or written. */
+export type AuthorizeHook = (context: AuthorizeContext) => AuthorizeResult | Promise<AuthorizeResult>;
+
+/** Stale-upload cleanup schedule. */
+export interface CleanupOptions {
+  /** Run the cron job (default true). */
+  enabled?: boolean;
+  /** Cron expression (default every 10 minutes). */
+  cron?: string;
+  /** Sessions handled per batch (default 500). */
+  batchSize?: number;
+}
+
+/** Per-upload write lock. */
+export interface LockOptions {
+  /** How long a request waits for a busy upload before 423 (default 3000 ms). */
+  waitMs?: number;
+  /** Ask the current holder to stop reading when a newer request arrives (default true, tus's model). */
+  requestRelease?: boolean;
+  /** The locker; default is process-local memory. Use the Redis or SQL locker for several instances. */
+  locker?: UploadLocker | ClassOrFactoryConfig<UploadLocker>;
+}
+
+/** Options of `ValiBlobModule.forRoot()` / the factory of `forRootAsync()`. */
+export interface ValiBlobModuleOptions {
+  /** Name of the provider used when none is named (default `local`). */
+  defaultProvider?: string;
+  /** Named storage providers (default `{ local: { root: './data/blobs' } }`). */
+  providers?: Record<string, StorageProviderConfig>;
+  /** Session store (default in-memory). */
+  sessionStore?: SessionStoreConfig;
+  /** Largest upload in bytes (default 5 GiB). */
+  maxUploadSize?: number;
+  /** Idle time after which an unfinished upload expires, in ms; slides on every chunk (default 24 h). */
+  sessionExpiration?: number;
+  /** How long completed/aborted sessions stay readable as tombstones, in ms (default 24 h). */
+  completedRetention?: number;
+  /** Per-chunk checksum algorithms accepted (default sha1, sha256, md5, crc32). */
+  checksumAlgorithms?: ChecksumAlgorithm[];
+  /** Record the whole-file sha256 on complete (default true). */
+  wholeFileChecksum?: boolean;
+  /** A chunk body that sends nothing for this long is ended; what arrived is kept (default 60 000 ms). */
+  idleTimeoutMs?: number;
+  /** Session store calls that take longer fail with 503 (default 5000 ms). */
+  storeTimeoutMs?: number;
+  /** Stale-upload cleanup. */
+  cleanup?: CleanupOptions;
+  /** Authorization hook for the HTTP routes. */
+  authorize?: AuthorizeHook;
+  /** Per-upload lock. */
+  lock?: LockOptions;
+  /** tus endpoint behaviour. */
+  tus?: TusOptions;
+}
+
+/** tus endpoint options (behaviour; the mount path is a static `http` option of the module). */
+export interface TusOptions {
+  /** Answer OPTIONS with 200 instead of 204 (some old browsers reject a 204 preflight). Default false. */
+  optionsStatus200?: boolean;
+  /** Absolute base URL for `Location` (e.g. `https://api.example.com/files`); default relative. */
+  baseUrl?: string;
+  /** Use `X-Forwarded-Host`/`-Proto` for absolute `Location`s; only behind a trusted proxy. Default false. */
+  trustForwardedHeaders?: boolean;
+  /** Allow DELETE of finished uploads (default false → 400). */
+  allowTerminateFinished?: boolean;
+  /** Where a tus upload is stored; default `tus/<uploadId>/<sanitised filename>`. */
+  naming?: (input: { uploadId: string; metadata: Record<string, string>; request: unknown }) => string | Promise<string>;
+  /** CORS: allowed origins (`'*'`, a list, or false to leave CORS to the app). Default false. */
+  cors?: false | '*' | string[];
+  /** Largest `Upload-Metadata` header in bytes (default 4096). */
+  maxMetadataSize?: number;
+}
+
+/** Static (module-definition time) options: where the controllers are mounted. */
+export interface ValiBlobHttpOptions {
+  /** tus 1.0 endpoint (default `{ path: 'files' }`); `false` to mount none. */
+  tus?: { path: string } | false;
+  /** REST three-step API (default `{ path: 'uploads' }`); `false` to mount none. */
+  rest?: { path: string } | false;
+  /** Blob read route `/<path>/*` (GET with Range, HEAD); default `false` (off: it exposes stored blobs). */
+  blobs?: { path: string } | false;
+}
+
+/** Options after defaults; what the services receive. */
+export interface ResolvedValiBlobOptions {
+  defaultProvider: string;
+  providers: Record<string, StorageProviderConfig>;
+  sessionStore: SessionStoreConfig;
+  maxUploadSize: number;
+  sessionExpiration: number;
+  completedRetention: number;
+  checksumAlgorithms: ChecksumAlgorithm[];
+  wholeFileChecksum: boolean;
+  idleTimeoutMs: number;
+  storeTimeoutMs: number;
+  cleanup: Required<CleanupOptions>;
+  authorize?: AuthorizeHook;
+  lock: { waitMs: number; requestRelease: boolean; locker?: LockOptions['locker'] };
+  tus: Required<Omit<TusOptions, 'baseUrl' | 'naming'>> & Pick<TusOptions, 'baseUrl' | 'naming'>;
+}
+
+const GiB = 1024 ** 3;
+const HOUR = 3_600_000;
+
+/** Default options (documented in the README; keep both in step). */
+export const VALIBLOB_DEFAULTS = {
+  defaultProvider: 'local',
+  localRoot: './data/blobs',
+  maxUploadSize: 5 * GiB,
+  sessionExpiration: 24 * HOUR,
+  completedRetention: 24 * HOUR,
+  idleTimeoutMs: 60_000,
+  storeTimeoutMs: 5_000,
+  cleanupCron: '*/10 * * * *',
+  cleanupBatchSize: 500,
+  lockWaitMs: 3_000,
+  maxMetadataSize: 4096,
+} as const;
+
+/**
+ * Apply defaults and validate, collecting every problem before failing (one bootstrap tells the operator
+ * everything that is wrong). Used by both `forRoot` and `forRootAsync`.
+ */
+export function resolveValiBlobOptions(input: ValiBlobModuleOptions | undefined | null): ResolvedValiBlobOptions {
+  const options = input ?? {};
+  const problems: string[] = [];
+  if (typeof options !== 'object') throw new InvalidValiBlobOptionsError(['options must be an object']);
+
+  const providers = options.providers ?? { local: { root: VALIBLOB_DEFAULTS.localRoot } };
+  const defaultProvider = options.defaultProvider ?? Object.keys(providers)[0] ?? VALIBLOB_DEFAULTS.defaultProvider;
+  if (typeof providers !== 'object' || providers === null || Object.keys(providers).length === 0) {
+    problems.push('providers must name at least one storage provider');
+  } else {
+    for (const [name, config] of Object.entries(providers)) {
+      if (!/^[A-Za-z0-9_-]{1,64}$/.test(name)) problems.push(`providers: name "${name}" must match [A-Za-z0-9_-]{1,64}`);
+      if (config instanceof StorageProvider) continue;
+      if (!config || typeof config !== 'object') {
+        problems.push(`providers.${name} must be a config object or a StorageProvider instance`);
+      } else if ((config as MemoryProviderConfig).type === 'memory') {
+        continue;
+      } else if ((config as LocalProviderConfig).type !== undefined && (config as LocalProviderConfig).type !== 'local') {
+        problems.push(`providers.${name}.type must be 'local' or 'memory' (pass an instance for other providers)`);
+      } else if (typeof (config as LocalProviderConfig).root !== 'string' || (config as LocalProviderConfig).root === '') {
+        problems.push(`providers.${name}.root must be a non-empty directory path`);
+      }
+    }
+    if (!(defaultProvider in providers)) problems.push(`defaultProvider "${defaultProvider}" is not one of providers`);
+  }
+
+  const positiveInt = (key: string, value: unknown, fallback: number): number => {
+    if (value === undefined) return fallback;
+    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
+      problems.push(`${key} must be a positive integer (got ${JSON.stringify(value)})`);
+      return fallback;
+    }
+    return value;
+  };
+  const maxUploadSize = positiveInt('maxUploadSize', options.maxUploadSize, VALIBLOB_DEFAULTS.maxUploadSize);
+  const sessionExpiration = positiveInt('sessionExpiration', options.sessionExpiration, VALIBLOB_DEFAULTS.sessionExpiration);
+  const completedRetention = positiveInt('completedRetention', options.completedRetention, VALIBLOB_DEFAULTS.completedRetention);
+  const idleTimeoutMs = positiveInt('idleTimeoutMs', options.idleTimeoutMs, VALIBLOB_DEFAULTS.idleTimeoutMs);
+  const storeTimeoutMs = positiveInt('storeTimeoutMs', options.storeTimeoutMs, VALIBLOB_DEFAULTS.storeTimeoutMs);
+
+  const checksumAlgorithms = options.checksumAlgorithms ?? [...CHECKSUM_ALGORITHMS];
+  if (!Array.isArray(checksumAlgorithms)) problems.push('checksumAlgorithms must be an array');
+  else {
+    for (const algorithm of checksumAlgorithms) {
+      if (!CHECKSUM_ALGORITHMS.includes(algorithm)) {
+        problems.push(`checksumAlgorithms: "${algorithm}" is not one of ${CHECKSUM_ALGORITHMS.join(', ')}`);
+      }
+    }
+  }
+
+  const cleanup = options.cleanup ?? {};
+  const cleanupCron = cleanup.cron ?? VALIBLOB_DEFAULTS.cleanupCron;
+  if (typeof cleanupCron !== 'string' || cleanupCron.trim().split(/\s+/).length < 5) {
+    problems.push(`cleanup.cron must be a cron expression with 5 or 6 fields (got ${JSON.stringify(cleanupCron)})`);
+  }
+  const batchSize = positiveInt('cleanup.batchSize', cleanup.batchSize, VALIBLOB_DEFAULTS.cleanupBatchSize);
+
+  if (options.authorize !== undefined && typeof options.authorize !== 'function') {
+    problems.push('authorize must be a function');
+  }
+  const lock = options.lock ?? {};
+  const lockWaitMs = lock.waitMs === 0 ? 0 : positiveInt('lock.waitMs', lock.waitMs, VALIBLOB_DEFAULTS.lockWaitMs);
+
+  const tus = options.tus ?? {};
+  if (tus.baseUrl !== undefined && !/^https?:\/\/[^\s]+$/.test(tus.baseUrl)) problems.push('tus.baseUrl must be an http(s) URL');
+  if (tus.naming !== undefined && typeof tus.naming !== 'function') problems.push('tus.naming must be a function');
+  if (tus.cors !== undefined && tus.cors !== false && tus.cors !== '*' && !Array.isArray(tus.cors)) {
+    problems.push("tus.cors must be false, '*' or a list of origins");
+  }
+  const maxMetadataSize = positiveInt('tus.maxMetadataSize', tus.maxMetadataSize, VALIBLOB_DEFAULTS.maxMetadataSize);
+
+  const sessionStore = options.sessionStore ?? 'memory';
+  if (!isSessionStoreConfig(sessionStore)) {
+    problems.push("sessionStore must be 'memory', a ResumableSessionStore, or { useClass | useExisting | useFactory }");
+  }
+
+  if (problems.length > 0) throw new InvalidValiBlobOptionsError(problems);
+  return {
+    defaultProvider,
+    providers,
+    sessionStore,
+    maxUploadSize,
+    sessionExpiration,
+    completedRetention,
+    checksumAlgorithms,
+    wholeFileChecksum: options.wholeFileChecksum !== false,
+    idleTimeoutMs,
+    storeTimeoutMs,
+    cleanup: { enabled: cleanup.enabled !== false, cron: cleanupCron, batchSize },
+    authorize: options.authorize,
+    lock: { waitMs: lockWaitMs, requestRelease: lock.requestRelease !== false, locker: lock.locker },
+    tus: {
+      optionsStatus200: tus.optionsStatus200 === true,
+      baseUrl: tus.baseUrl?.replace(/\/+$/, ''),
+      trustForwardedHeaders: tus.trustForwardedHeaders === true,
+      allowTerminateFinished: tus.allowTerminateFinished === true,
+      naming: tus.naming,
+      cors: tus.cors ?? false,
+      maxMetadataSize,
+    },
+  };
+}
+
+/** Validate the static `http` option; problems are reported with the rest at bootstrap. */
+export function resolveHttpOptions(http: ValiBlobHttpOptions | undefined): {
+  tus: string | null;
+  rest: string | null;
+  blobs: string | null;
+} {
+  const problems: string[] = [];
+  const pick = (key: keyof ValiBlobHttpOptions, fallback: string | null): string | null => {
+    const value = http?.[key];
+    if (value === undefined) return fallback;
+    if (value === false) return null;
+    if (!value || typeof value.path !== 'string' || !/^[A-Za-z0-9_\-./]*$/.test(value.path) || value.path.includes('..')) {
+      problems.push(`http.${key}.path must be a URL path of letters, digits, - _ . /`);
+      return fallback;
+    }
+    return value.path.replace(/^\/+|\/+$/g, '');
+  };
+  const result = { tus: pick('tus', 'files'), rest: pick('rest', 'uploads'), blobs: pick('blobs', null) };
+  if (problems.length > 0) throw new InvalidValiBlobOptionsError(problems);
+  return result;
+}
+
+function isSessionStoreConfig(value: unknown): boolean {
+  if (value === 'memory') return true;
+  if (!value || typeof value !== 'object') return false;
+  const v = value as Record<string, unknown>;
+  if (v.type === 'memory') return true;
+  if (typeof v.useClass === 'function' || 'useExisting' in v || typeof v.useFactory === 'function') return true;
+  // A store instance: duck-typed so stores from another copy of the package still work.
+  return ['save', 'get', 'update', 'delete', 'advance', 'find', 'deleteMany', 'findExpired', 'ping'].every(
+    (m) => typeof v[m] === 'function',
+  );
+}
