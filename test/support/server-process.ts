@@ -24,7 +24,8 @@ const ROOT = join(__dirname, '..', '..');
 export async function startServer(env: Record<string, string>, timeoutMs = 60_000): Promise<ServerProcess> {
   const child = spawn(process.execPath, ['-r', '@swc-node/register', 'src/server/main.ts'], {
     cwd: ROOT,
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', NO_COLOR: '1', ...env },
+    // DATABASE_URL / REDIS_URL / AUTH_TOKEN switch server behaviour: only what the test passes applies.
+    env: { ...withoutServerEnv(process.env), PORT: '0', HOST: '127.0.0.1', NO_COLOR: '1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -61,4 +62,10 @@ export async function startServer(env: Record<string, string>, timeoutMs = 60_00
       await exited;
     },
   };
+}
+
+function withoutServerEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const copy = { ...env };
+  for (const key of ['DATABASE_URL', 'REDIS_URL', 'AUTH_TOKEN', 'STORAGE_DIR', 'MAX_UPLOAD_SIZE']) delete copy[key];
+  return copy;
 }

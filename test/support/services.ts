@@ -2,7 +2,8 @@ import { Socket } from 'node:net';
 
 /** Connection URLs of the real services the suites use (override with the env vars). */
 export const PG_URL = process.env.PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+// Not REDIS_URL: that variable switches the runnable server to Redis sessions.
+export const REDIS_URL = process.env.REDIS_TEST_URL ?? 'redis://127.0.0.1:6379';
 
 /** Whether a TCP port answers. */
 export function portOpen(url: string, timeoutMs = 1000): Promise<boolean> {
