@@ -1,5 +1,6 @@
 import { ConfigurableModuleBuilder, Provider } from '@nestjs/common';
 import { createHttpControllers } from './http/http-controllers.factory';
+import { UnknownProviderError } from './errors/vali-blob.errors';
 import { StorageRegistry } from './storage/storage.registry';
 import { CORE_EXPORTS, createCoreProviders } from './vali-blob.providers';
 import { STORAGE_TOKEN_PREFIX, VALIBLOB_HTTP_OPTIONS } from './vali-blob.constants';
@@ -41,7 +42,10 @@ const definition = new ConfigurableModuleBuilder<ValiBlobModuleOptions>({ module
     const storageTokens = [...names].map((name) => `${STORAGE_TOKEN_PREFIX}${name}`);
     const storageProviders: Provider[] = [...names].map((name) => ({
       provide: `${STORAGE_TOKEN_PREFIX}${name}`,
-      useFactory: (registry: StorageRegistry) => registry.get(name),
+      // Names requested by @InjectStorage anywhere in the process reach every registration, so a name this
+      // app did not configure must not fail its bootstrap: it resolves to a stand-in that throws a clear
+      // UnknownProviderError on first use instead.
+      useFactory: (registry: StorageRegistry) => (registry.has(name) ? registry.get(name) : unknownProvider(name)),
       inject: [StorageRegistry],
     }));
     return {
@@ -68,3 +72,16 @@ export const VALIBLOB_MODULE_OPTIONS = definition.MODULE_OPTIONS_TOKEN;
 export type ValiBlobForRootOptions = typeof definition.OPTIONS_TYPE;
 /** Type of `forRootAsync`'s argument. */
 export type ValiBlobForRootAsyncOptions = typeof definition.ASYNC_OPTIONS_TYPE;
+
+function unknownProvider(name: string): unknown {
+  return new Proxy(
+    {},
+    {
+      get(_target, property) {
+        // Let Nest's lifecycle probing (then/onModuleInit/…) see an ordinary empty object.
+        if (typeof property === 'symbol' || property === 'then' || /^on[A-Z]|^before[A-Z]/.test(property)) return undefined;
+        throw new UnknownProviderError(name);
+      },
+    },
+  );
+}

@@ -35,6 +35,9 @@ export class ChunkMeter extends Readable {
 
   constructor(source: Readable, options: ChunkMeterOptions) {
     super({ highWaterMark: 64 * 1024 });
+    // Consumers see failures through their read (async iteration rethrows); without this listener an error
+    // raised while no read is pending would be an unhandled 'error' event.
+    this.on('error', noop);
     this.source = source;
     this.options = options;
     if (source.readableEnded || (source as { complete?: boolean }).complete === true && !source.readable) {
@@ -43,6 +46,9 @@ export class ChunkMeter extends Readable {
       return;
     }
     source.on('data', this.onData);
+    // Attaching 'data' starts the flow; hold it until the consumer reads (`_read` resumes), so nothing is
+    // counted or fails before a consumer is there to see it.
+    source.pause();
     source.once('end', this.onEnd);
     source.once('error', this.onAbort);
     source.once('close', this.onClose);

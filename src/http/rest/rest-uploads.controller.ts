@@ -1,10 +1,11 @@
-import { Delete, Get, Inject, Injectable, Param, Post, Put, Req, Res } from '@nestjs/common';
+import { Delete, Get, Inject, Injectable, Param, Post, Put, Req, Res, UseFilters } from '@nestjs/common';
 import { InvalidRequestError, UnsupportedContentTypeError, ValiBlobError } from '../../errors/vali-blob.errors';
 import { ChunkChecksum, parseContentMd5, parseUploadChecksum } from '../../uploads/upload-checksum';
 import { ResumableUploadService } from '../../uploads/resumable-upload.service';
 import { VALIBLOB_HTTP_OPTIONS, VALIBLOB_OPTIONS } from '../../vali-blob.constants';
 import type { ResolvedValiBlobOptions } from '../../vali-blob.options';
 import { authorizeRequest, errorToBody, HttpExchange, parseNonNegativeInteger } from '../http-exchange';
+import { ValiBlobExceptionFilter } from '../vali-blob-exception.filter';
 
 /** Content types a chunk body may carry (or none). Anything else could be eaten by a body parser. */
 const CHUNK_CONTENT_TYPES = ['application/octet-stream', 'application/offset+octet-stream'];
@@ -22,6 +23,7 @@ const CHUNK_CONTENT_TYPES = ['application/octet-stream', 'application/offset+oct
  * Mounted by the module under the configured path (the class itself carries no route prefix).
  */
 @Injectable()
+@UseFilters(ValiBlobExceptionFilter)
 export class RestUploadsController {
   constructor(
     private readonly uploads: ResumableUploadService,
