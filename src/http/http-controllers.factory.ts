@@ -2,6 +2,7 @@ import { Controller, Type } from '@nestjs/common';
 import { ValiBlobHttpOptions, resolveHttpOptions } from '../vali-blob.options';
 import { BlobsController } from './blobs/blobs.controller';
 import { RestUploadsController } from './rest/rest-uploads.controller';
+import { TusController } from './tus/tus.controller';
 
 /**
  * Controllers mounted at the configured paths. Each is a fresh subclass decorated with `@Controller(path)`,
@@ -10,6 +11,7 @@ import { RestUploadsController } from './rest/rest-uploads.controller';
 export function createHttpControllers(http: ValiBlobHttpOptions | undefined): Type<unknown>[] {
   const paths = resolveHttpOptions(http);
   const controllers: Type<unknown>[] = [];
+  if (paths.tus !== null) controllers.push(mount(TusController, paths.tus));
   if (paths.rest !== null) controllers.push(mount(RestUploadsController, paths.rest));
   if (paths.blobs !== null) controllers.push(mount(BlobsController, paths.blobs));
   return controllers;

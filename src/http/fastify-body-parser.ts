@@ -1,0 +1,80 @@
+import { Inject, Injectable, Logger, OnModuleInit, Optional } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import { VALIBLOB_HTTP_OPTIONS } from '../vali-blob.constants';
+
+/** Content types whose bodies the ValiBlob routes stream themselves. */
+export const RAW_BODY_CONTENT_TYPES = ['application/offset+octet-stream', 'application/octet-stream'];
+
+/** The slice of the Fastify instance this file uses (Fastify is an optional peer: no import of its types). */
+interface FastifyLike {
+  hasContentTypeParser(contentType: string): boolean;
+  addContentTypeParser(
+    contentType: string | string[],
+    parser: (request: { routeOptions?: { url?: string } }, payload: unknown, done: (error: Error | null, body?: unknown) => void) => void,
+  ): void;
+}
+
+/**
+ * Lets upload bodies reach the ValiBlob handlers untouched on `@nestjs/platform-fastify`.
+ *
+ * Fastify answers 415 itself for a content type it has no parser for (and for a body without any content type),
+ * before any handler runs — so tus PATCH (`application/offset+octet-stream`) and REST chunk PUT bodies would
+ * never arrive. On module init, which Nest runs before `listen` serves a route, this registers a pass-through
+ * parser (it reads nothing; the handler streams `request.raw`) for those types and a catch-all for bodies
+ * with no or unknown content types. The parsers pass through only on routes under the ValiBlob mounts;
+ * elsewhere they answer exactly what Fastify would have (415), so the rest of the application is unchanged.
+ * A parser the application registered first is left alone (with a warning when it would eat upload bodies).
+ * On Express, and without an HTTP server, this does nothing.
+ */
+@Injectable()
+export class FastifyBodyParserRegistrar implements OnModuleInit {
+  private readonly logger = new Logger('ValiBlob');
+
+  constructor(
+    @Inject(VALIBLOB_HTTP_OPTIONS) private readonly http: { tus: string | null; rest: string | null },
+    @Optional() private readonly adapterHost?: HttpAdapterHost,
+  ) {}
+
+  onModuleInit(): void {
+    const adapter = this.adapterHost?.httpAdapter;
+    if (!adapter || adapter.getType() !== 'fastify') return;
+    const mounts = [this.http.tus, this.http.rest].filter((m): m is string => m !== null);
+    if (mounts.length === 0) return;
+    registerPassThroughParsers(adapter.getInstance() as FastifyLike, mounts, this.logger);
+  }
+}
+
+/** Register the pass-through parsers on a Fastify instance (exported for tests and custom setups). */
+export function registerPassThroughParsers(fastify: FastifyLike, mounts: string[], logger?: Logger): void {
+  const isUploadRoute = (url: string | undefined): boolean => {
+    if (!url) return false;
+    const route = `/${url.replace(/^\/+|\/+$/g, '')}/`;
+    return mounts.some((mount) => route.includes(`/${mount}/`));
+  };
+  const passThrough: Parameters<FastifyLike['addContentTypeParser']>[1] = (request, _payload, done) => {
+    if (isUploadRoute(request.routeOptions?.url)) return done(null, undefined);
+    // Not ours: the same answer Fastify gives when no parser matches.
+    const error = Object.assign(new Error('Unsupported Media Type'), { statusCode: 415, code: 'FST_ERR_CTP_INVALID_MEDIA_TYPE' });
+    done(error);
+  };
+  for (const contentType of [...RAW_BODY_CONTENT_TYPES, '*']) {
+    if (contentType === '*' ? hasCatchAllParser(fastify) : fastify.hasContentTypeParser(contentType)) {
+      if (contentType !== '*') {
+        logger?.warn(`Fastify already has a ${contentType} body parser: upload routes need the raw body stream`);
+      }
+      continue;
+    }
+    fastify.addContentTypeParser(contentType, passThrough);
+  }
+}
+
+/**
+ * Whether the application already registered a catch-all (`'*'`) parser. Fastify's `hasContentTypeParser('*')`
+ * cannot tell (it normalises `*` to `/`), and adding a second one silently replaces the first, so look at the
+ * parser table itself; when Fastify's internals differ, assume there is none.
+ */
+function hasCatchAllParser(fastify: FastifyLike): boolean {
+  const symbol = Object.getOwnPropertySymbols(fastify).find((s) => s.description === 'fastify.contentTypeParser');
+  const table = symbol ? (fastify as unknown as Record<symbol, { customParsers?: Map<string, unknown> }>)[symbol] : undefined;
+  return table?.customParsers instanceof Map ? table.customParsers.has('') : false;
+}

@@ -1,0 +1,123 @@
+import { InvalidRequestError } from '../../errors/vali-blob.errors';
+import { TUS_VERSION } from '../../vali-blob.constants';
+import type { ResolvedValiBlobOptions } from '../../vali-blob.options';
+import type { HttpExchange } from '../http-exchange';
+
+/** Protocol versions this endpoint speaks, preferred first (`Tus-Version`). */
+export const TUS_VERSIONS = [TUS_VERSION];
+
+/** Content type of every tus PATCH body (and of a creation-with-upload POST body). */
+export const TUS_CONTENT_TYPE = 'application/offset+octet-stream';
+
+/** Request headers a browser must be allowed to send (CORS preflight). Browsers do not expand `Upload-*`. */
+export const TUS_ALLOWED_HEADERS = [
+  'Authorization',
+  'Content-Type',
+  'Tus-Resumable',
+  'Upload-Checksum',
+  'Upload-Concat',
+  'Upload-Defer-Length',
+  'Upload-Length',
+  'Upload-Metadata',
+  'Upload-Offset',
+  'X-HTTP-Method-Override',
+  'X-Requested-With',
+];
+
+/** Response headers a browser script may read (CORS). */
+export const TUS_EXPOSED_HEADERS = [
+  'Location',
+  'Tus-Checksum-Algorithm',
+  'Tus-Extension',
+  'Tus-Max-Size',
+  'Tus-Resumable',
+  'Tus-Version',
+  'Upload-Concat',
+  'Upload-Defer-Length',
+  'Upload-Expires',
+  'Upload-Length',
+  'Upload-Metadata',
+  'Upload-Offset',
+];
+
+/** Methods of the endpoint (CORS preflight and `Allow`). */
+export const TUS_METHODS = ['POST', 'GET', 'HEAD', 'PATCH', 'DELETE', 'OPTIONS'];
+
+/** Extensions advertised in `Tus-Extension`; `checksum*` only when at least one algorithm is enabled. */
+export function tusExtensions(options: ResolvedValiBlobOptions): string[] {
+  const extensions = ['creation', 'creation-with-upload', 'creation-defer-length', 'expiration'];
+  if (options.checksumAlgorithms.length > 0) extensions.push('checksum', 'checksum-trailer');
+  extensions.push('termination', 'concatenation');
+  return extensions;
+}
+
+/** `Upload-Expires` value (RFC 9110 IMF-fixdate). */
+export function httpDate(epochMs: number): string {
+  return new Date(epochMs).toUTCString();
+}
+
+/** CORS headers for a response, or none when CORS is off or the origin is not allowed. */
+export function corsHeaders(options: ResolvedValiBlobOptions, exchange: HttpExchange, preflight: boolean): Record<string, string> {
+  const { cors } = options.tus;
+  const origin = exchange.header('origin');
+  if (cors === false || origin === undefined) return {};
+  const allowed = cors === '*' || cors.includes(origin);
+  if (!allowed) return {};
+  const headers: Record<string, string> = {
+    // Echo the origin (not `*`) so requests with credentials work too; `Vary` keeps shared caches honest.
+    'Access-Control-Allow-Origin': cors === '*' ? '*' : origin,
+    'Access-Control-Expose-Headers': TUS_EXPOSED_HEADERS.join(', '),
+  };
+  if (cors !== '*') headers.Vary = 'Origin';
+  if (preflight) {
+    headers['Access-Control-Allow-Methods'] = TUS_METHODS.join(', ');
+    headers['Access-Control-Allow-Headers'] = TUS_ALLOWED_HEADERS.join(', ');
+    headers['Access-Control-Max-Age'] = '86400';
+  }
+  return headers;
+}
+
+/**
+ * URL of the endpoint itself (what `Location` and `Upload-Concat` URLs are built on). Relative by default —
+ * the request's own path, so a global prefix or a proxy path is kept; absolute with `tus.baseUrl`, or from
+ * `X-Forwarded-Proto`/`-Host` when `tus.trustForwardedHeaders` is on (only behind a proxy that sets them).
+ */
+export function endpointUrl(options: ResolvedValiBlobOptions, exchange: HttpExchange, endpointPath: string): string {
+  if (options.tus.baseUrl) return options.tus.baseUrl;
+  const path = endpointPath.replace(/\/+$/, '');
+  if (options.tus.trustForwardedHeaders) {
+    const host = firstValue(exchange.header('x-forwarded-host')) ?? exchange.header('host');
+    const proto = firstValue(exchange.header('x-forwarded-proto')) ?? 'http';
+    // Only plain host[:port] and http(s): anything else would end up verbatim in a response header.
+    if (host && /^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/.test(host) && /^https?$/i.test(proto)) {
+      return `${proto.toLowerCase()}://${host}${path}`;
+    }
+  }
+  return path;
+}
+
+function firstValue(header: string | undefined): string | undefined {
+  const value = header?.split(',')[0].trim();
+  return value ? value : undefined;
+}
+
+/**
+ * Upload ids of an `Upload-Concat: final;<url> <url>` header (absolute or relative URLs; the id is the last
+ * path segment). Returns `null` for `partial`, throws 400 on anything else.
+ */
+export function parseUploadConcat(header: string | undefined): { kind: 'none' } | { kind: 'partial' } | { kind: 'final'; ids: string[] } {
+  if (header === undefined) return { kind: 'none' };
+  const value = header.trim();
+  if (value === 'partial') return { kind: 'partial' };
+  if (!value.startsWith('final;')) throw new InvalidRequestError('Upload-Concat must be "partial" or "final;<urls>"');
+  const urls = value.slice('final;'.length).trim().split(/ +/).filter((u) => u !== '');
+  if (urls.length === 0) throw new InvalidRequestError('Upload-Concat final needs at least one partial upload URL');
+  if (urls.length > 1000) throw new InvalidRequestError('Upload-Concat names more than 1000 partial uploads');
+  const ids = urls.map((url) => {
+    const path = url.replace(/[?#].*$/, '').replace(/\/+$/, '');
+    const id = path.slice(path.lastIndexOf('/') + 1);
+    if (!/^[A-Za-z0-9_-]{1,128}$/.test(id)) throw new InvalidRequestError('Upload-Concat names an invalid upload URL');
+    return id;
+  });
+  return { kind: 'final', ids };
+}
