@@ -1,12 +1,41 @@
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { DataSource } from 'typeorm';
+import { VALIBLOB_ENTITIES, VALIBLOB_MIGRATIONS } from '../../migrations';
+import { SqlUploadLocker } from '../locking/sql/sql-upload.locker';
+import { dataSourceOptionsFromUrl, VALIBLOB_MIGRATIONS_TABLE } from '../sessions/typeorm/database-url';
+import { TypeOrmSessionStore } from '../sessions/typeorm/typeorm-session.store';
 import type { ServerConfig } from './server.config';
 import type { ServerWiring } from './server.wiring';
 
 /**
- * Sessions for `DATABASE_URL` (SQLite by default, PostgreSQL for `postgres://`).
- * Until the TypeORM store lands this keeps sessions in memory.
+ * Sessions and upload locks in the database of `DATABASE_URL`: SQLite (`sqlite:./data/vali-blob.sqlite`, the
+ * default) or PostgreSQL (`postgres://…`). The migrations run at start, so a fresh database just works; several
+ * server processes on one PostgreSQL database share sessions and locks.
  */
 export function databaseWiring(config: ServerConfig): ServerWiring {
-  return { imports: [], sessionStore: 'memory', description: `memory sessions (DATABASE_URL ${redact(config.databaseUrl)} not wired yet)` };
+  const options = dataSourceOptionsFromUrl(config.databaseUrl);
+  if (options.type === 'sqlite' && options.database !== ':memory:') {
+    mkdirSync(dirname(resolve(options.database)), { recursive: true });
+  }
+  return {
+    imports: [
+      TypeOrmModule.forRoot({
+        ...options,
+        entities: VALIBLOB_ENTITIES,
+        migrations: VALIBLOB_MIGRATIONS,
+        migrationsTableName: VALIBLOB_MIGRATIONS_TABLE,
+        migrationsRun: true,
+        // Fail start-up fast on a wrong URL instead of TypeORM's default 9 retries.
+        retryAttempts: 2,
+        retryDelay: 1000,
+      }),
+    ],
+    sessionStore: { useFactory: (dataSource: DataSource) => new TypeOrmSessionStore(dataSource), inject: [DataSource] },
+    locker: { useFactory: (dataSource: DataSource) => new SqlUploadLocker(dataSource), inject: [DataSource] },
+    description: `${options.type} at ${redact(config.databaseUrl)} (sessions + locks, migrations run at start)`,
+  };
 }
 
 function redact(url: string): string {

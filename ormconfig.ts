@@ -1,0 +1,13 @@
+// The one DataSource of the TypeORM CLI (`npm run migration:run|revert|show` → `typeorm … -d ormconfig.ts`).
+// DATABASE_URL picks the database: `sqlite:./data/vali-blob.sqlite` (default) or `postgres://…`.
+import 'reflect-metadata';
+import { DataSource } from 'typeorm';
+import { VALIBLOB_ENTITIES, VALIBLOB_MIGRATIONS } from './migrations';
+import { DEFAULT_DATABASE_URL, dataSourceOptionsFromUrl, VALIBLOB_MIGRATIONS_TABLE } from './src/sessions/typeorm/database-url';
+
+export default new DataSource({
+  ...dataSourceOptionsFromUrl(process.env.DATABASE_URL || DEFAULT_DATABASE_URL),
+  entities: VALIBLOB_ENTITIES,
+  migrations: VALIBLOB_MIGRATIONS,
+  migrationsTableName: VALIBLOB_MIGRATIONS_TABLE,
+});

@@ -1,0 +1,18 @@
+// @vali-blob/nestjs/typeorm — durable sessions and cross-instance upload locks on TypeORM (SQLite, PostgreSQL).
+// Separate from the root entry so apps without TypeORM never load it.
+export { TypeOrmSessionStore } from './sessions/typeorm/typeorm-session.store';
+export type { TypeOrmSessionStoreOptions } from './sessions/typeorm/typeorm-session.store';
+export { SessionAlreadyExistsError } from './sessions/typeorm/store-errors';
+export { UploadSessionEntity, UPLOAD_SESSIONS_TABLE } from './sessions/typeorm/upload-session.entity';
+export { bigintNumberTransformer, jsonTextTransformer } from './sessions/typeorm/column.transformers';
+export {
+  dataSourceOptionsFromUrl,
+  DEFAULT_DATABASE_URL,
+  VALIBLOB_MIGRATIONS_TABLE,
+} from './sessions/typeorm/database-url';
+export { typeOrmStoreImports, typeOrmStoreProvider } from './sessions/typeorm/typeorm-store.wiring';
+export type { TypeOrmSessionStoreConfig } from './vali-blob.options';
+export { SqlUploadLocker } from './locking/sql/sql-upload.locker';
+export type { SqlUploadLockerOptions } from './locking/sql/sql-upload.locker';
+export { UploadLockEntity, UPLOAD_LOCKS_TABLE } from './locking/sql/upload-lock.entity';
+export { VALIBLOB_MIGRATIONS, VALIBLOB_ENTITIES, CreateValiBlobTables1763600000000 } from '../migrations';
