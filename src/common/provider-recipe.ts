@@ -35,3 +35,50 @@ export async function resolveRecipe<T>(recipe: ClassOrFactoryConfig<T>, moduleRe
   });
   return recipe.useFactory(...args);
 }
+
+/** Lifecycle hooks Nest calls on providers; forwarded to the resolved target. */
+const LIFECYCLE_HOOKS = ['onModuleInit', 'onApplicationBootstrap', 'onModuleDestroy', 'beforeApplicationShutdown', 'onApplicationShutdown'];
+
+/**
+ * A stand-in for a recipe that can only be resolved after every provider of the app exists (the
+ * `forRootAsync` path: a factory's dependencies, e.g. TypeORM's DataSource, may still be pending while this
+ * module's providers are built). The stand-in is an instance of `base` (so `instanceof` holds); it resolves the
+ * recipe at `onModuleInit` — failing bootstrap clearly if the recipe is wrong — and forwards every call, and
+ * Nest's lifecycle hooks, to the resolved object. Every method of the contracts it stands in for is async, so
+ * forwarding through a promise changes nothing for callers.
+ */
+export function deferRecipe<T extends object>(recipe: ClassOrFactoryConfig<T>, moduleRef: ModuleRef, base: abstract new (...args: never[]) => T): T {
+  let resolved: T | undefined;
+  let pending: Promise<T> | undefined;
+  const resolve = (): Promise<T> => {
+    pending ??= resolveRecipe(recipe, moduleRef).then((target) => {
+      if (!target) throw new Error(`The ${base.name} recipe produced ${String(target)}`);
+      resolved = target;
+      return target;
+    });
+    return pending;
+  };
+  return new Proxy(Object.create(base.prototype) as T, {
+    get(target, property, receiver) {
+      if (typeof property === 'symbol' || property === 'then') return Reflect.get(target, property, receiver);
+      if (LIFECYCLE_HOOKS.includes(property)) {
+        return async (...args: unknown[]) => {
+          const object = property === 'onModuleInit' ? await resolve() : resolved;
+          const hook = (object as Record<string, unknown> | undefined)?.[property];
+          if (typeof hook === 'function') await hook.apply(object, args);
+        };
+      }
+      if (resolved) {
+        const value = (resolved as Record<string, unknown>)[property];
+        return typeof value === 'function' ? value.bind(resolved) : value;
+      }
+      // Object basics (constructor, toString, …) come from the stand-in itself; anything else is a contract
+      // method (abstract ones are not on the prototype) and is forwarded once resolved.
+      if (property in Object.prototype) return Reflect.get(target, property, receiver);
+      return async (...args: unknown[]) => {
+        const object = await resolve();
+        return (object as Record<string, (...a: unknown[]) => unknown>)[property](...args);
+      };
+    },
+  });
+}

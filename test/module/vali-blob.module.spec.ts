@@ -171,7 +171,51 @@ describe('ValiBlobModule', () => {
         }),
       ],
     }).compile();
-    expect(moduleRef.get(ResumableSessionStore)).toBeInstanceOf(CustomStore);
+    await moduleRef.init();
+    // With forRootAsync the recipe is resolved after every provider exists; the token forwards to it.
+    const store = moduleRef.get(ResumableSessionStore);
+    expect(store).toBeInstanceOf(ResumableSessionStore);
+    expect((store as CustomStore).custom).toBe(true);
     await moduleRef.close();
+  });
+});
+
+describe('ValiBlobModule.forRootAsync with recipes whose dependencies resolve late', () => {
+  it('defers useFactory/useExisting recipes until every provider exists, and forwards lifecycle hooks', async () => {
+    const closed: string[] = [];
+    class SlowStore extends MemorySessionStore {
+      constructor(readonly dep: string) {
+        super();
+      }
+      async onModuleDestroy(): Promise<void> {
+        closed.push(this.dep);
+      }
+    }
+    // An async provider in another module, like TypeORM's DataSource: it exists only after a delay.
+    @Global()
+    @Module({
+      providers: [{ provide: 'LATE', useFactory: async () => new Promise<string>((r) => setTimeout(() => r('late-value'), 100)) }],
+      exports: ['LATE'],
+    })
+    class LateModule {}
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        LateModule,
+        ValiBlobModule.forRootAsync({
+          useFactory: () => ({
+            providers: { m: { type: 'memory' as const } },
+            sessionStore: { useFactory: (dep: string) => new SlowStore(dep), inject: ['LATE'] },
+          }),
+        }),
+      ],
+    }).compile();
+    await moduleRef.init();
+    const store = moduleRef.get(ResumableSessionStore);
+    expect(store).toBeInstanceOf(ResumableSessionStore);
+    const uploads = moduleRef.get(ResumableUploadService);
+    const session = await uploads.start({ totalSize: 3 });
+    expect((await store.get(session.uploadId))?.uploadId).toBe(session.uploadId);
+    await moduleRef.close();
+    expect(closed).toEqual(['late-value']);
   });
 });
