@@ -1,0 +1,49 @@
+import { StorageUnavailableError, ValiBlobError } from '../../errors/vali-blob.errors';
+
+/** Shape of the AWS SDK v3 service and network errors this provider looks at. */
+interface SdkError {
+  name?: string;
+  Code?: string;
+  code?: string;
+  $metadata?: { httpStatusCode?: number };
+}
+
+/** HTTP status of an SDK error, when the service answered. */
+export function s3Status(error: unknown): number | undefined {
+  return (error as SdkError)?.$metadata?.httpStatusCode;
+}
+
+/** S3 error code (`NoSuchKey`, `NoSuchUpload`, …) or SDK error name. */
+export function s3Code(error: unknown): string | undefined {
+  const e = error as SdkError;
+  return e?.Code ?? e?.name ?? e?.code;
+}
+
+/** Whether the error says "this key does not exist". */
+export function isS3NotFound(error: unknown): boolean {
+  const code = s3Code(error);
+  return code === 'NoSuchKey' || code === 'NotFound' || (s3Status(error) === 404 && code !== 'NoSuchBucket' && code !== 'NoSuchUpload');
+}
+
+/** Whether the error says "this multipart upload does not exist (any more)". */
+export function isNoSuchUpload(error: unknown): boolean {
+  return s3Code(error) === 'NoSuchUpload';
+}
+
+/** Whether the backend does not implement the operation (s3rver: AbortMultipartUpload, ListParts). */
+export function isNotImplemented(error: unknown): boolean {
+  const code = s3Code(error);
+  const status = s3Status(error);
+  return code === 'NotImplemented' || code === 'MethodNotAllowed' || status === 501 || status === 405;
+}
+
+/**
+ * Turn anything unexpected into `StorageUnavailableError` (HTTP 503) with the SDK error as `cause`; our own typed
+ * errors (and errors from the request body such as size limits) pass through unchanged.
+ */
+export function toStorageError(error: unknown, action: string): Error {
+  if (error instanceof ValiBlobError) return error;
+  const code = s3Code(error) ?? 'error';
+  const status = s3Status(error);
+  return new StorageUnavailableError(`S3 ${action} failed (${code}${status ? ` ${status}` : ''})`, { cause: error });
+}

@@ -1,0 +1,23 @@
+/**
+ * S3 user metadata travels in HTTP headers, which only carry ASCII safely. Values are stored
+ * `encodeURIComponent`-encoded and decoded on read, so any string round-trips exactly; a value written by another
+ * tool that is not valid percent-encoding is returned as it is.
+ */
+export function encodeS3Metadata(metadata: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(metadata)) out[key] = encodeURIComponent(value);
+  return out;
+}
+
+/** Inverse of `encodeS3Metadata` (keys arrive lower-cased from S3, which the portable key rule already is). */
+export function decodeS3Metadata(metadata: Record<string, string> | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(metadata ?? {})) {
+    try {
+      out[key] = decodeURIComponent(value);
+    } catch {
+      out[key] = value;
+    }
+  }
+  return out;
+}

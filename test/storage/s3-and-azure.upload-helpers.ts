@@ -1,0 +1,206 @@
+import { INestApplication } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { createHash, Hash, randomBytes } from 'node:crypto';
+import { request, Server } from 'node:http';
+import { Readable } from 'node:stream';
+import { ResumableUploadService, StorageProvider, ValiBlobModule } from '../../src';
+
+const PIECE = 64 * 1024;
+const PATTERN = randomBytes(1024 * 1024);
+
+/**
+ * Deterministic test bytes of any size without holding them: 64 KiB pieces cut from a random 1 MiB pattern,
+ * each stamped with its own offset so a misplaced or duplicated piece changes the hash.
+ */
+export function patternStream(start: number, end: number, hash?: Hash): Readable {
+  let position = start;
+  return new Readable({
+    read() {
+      if (position >= end) return void this.push(null);
+      const pieceStart = position - (position % PIECE);
+      const piece = Buffer.from(PATTERN.subarray(pieceStart % PATTERN.length, (pieceStart % PATTERN.length) + PIECE));
+      piece.writeDoubleBE(pieceStart, 0);
+      const out = piece.subarray(position - pieceStart, Math.min(PIECE, end - pieceStart));
+      position += out.length;
+      hash?.update(out);
+      this.push(out);
+    },
+  });
+}
+
+/** sha256 of a stream, read piece by piece. */
+export async function sha256Of(stream: Readable): Promise<{ hex: string; bytes: number }> {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  for await (const piece of stream) {
+    hash.update(piece as Buffer);
+    bytes += (piece as Buffer).length;
+  }
+  return { hex: hash.digest('hex'), bytes };
+}
+
+/** An app with ValiBlobModule using `provider` as default, REST on a real socket (app.listen(0)). */
+export async function startProviderApp(name: string, provider: StorageProvider, maxUploadSize = 2 * 1024 ** 3) {
+  const moduleRef = await Test.createTestingModule({
+    imports: [
+      ValiBlobModule.forRoot({
+        providers: { [name]: provider },
+        defaultProvider: name,
+        maxUploadSize,
+        cleanup: { enabled: false },
+        http: { rest: { path: 'uploads' }, tus: false },
+      }),
+    ],
+  }).compile();
+  const app: INestApplication = moduleRef.createNestApplication({ logger: ['error'] });
+  await app.listen(0, '127.0.0.1');
+  const server = app.getHttpServer() as Server;
+  server.requestTimeout = 0;
+  const port = (server.address() as { port: number }).port;
+  return { app, base: `http://127.0.0.1:${port}`, uploads: app.get(ResumableUploadService) };
+}
+
+/** One HTTP request with a streamed body; resolves with status and parsed JSON. */
+export function send(
+  url: string,
+  method: string,
+  headers: Record<string, string | number>,
+  body?: Readable | Buffer,
+): Promise<{ status: number; json: any }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        let json: unknown;
+        try {
+          json = text ? JSON.parse(text) : undefined;
+        } catch {
+          json = text;
+        }
+        resolve({ status: res.statusCode ?? 0, json });
+      });
+    });
+    req.on('error', reject);
+    if (!body) req.end();
+    else if (Buffer.isBuffer(body)) req.end(body);
+    else body.pipe(req);
+  });
+}
+
+/** Result of `restUploadMeasured`. */
+export interface MeasuredUpload {
+  sha256Sent: string;
+  sha256Stored: string;
+  bytesStored: number;
+  baselineRss: number;
+  peakRss: number;
+  seconds: number;
+}
+
+/**
+ * Upload `total` pattern bytes through the REST API in `chunk`-sized PUTs (streamed, Content-Length set),
+ * sampling this process's RSS every 50 ms, then read the blob back through the provider and hash it.
+ */
+export async function restUploadMeasured(
+  base: string,
+  provider: StorageProvider,
+  path: string,
+  total: number,
+  chunk: number,
+): Promise<MeasuredUpload> {
+  (globalThis as { gc?: () => void }).gc?.();
+  const baselineRss = process.memoryUsage().rss;
+  let peakRss = baselineRss;
+  const timer = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 50);
+  const started = Date.now();
+  const sent = createHash('sha256');
+  try {
+    const created = await send(`${base}/uploads`, 'POST', { 'Content-Type': 'application/json' }, Buffer.from(JSON.stringify({ totalSize: total, path })));
+    if (created.status !== 201) throw new Error(`create: ${created.status} ${JSON.stringify(created.json)}`);
+    const id = created.json.uploadId as string;
+    for (let offset = 0; offset < total; offset += chunk) {
+      const end = Math.min(offset + chunk, total);
+      const res = await send(
+        `${base}/uploads/${id}/chunks/${offset}`,
+        'PUT',
+        { 'Content-Type': 'application/octet-stream', 'Content-Length': end - offset },
+        patternStream(offset, end, sent),
+      );
+      if (res.status !== 200) throw new Error(`chunk at ${offset}: ${res.status} ${JSON.stringify(res.json)}`);
+    }
+    const done = await send(`${base}/uploads/${id}/complete`, 'POST', {});
+    if (done.status !== 200) throw new Error(`complete: ${done.status} ${JSON.stringify(done.json)}`);
+    const stored = await sha256Of((await provider.get(path)).stream);
+    return {
+      sha256Sent: sent.digest('hex'),
+      sha256Stored: stored.hex,
+      bytesStored: stored.bytes,
+      baselineRss,
+      peakRss,
+      seconds: (Date.now() - started) / 1000,
+    };
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+/**
+ * Engine-level resumable upload with retries, through ResumableUploadService: a chunk whose body dies half way
+ * (resumed from the offset the service then reports), a chunk with a wrong checksum (discarded, resent), and a
+ * stale resend of an already stored chunk (409, nothing duplicated). Returns the stored bytes' sha256 and the
+ * expected one.
+ */
+export async function engineUploadWithRetries(uploads: ResumableUploadService, provider: StorageProvider, path: string, total: number) {
+  const expected = await sha256Of(patternStream(0, total));
+  const session = await uploads.start({ path, totalSize: total, contentType: 'application/x-test' });
+  const id = session.uploadId;
+  const chunk = Math.ceil(total / 4);
+
+  // 1. A body that fails after ~half the chunk (client vanished).
+  const broken = patternStream(0, chunk);
+  let seen = 0;
+  const failing = new Readable({
+    read() {
+      const piece = broken.read() as Buffer | null;
+      if (piece === null) return void broken.once('readable', () => this.read(0));
+      seen += piece.length;
+      if (seen > chunk / 2) return void this.destroy(new Error('client went away'));
+      this.push(piece);
+    },
+  });
+  await uploads.uploadChunk({ uploadId: id, offset: 0, body: failing, contentLength: chunk }).catch(() => undefined);
+  let offset = (await uploads.getStatus(id)).uploadedBytes;
+  expect(offset).toBeLessThan(chunk);
+
+  // 2. A chunk with a wrong checksum: discarded, the offset does not move.
+  await expect(
+    uploads.uploadChunk({
+      uploadId: id,
+      offset,
+      body: patternStream(offset, offset + chunk),
+      contentLength: chunk,
+      checksum: { algorithm: 'sha256', digest: Buffer.alloc(32) },
+    }),
+  ).rejects.toMatchObject({ code: 'CHECKSUM_MISMATCH' });
+  expect((await uploads.getStatus(id)).uploadedBytes).toBe(offset);
+
+  // 3. The rest, with a stale resend of the previous chunk after each success.
+  let previous = offset;
+  while (offset < total) {
+    const end = Math.min(offset + chunk, total);
+    const result = await uploads.uploadChunk({ uploadId: id, offset, body: patternStream(offset, end), contentLength: end - offset });
+    previous = offset;
+    offset = result.session.uploadedBytes;
+    if (offset < total) {
+      await expect(
+        uploads.uploadChunk({ uploadId: id, offset: previous, body: patternStream(previous, end), contentLength: end - previous }),
+      ).rejects.toMatchObject({ code: 'OFFSET_MISMATCH' });
+    }
+  }
+  const completed = await uploads.complete(id);
+  expect(completed.blob?.size).toBe(total);
+  const stored = await sha256Of((await provider.get(path)).stream);
+  return { expected, stored };
+}
