@@ -53,6 +53,12 @@ export { ResumableSessionStore } from './sessions/resumable-session-store';
 export { MemorySessionStore } from './sessions/memory/memory-session.store';
 export { matchesSessionFilter, encodeCursor, decodeCursor } from './sessions/session-filter';
 
+export { StaleUploadCleanupService, CLEANUP_JOB_NAME } from './cleanup/stale-upload-cleanup.service';
+export { CleanupLock } from './cleanup/cleanup-lock';
+export type { CleanupLockHandle } from './cleanup/cleanup-lock';
+export type { CleanupReport } from './cleanup/cleanup-report';
+export { ProcessCleanupLock } from './cleanup/locks/process-cleanup.lock';
+
 export { UploadLocker } from './locking/upload-locker';
 export type { UploadLease, AcquireOptions } from './locking/upload-locker';
 export { MemoryUploadLocker } from './locking/memory/memory-upload.locker';

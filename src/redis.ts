@@ -11,3 +11,5 @@ export type {
   RedisConnection,
   RedisConnectionOptions,
 } from './sessions/redis/redis-connection';
+export { RedisCleanupLock } from './cleanup/locks/redis-cleanup.lock';
+export type { RedisCleanupLockOptions } from './cleanup/locks/redis-cleanup.lock';

@@ -16,3 +16,5 @@ export { SqlUploadLocker } from './locking/sql/sql-upload.locker';
 export type { SqlUploadLockerOptions } from './locking/sql/sql-upload.locker';
 export { UploadLockEntity, UPLOAD_LOCKS_TABLE } from './locking/sql/upload-lock.entity';
 export { VALIBLOB_MIGRATIONS, VALIBLOB_ENTITIES, CreateValiBlobTables1763600000000 } from '../migrations';
+export { PostgresAdvisoryCleanupLock } from './cleanup/locks/postgres-advisory-cleanup.lock';
+export type { PostgresAdvisoryCleanupLockOptions } from './cleanup/locks/postgres-advisory-cleanup.lock';

@@ -51,6 +51,13 @@ const definition = new ConfigurableModuleBuilder<ValiBlobModuleOptions>({ module
     return {
       ...definition,
       global: extras.isGlobal,
+      // sessionStore { type: 'typeorm' }: TypeOrmModule.forFeature for the entities (lazy require: no typeorm otherwise).
+      imports: [
+        ...(definition.imports ?? []),
+        ...((staticOptions?.sessionStore as { type?: string } | undefined)?.type === 'typeorm'
+          ? require('./sessions/typeorm/typeorm-store.wiring').typeOrmStoreImports(staticOptions!.sessionStore)
+          : []),
+      ],
       controllers: [...(definition.controllers ?? []), ...createHttpControllers(extras.http)],
       providers: [
         ...(definition.providers ?? []),

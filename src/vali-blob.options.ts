@@ -4,6 +4,8 @@ import type { ResumableSessionStore } from './sessions/resumable-session-store';
 import { StorageProvider } from './storage/storage-provider';
 import { CHECKSUM_ALGORITHMS, ChecksumAlgorithm } from './uploads/upload-checksum';
 import type { UploadLocker } from './locking/upload-locker';
+import type { CleanupLock } from './cleanup/cleanup-lock';
+import { validateCronExpression } from 'cron';
 
 /** Built-in local disk provider config (`type` may be omitted: local is the default kind). */
 export interface LocalProviderConfig {
@@ -32,7 +34,23 @@ export type ClassOrFactoryConfig<T> =
  * Where sessions live: `'memory'` (default, single process), a store instance, or a DI recipe. The durable
  * stores come from their subpaths (`@vali-blob/nestjs/typeorm`, `@vali-blob/nestjs/redis`) as recipes.
  */
-export type SessionStoreConfig = 'memory' | { type: 'memory' } | ResumableSessionStore | ClassOrFactoryConfig<ResumableSessionStore>;
+export type SessionStoreConfig =
+  | 'memory'
+  | { type: 'memory' }
+  | TypeOrmSessionStoreConfig
+  | ResumableSessionStore
+  | ClassOrFactoryConfig<ResumableSessionStore>;
+
+/**
+ * Durable sessions in the app's TypeORM DataSource (`TypeOrmModule.forRoot` in the app; `forRoot` of this module
+ * only — with `forRootAsync` pass a recipe, see docs/typeorm.md). Registers the entities with
+ * `TypeOrmModule.forFeature` so `autoLoadEntities` picks them up.
+ */
+export interface TypeOrmSessionStoreConfig {
+  type: 'typeorm';
+  /** Name of the DataSource (`TypeOrmModule.forRoot({ name })`); default the unnamed one. */
+  dataSourceName?: string;
+}
 
 /** Every action the authorize hook is asked about. */
 export type UploadAction = 'create' | 'write' | 'status' | 'complete' | 'abort' | 'read';
@@ -64,6 +82,13 @@ export interface CleanupOptions {
   cron?: string;
   /** Sessions handled per batch (default 500). */
   batchSize?: number;
+  /**
+   * Lock so only one instance sweeps: default process-local; `PostgresAdvisoryCleanupLock` or `RedisCleanupLock`
+   * (instance or recipe) when several instances share a store.
+   */
+  lock?: CleanupLock | ClassOrFactoryConfig<CleanupLock>;
+  /** On shutdown, how long an in-flight sweep may take before it is stopped (default 10 000 ms). */
+  shutdownTimeoutMs?: number;
 }
 
 /** Per-upload write lock. */
@@ -148,7 +173,7 @@ export interface ResolvedValiBlobOptions {
   wholeFileChecksum: boolean;
   idleTimeoutMs: number;
   storeTimeoutMs: number;
-  cleanup: Required<CleanupOptions>;
+  cleanup: Required<Omit<CleanupOptions, 'lock'>> & Pick<CleanupOptions, 'lock'>;
   authorize?: AuthorizeHook;
   lock: { waitMs: number; requestRelease: boolean; locker?: LockOptions['locker'] };
   tus: Required<Omit<TusOptions, 'baseUrl' | 'naming'>> & Pick<TusOptions, 'baseUrl' | 'naming'>;
@@ -168,6 +193,7 @@ export const VALIBLOB_DEFAULTS = {
   storeTimeoutMs: 5_000,
   cleanupCron: '*/10 * * * *',
   cleanupBatchSize: 500,
+  cleanupShutdownTimeoutMs: 10_000,
   lockWaitMs: 3_000,
   maxMetadataSize: 4096,
 } as const;
@@ -230,8 +256,20 @@ export function resolveValiBlobOptions(input: ValiBlobModuleOptions | undefined 
   const cleanupCron = cleanup.cron ?? VALIBLOB_DEFAULTS.cleanupCron;
   if (typeof cleanupCron !== 'string' || cleanupCron.trim().split(/\s+/).length < 5) {
     problems.push(`cleanup.cron must be a cron expression with 5 or 6 fields (got ${JSON.stringify(cleanupCron)})`);
+  } else {
+    // A real parse (the `cron` package the job runs on), so "61 * * * *" fails at bootstrap, not at the first tick.
+    const parsed = validateCronExpression(cleanupCron);
+    if (!parsed.valid) problems.push(`cleanup.cron ${JSON.stringify(cleanupCron)} is invalid: ${parsed.error?.message ?? 'unparseable'}`);
   }
   const batchSize = positiveInt('cleanup.batchSize', cleanup.batchSize, VALIBLOB_DEFAULTS.cleanupBatchSize);
+  const cleanupShutdownTimeoutMs = positiveInt(
+    'cleanup.shutdownTimeoutMs',
+    cleanup.shutdownTimeoutMs,
+    VALIBLOB_DEFAULTS.cleanupShutdownTimeoutMs,
+  );
+  if (cleanup.lock !== undefined && !isCleanupLockConfig(cleanup.lock)) {
+    problems.push('cleanup.lock must be a CleanupLock instance or { useClass | useExisting | useFactory }');
+  }
 
   if (options.authorize !== undefined && typeof options.authorize !== 'function') {
     problems.push('authorize must be a function');
@@ -264,7 +302,13 @@ export function resolveValiBlobOptions(input: ValiBlobModuleOptions | undefined 
     wholeFileChecksum: options.wholeFileChecksum !== false,
     idleTimeoutMs,
     storeTimeoutMs,
-    cleanup: { enabled: cleanup.enabled !== false, cron: cleanupCron, batchSize },
+    cleanup: {
+      enabled: cleanup.enabled !== false,
+      cron: cleanupCron,
+      batchSize,
+      lock: cleanup.lock,
+      shutdownTimeoutMs: cleanupShutdownTimeoutMs,
+    },
     authorize: options.authorize,
     lock: { waitMs: lockWaitMs, requestRelease: lock.requestRelease !== false, locker: lock.locker },
     tus: {
@@ -305,10 +349,16 @@ function isSessionStoreConfig(value: unknown): boolean {
   if (value === 'memory') return true;
   if (!value || typeof value !== 'object') return false;
   const v = value as Record<string, unknown>;
-  if (v.type === 'memory') return true;
+  if (v.type === 'memory' || v.type === 'typeorm') return true;
   if (typeof v.useClass === 'function' || 'useExisting' in v || typeof v.useFactory === 'function') return true;
   // A store instance: duck-typed so stores from another copy of the package still work.
   return ['save', 'get', 'update', 'delete', 'advance', 'find', 'deleteMany', 'findExpired', 'ping'].every(
     (m) => typeof v[m] === 'function',
   );
+}
+
+function isCleanupLockConfig(value: unknown): boolean {
+  if (!value || typeof value !== 'object') return false;
+  const v = value as Record<string, unknown>;
+  return typeof v.tryAcquire === 'function' || typeof v.useClass === 'function' || 'useExisting' in v || typeof v.useFactory === 'function';
 }

@@ -1,4 +1,6 @@
 import { DynamicModule, Logger, Module } from '@nestjs/common';
+import { timingSafeEqual } from 'node:crypto';
+import { ScheduleModule } from '@nestjs/schedule';
 import { TerminusModule } from '@nestjs/terminus';
 import { ValiBlobModule } from '../vali-blob.module';
 import type { AuthorizeContext, ValiBlobModuleOptions } from '../vali-blob.options';
@@ -20,12 +22,15 @@ export class AppModule {
       maxUploadSize: config.maxUploadSize,
       authorize: config.authToken ? bearerTokenCheck(config.authToken) : undefined,
       sessionStore: wiring.sessionStore,
-      lock: wiring.locker ? { locker: wiring.locker } : undefined,
+      lock: { locker: wiring.locker, requestRelease: config.lockRequestRelease },
+      cleanup: { lock: wiring.cleanupLock },
     };
     return {
       module: AppModule,
       imports: [
         ...wiring.imports,
+        // The cleanup cron registers in the app's SchedulerRegistry (the library never calls forRoot itself).
+        ScheduleModule.forRoot(),
         ValiBlobModule.forRoot({ ...options, http: { tus: { path: 'files' }, rest: { path: 'uploads' }, blobs: { path: 'blobs' } } }),
         TerminusModule,
       ],
@@ -40,6 +45,6 @@ function bearerTokenCheck(token: string) {
   return ({ request }: AuthorizeContext): boolean => {
     const header = (request as { headers: Record<string, string | undefined> }).headers.authorization ?? '';
     const given = Buffer.from(header);
-    return given.length === expected.length && require('node:crypto').timingSafeEqual(given, expected);
+    return given.length === expected.length && timingSafeEqual(given, expected);
   };
 }

@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { DataSource } from 'typeorm';
 import { VALIBLOB_ENTITIES, VALIBLOB_MIGRATIONS } from '../../migrations';
+import { PostgresAdvisoryCleanupLock } from '../cleanup/locks/postgres-advisory-cleanup.lock';
 import { SqlUploadLocker } from '../locking/sql/sql-upload.locker';
 import { dataSourceOptionsFromUrl, VALIBLOB_MIGRATIONS_TABLE } from '../sessions/typeorm/database-url';
 import { TypeOrmSessionStore } from '../sessions/typeorm/typeorm-session.store';
@@ -34,6 +35,12 @@ export function databaseWiring(config: ServerConfig): ServerWiring {
     ],
     sessionStore: { useFactory: (dataSource: DataSource) => new TypeOrmSessionStore(dataSource), inject: [DataSource] },
     locker: { useFactory: (dataSource: DataSource) => new SqlUploadLocker(dataSource), inject: [DataSource] },
+    // PostgreSQL: one sweeper per run across instances. SQLite (one host) keeps the process-local default; the
+    // sweep also takes each session's upload lock, which the SQL locker shares through the database file.
+    cleanupLock:
+      options.type === 'postgres'
+        ? { useFactory: (dataSource: DataSource) => new PostgresAdvisoryCleanupLock(dataSource), inject: [DataSource] }
+        : undefined,
     description: `${options.type} at ${redact(config.databaseUrl)} (sessions + locks, migrations run at start)`,
   };
 }

@@ -20,12 +20,21 @@ export function redisWiring(config: ServerConfig, env: NodeJS.ProcessEnv = proce
   }
   // Loaded only when Redis is configured, so the server without REDIS_URL never requires ioredis.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { RedisSessionStore, RedisUploadLocker } = require('../redis') as typeof import('../redis');
+  const { RedisSessionStore, RedisUploadLocker, RedisCleanupLock } = require('../redis') as typeof import('../redis');
+  const IORedis = require('ioredis') as typeof import('ioredis').default;
   return {
     imports: [],
     // Factories: Nest owns the instances and calls their onModuleDestroy (closing the connections) on shutdown.
     sessionStore: { useFactory: () => new RedisSessionStore({ connection: url, keyPrefix: `${prefix}session:` }) },
     locker: { useFactory: () => new RedisUploadLocker({ connection: url, keyPrefix: `${prefix}lock:`, leaseTtlMs }) },
+    // One sweeper per run across instances. The lock borrows a client, so this one is closed with the app.
+    cleanupLock: {
+      useFactory: () => {
+        const client = new IORedis(url, { maxRetriesPerRequest: 1, lazyConnect: true });
+        const lock = new RedisCleanupLock(client, { key: `${prefix}cleanup-lock` });
+        return Object.assign(lock, { onApplicationShutdown: () => client.quit().catch(() => undefined) });
+      },
+    },
     description: `Redis sessions and locks at ${url.replace(/\/\/[^@/]*@/, '//***@')} (prefix ${prefix})`,
   };
 }

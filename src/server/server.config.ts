@@ -9,6 +9,8 @@ export interface ServerConfig {
   storageDir: string;
   maxUploadSize: number | undefined;
   authToken: string | null;
+  /** A newer request for a busy upload asks the current writer to stop (tus model); `false` makes it wait / 423. */
+  lockRequestRelease: boolean;
 }
 
 /** Parse and validate the environment; every problem is reported at once. */
@@ -23,6 +25,8 @@ export function loadServerConfig(env: NodeJS.ProcessEnv = process.env): ServerCo
   }
   const databaseUrl = env.DATABASE_URL || 'sqlite:./data/vali-blob.sqlite';
   if (!/^(sqlite:|postgres(ql)?:\/\/)/.test(databaseUrl)) problems.push('DATABASE_URL must start with sqlite: or postgres://');
+  const release = (env.LOCK_REQUEST_RELEASE ?? 'true').toLowerCase();
+  if (!['true', 'false', '1', '0'].includes(release)) problems.push('LOCK_REQUEST_RELEASE must be true or false');
   if (problems.length > 0) throw new Error(`Invalid server environment:\n - ${problems.join('\n - ')}`);
   return {
     port,
@@ -32,5 +36,6 @@ export function loadServerConfig(env: NodeJS.ProcessEnv = process.env): ServerCo
     storageDir: resolve(env.STORAGE_DIR || './data/blobs'),
     maxUploadSize,
     authToken: env.AUTH_TOKEN || null,
+    lockRequestRelease: release === 'true' || release === '1',
   };
 }

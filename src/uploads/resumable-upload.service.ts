@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { BeforeApplicationShutdown, OnApplicationShutdown } from '@nestjs/common';
 import { createHash, Hash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import {
@@ -101,10 +102,13 @@ const HASH_CACHE_LIMIT = 10_000;
  * compare-and-set won emits).
  */
 @Injectable()
-export class ResumableUploadService {
+export class ResumableUploadService implements BeforeApplicationShutdown, OnApplicationShutdown {
   private readonly logger = new Logger('ValiBlob');
   /** uploadId → sha256 of bytes [0, offset), so complete rarely has to read the blob back. */
   private readonly hashes = new Map<string, { offset: number; hash: Hash }>();
+  /** Chunk bodies being read right now; interrupted on shutdown so each persists what it has. */
+  private readonly activeMeters = new Set<ChunkMeter>();
+  private shuttingDown = false;
 
   constructor(
     @Inject(VALIBLOB_OPTIONS) private readonly options: ResolvedValiBlobOptions,
@@ -229,6 +233,8 @@ export class ResumableUploadService {
           ),
       });
       if (releaseRequested) meter.interrupt();
+      this.activeMeters.add(meter);
+      if (this.shuttingDown) meter.interrupt();
       const activeMeter = meter;
 
       const written = await this.providerCall(() =>
@@ -290,8 +296,27 @@ export class ResumableUploadService {
       body.resume();
       throw error;
     } finally {
+      if (meter) this.activeMeters.delete(meter);
       await lease.release();
     }
+  }
+
+  /**
+   * Shutdown, step 1 (`app.close()`): in-flight chunks stop reading as if their body ended, store what arrived
+   * and advance their offset (the client gets 409 UPLOAD_INTERRUPTED with the offset and resumes elsewhere).
+   * Waits for them up to a bound so the store is still open while they persist.
+   */
+  async beforeApplicationShutdown(): Promise<void> {
+    this.shuttingDown = true;
+    for (const meter of this.activeMeters) meter.interrupt();
+    const deadline = Date.now() + SHUTDOWN_DRAIN_MS;
+    while (this.activeMeters.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    if (this.activeMeters.size > 0) this.logger.warn(`${this.activeMeters.size} chunk writes still running at shutdown`);
+  }
+
+  /** Shutdown, step 2: release locks, closing the locker only when the library created it (no `lock.locker`). */
+  async onApplicationShutdown(): Promise<void> {
+    if (!this.options.lock.locker) await this.locker.close();
   }
 
   /** Current state of an upload. Completed and aborted uploads stay readable until retention ends. */
@@ -546,6 +571,9 @@ export class ResumableUploadService {
 function isActive(session: UploadSession): boolean {
   return ACTIVE_STATUSES.includes(session.status);
 }
+
+/** Longest wait for in-flight chunks to persist during shutdown. */
+const SHUTDOWN_DRAIN_MS = 10_000;
 
 /** Largest serialized metadata accepted per upload. */
 const MAX_METADATA_BYTES = 16 * 1024;

@@ -1,0 +1,10 @@
+// Subpath entry `@vali-blob/nestjs/health`: Terminus health indicators. `@nestjs/terminus` is an optional peer,
+// so nothing here is re-exported from the root entry.
+export { ValiBlobHealthIndicator } from './health/vali-blob.health-indicator';
+export type {
+  CleanupBacklogHealthOptions,
+  SessionStoreHealthOptions,
+  StorageHealthOptions,
+} from './health/vali-blob.health-indicator';
+export { toHealthFailure } from './health/health-failure';
+export type { HealthFailure } from './health/health-failure';

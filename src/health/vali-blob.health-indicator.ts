@@ -1,0 +1,120 @@
+import { Injectable } from '@nestjs/common';
+import { HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus';
+import { ResumableSessionStore } from '../sessions/resumable-session-store';
+import { StorageRegistry } from '../storage/storage.registry';
+import { HealthTimeoutError, toHealthFailure } from './health-failure';
+
+/** Options of `checkStorage`. */
+export interface StorageHealthOptions {
+  /** Provider name (default provider when omitted). */
+  provider?: string;
+  /** Budget for the probe (default 2000 ms). */
+  timeoutMs?: number;
+}
+
+/** Options of `checkSessionStore`. */
+export interface SessionStoreHealthOptions {
+  /** Budget for the probe (default 2000 ms). */
+  timeoutMs?: number;
+}
+
+/** Options of `checkCleanupBacklog`. */
+export interface CleanupBacklogHealthOptions {
+  /** More expired sessions than this waiting for cleanup is `down` (cleanup is not keeping up or not running). */
+  maxExpired: number;
+  /** Budget for the query (default 2000 ms). */
+  timeoutMs?: number;
+}
+
+/** Default probe budget: well under the usual 5-10 s probe timeouts of orchestrators. */
+const DEFAULT_TIMEOUT_MS = 2000;
+
+/**
+ * Terminus health indicator for ValiBlob (`@vali-blob/nestjs/health`). Add it to the providers of a module
+ * that imports `TerminusModule` and can see ValiBlob's exports, then use it in a `@HealthCheck()` route:
+ *
+ * ```ts
+ * this.health.check([
+ *   () => this.valiBlob.checkStorage('storage', { timeoutMs: 2000 }),
+ *   () => this.valiBlob.checkSessionStore('sessions', { timeoutMs: 2000 }),
+ *   () => this.valiBlob.checkCleanupBacklog('cleanup', { maxExpired: 10_000 }),
+ * ])
+ * ```
+ *
+ * The checks never throw for backend failures: timeouts and driver errors become `down` with a reason and a
+ * code only (no driver messages, which can quote connection strings or credentials).
+ */
+@Injectable()
+export class ValiBlobHealthIndicator {
+  constructor(
+    private readonly indicators: HealthIndicatorService,
+    private readonly registry: StorageRegistry,
+    private readonly store: ResumableSessionStore,
+  ) {}
+
+  /** `up` when the storage provider answers `ping()` (local: root writable; S3/Azure: bucket/container reachable). */
+  async checkStorage<const Key extends string>(key: Key, options: StorageHealthOptions = {}): Promise<HealthIndicatorResult<Key>> {
+    const indicator = this.indicators.check(key);
+    const name = options.provider ?? this.registry.defaultName;
+    try {
+      await probe(() => this.registry.get(name).ping(), options.timeoutMs);
+      return indicator.up({ provider: name });
+    } catch (error) {
+      return indicator.down({ provider: name, ...toHealthFailure(error) });
+    }
+  }
+
+  /** `up` when the session store answers `ping()` (PostgreSQL / SQLite query, Redis PING). */
+  async checkSessionStore<const Key extends string>(
+    key: Key,
+    options: SessionStoreHealthOptions = {},
+  ): Promise<HealthIndicatorResult<Key>> {
+    const indicator = this.indicators.check(key);
+    try {
+      await probe(() => this.store.ping(), options.timeoutMs);
+      return indicator.up();
+    } catch (error) {
+      return indicator.down({ ...toHealthFailure(error) });
+    }
+  }
+
+  /**
+   * `up` while at most `maxExpired` sessions are past their expiry (reads at most `maxExpired + 1` of them).
+   * A growing backlog means the cleanup cron is disabled, failing, or slower than uploads expire.
+   */
+  async checkCleanupBacklog<const Key extends string>(
+    key: Key,
+    options: CleanupBacklogHealthOptions,
+  ): Promise<HealthIndicatorResult<Key>> {
+    const indicator = this.indicators.check(key);
+    const maxExpired = options?.maxExpired;
+    if (!Number.isSafeInteger(maxExpired) || maxExpired < 0) {
+      return indicator.down({ reason: 'error', code: 'INVALID_OPTIONS', message: 'maxExpired must be a non-negative integer' });
+    }
+    try {
+      const expired = await probe(() => this.store.findExpired(Date.now(), maxExpired + 1), options.timeoutMs);
+      if (expired.length > maxExpired) {
+        return indicator.down({ reason: 'backlog', message: `more than ${maxExpired} expired sessions await cleanup`, maxExpired });
+      }
+      return indicator.up({ expired: expired.length, maxExpired });
+    } catch (error) {
+      return indicator.down({ ...toHealthFailure(error), maxExpired });
+    }
+  }
+}
+
+/** Run a probe within a time budget; the late result of a timed-out probe is ignored. */
+async function probe<T>(call: () => Promise<T>, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      // Synchronous throws (e.g. an unknown provider name) become rejections like any other failure.
+      Promise.resolve().then(call),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new HealthTimeoutError(timeoutMs)), timeoutMs);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
