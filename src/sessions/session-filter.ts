@@ -1,3 +1,4 @@
+import { decodeOpaqueCursor, encodeOpaqueCursor } from '../common/opaque-cursor';
 import { InvalidRequestError } from '../errors/vali-blob.errors';
 import { SessionFilter, UploadSession } from './upload-session.model';
 
@@ -24,17 +25,12 @@ export function findLimit(filter: SessionFilter): number {
   return Math.min(limit, MAX_FIND_LIMIT);
 }
 
-/**
- * Cursors are the last returned uploadId, base64url-encoded so callers treat them as opaque. Ordering by
- * uploadId (a unique key) keeps paging stable while sessions are added or removed.
- */
+/** Cursor of a `find` page: the last returned uploadId, opaque to callers. */
 export function encodeCursor(lastUploadId: string): string {
-  return Buffer.from(lastUploadId, 'utf8').toString('base64url');
+  return encodeOpaqueCursor(lastUploadId);
 }
 
 /** Inverse of `encodeCursor`; `undefined` for the first page. */
 export function decodeCursor(cursor: string | undefined): string | undefined {
-  if (cursor === undefined || cursor === '') return undefined;
-  if (!/^[A-Za-z0-9_-]+$/.test(cursor)) throw new InvalidRequestError('Malformed cursor');
-  return Buffer.from(cursor, 'base64url').toString('utf8');
+  return decodeOpaqueCursor(cursor);
 }

@@ -1,3 +1,4 @@
+import { decodeOpaqueCursor, encodeOpaqueCursor } from '../common/opaque-cursor';
 import { InvalidRequestError } from '../errors/vali-blob.errors';
 import { ByteRange } from './storage-provider';
 
@@ -63,14 +64,12 @@ export function listLimit(limit: number | undefined): number {
   return Math.min(limit, 1000);
 }
 
-/** Opaque list cursor: the last path of the page, base64url. */
+/** Opaque list cursor: the last path of the page. */
 export function encodeListCursor(lastPath: string): string {
-  return Buffer.from(lastPath, 'utf8').toString('base64url');
+  return encodeOpaqueCursor(lastPath);
 }
 
 /** Inverse of `encodeListCursor`. */
 export function decodeListCursor(cursor: string | undefined): string | undefined {
-  if (cursor === undefined || cursor === '') return undefined;
-  if (!/^[A-Za-z0-9_-]+$/.test(cursor)) throw new InvalidRequestError('Malformed list cursor');
-  return Buffer.from(cursor, 'base64url').toString('utf8');
+  return decodeOpaqueCursor(cursor, 'list cursor');
 }

@@ -32,9 +32,9 @@ import {
   WriteChunkOptions,
   WriteChunkResult,
 } from '../storage-provider';
-import { Semaphore } from '../s3/s3-semaphore';
+import { Semaphore } from '../common/semaphore';
 import { AZURE_MAX_BLOCKS, blockIdFor, uploadTag } from './azure-block-id';
-import { decodeAzureMetadata, encodeAzureMetadata } from './azure-metadata';
+import { decodeHeaderMetadata, encodeHeaderMetadata } from '../common/header-metadata';
 import { AzureBlobStorageOptions } from './azure-storage.options';
 
 /**
@@ -90,7 +90,7 @@ export class AzureBlobStorageProvider extends StorageProvider {
 
   async put(path: string, body: Readable, options: PutOptions = {}): Promise<BlobInfo> {
     validateBlobPath(path);
-    const metadata = encodeAzureMetadata(normalizeMetadata(options.metadata));
+    const metadata = encodeHeaderMetadata(normalizeMetadata(options.metadata));
     const headers = { blobContentType: options.contentType ?? undefined };
     const client = this.blob(path);
     // Small bodies are one Put Blob; larger ones are staged as blocks (bounded memory) under a one-off tag.
@@ -132,7 +132,7 @@ export class AzureBlobStorageProvider extends StorageProvider {
         contentType: props.contentType ?? null,
         lastModified: props.lastModified?.getTime() ?? 0,
         etag: props.etag ?? null,
-        metadata: decodeAzureMetadata(props.metadata),
+        metadata: decodeHeaderMetadata(props.metadata),
       };
     } catch (error) {
       if (statusOf(error) === 404) return null;
@@ -163,7 +163,7 @@ export class AzureBlobStorageProvider extends StorageProvider {
         contentType: blob.properties.contentType ?? null,
         lastModified: blob.properties.lastModified?.getTime() ?? 0,
         etag: blob.properties.etag ?? null,
-        metadata: decodeAzureMetadata(blob.metadata),
+        metadata: decodeHeaderMetadata(blob.metadata),
       });
     }
     const next = page?.continuationToken;
@@ -327,7 +327,7 @@ export class AzureBlobStorageProvider extends StorageProvider {
         state.blocks.map((start) => blockIdFor(state.tag, start)),
         {
           blobHTTPHeaders: { blobContentType: request.contentType ?? undefined },
-          metadata: encodeAzureMetadata(normalizeMetadata(request.metadata)),
+          metadata: encodeHeaderMetadata(normalizeMetadata(request.metadata)),
         },
       ),
     );

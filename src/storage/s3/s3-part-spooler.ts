@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { FileHandle, mkdir, open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Semaphore } from './s3-semaphore';
+import { Semaphore } from '../common/semaphore';
 
 /** A part buffered on disk. */
 export interface SpooledPart {

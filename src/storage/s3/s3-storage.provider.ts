@@ -45,10 +45,10 @@ import {
   WriteChunkResult,
 } from '../storage-provider';
 import { isNoSuchUpload, isNotImplemented, isS3NotFound, toStorageError } from './s3-errors';
-import { decodeS3Metadata, encodeS3Metadata } from './s3-metadata';
+import { decodeHeaderMetadata, encodeHeaderMetadata } from '../common/header-metadata';
 import { choosePartSize, S3_MAX_PART_SIZE, S3_MAX_PARTS } from './s3-part-size';
 import { discardSpooled, SpooledPart, spoolParts } from './s3-part-spooler';
-import { Semaphore } from './s3-semaphore';
+import { Semaphore } from '../common/semaphore';
 import { S3StorageOptions } from './s3-storage.options';
 
 /** One uploaded part as recorded in the manifest. */
@@ -128,7 +128,7 @@ export class S3StorageProvider extends StorageProvider {
 
   async put(path: string, body: Readable, options: PutOptions = {}): Promise<BlobInfo> {
     validateBlobPath(path);
-    const metadata = encodeS3Metadata(normalizeMetadata(options.metadata));
+    const metadata = encodeHeaderMetadata(normalizeMetadata(options.metadata));
     const contentType = options.contentType ?? undefined;
     // The body's length is unknown: spool it. One part's worth or less → PutObject; more → multipart.
     const partSize = this.preferredPartSize < 5 * MiB ? 5 * MiB : this.preferredPartSize;
@@ -228,7 +228,7 @@ export class S3StorageProvider extends StorageProvider {
       contentType: head.ContentType ?? null,
       lastModified: head.LastModified?.getTime() ?? 0,
       etag: head.ETag ?? null,
-      metadata: decodeS3Metadata(head.Metadata),
+      metadata: decodeHeaderMetadata(head.Metadata),
     };
   }
 
@@ -338,7 +338,7 @@ export class S3StorageProvider extends StorageProvider {
           Bucket: this.bucket,
           Key: request.path,
           ContentType: request.contentType ?? undefined,
-          Metadata: encodeS3Metadata(normalizeMetadata(request.metadata)),
+          Metadata: encodeHeaderMetadata(normalizeMetadata(request.metadata)),
         }),
       ),
     );
@@ -488,7 +488,7 @@ export class S3StorageProvider extends StorageProvider {
               Body: Buffer.alloc(0),
               ContentLength: 0,
               ContentType: request.contentType ?? undefined,
-              Metadata: encodeS3Metadata(normalizeMetadata(request.metadata)),
+              Metadata: encodeHeaderMetadata(normalizeMetadata(request.metadata)),
             }),
           ),
         );
