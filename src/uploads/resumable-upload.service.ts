@@ -189,6 +189,7 @@ export class ResumableUploadService implements BeforeApplicationShutdown, OnAppl
     }
 
     let meter: ChunkMeter | undefined;
+    let onLeaseLost: (() => void) | undefined;
     let releaseRequested = false;
     const lease = await this.acquire(uploadId, () => {
       releaseRequested = true;
@@ -236,6 +237,11 @@ export class ResumableUploadService implements BeforeApplicationShutdown, OnAppl
       this.activeMeters.add(meter);
       if (this.shuttingDown) meter.interrupt();
       const activeMeter = meter;
+      // A lease lost mid-body (heartbeat failed, expired during a pause) means another writer may own the
+      // upload now: stop writing at once; the fenced advance then refuses whatever this request stored.
+      onLeaseLost = () => activeMeter.interrupt();
+      lease.signal.addEventListener('abort', onLeaseLost, { once: true });
+      if (lease.signal.aborted) activeMeter.interrupt();
 
       const written = await this.providerCall(() =>
         provider.writeChunk(session.providerState ?? {}, session.uploadedBytes, activeMeter, {
@@ -297,6 +303,7 @@ export class ResumableUploadService implements BeforeApplicationShutdown, OnAppl
       throw error;
     } finally {
       if (meter) this.activeMeters.delete(meter);
+      if (onLeaseLost) lease.signal.removeEventListener('abort', onLeaseLost);
       await lease.release();
     }
   }

@@ -228,6 +228,27 @@ describe('ResumableUploadService (engine semantics, DESIGN §6)', () => {
     expect((await uploads.getStatus(uploadId)).uploadedBytes).toBe(300);
   });
 
+  it('stops reading at once when its lock lease is lost mid-body', async () => {
+    const lost = new AbortController();
+    const locker: UploadLocker = {
+      acquire: async () => ({ fence: Date.now() * 1000, signal: lost.signal, release: async () => undefined }),
+      close: async () => undefined,
+    };
+    await moduleRef.close();
+    await boot({ lock: { locker } });
+    const { uploadId } = await uploads.start({ totalSize: 1000 });
+    const slow = new PassThrough();
+    const pending = uploads.uploadChunk({ uploadId, offset: 0, body: slow });
+    slow.write(Buffer.alloc(100, 1));
+    await new Promise((r) => setTimeout(r, 50));
+    lost.abort();
+    // The body is still open and would send more: the engine must not wait for it.
+    await expect(pending).rejects.toMatchObject({ code: 'UPLOAD_INTERRUPTED', expectedOffset: 100 });
+    slow.write(Buffer.alloc(100, 2));
+    expect((await uploads.getStatus(uploadId)).uploadedBytes).toBe(100);
+    expect(await stagingSize(uploadId)).toBe(100);
+  });
+
   it('keeps the bytes of a body cut short by a disconnect, but not when a checksum was declared', async () => {
     const { uploadId } = await uploads.start({ totalSize: 1000 });
     const cut = new PassThrough();
