@@ -34,7 +34,9 @@ export function databaseWiring(config: ServerConfig): ServerWiring {
       }),
     ],
     sessionStore: { useFactory: (dataSource: DataSource) => new TypeOrmSessionStore(dataSource), inject: [DataSource] },
-    locker: { useFactory: (dataSource: DataSource) => new SqlUploadLocker(dataSource), inject: [DataSource] },
+    // SQL_LOCK_TTL_MS (optional, default 30 000): how long an upload stays locked after its holder died (e.g. a
+    // crashed server) before a restarted or other instance can resume it. Mirrors REDIS_LOCK_TTL_MS.
+    locker: { useFactory: (dataSource: DataSource) => new SqlUploadLocker(dataSource, sqlLockOptions()), inject: [DataSource] },
     // PostgreSQL: one sweeper per run across instances. SQLite (one host) keeps the process-local default; the
     // sweep also takes each session's upload lock, which the SQL locker shares through the database file.
     cleanupLock:
@@ -43,6 +45,13 @@ export function databaseWiring(config: ServerConfig): ServerWiring {
         : undefined,
     description: `${options.type} at ${redact(config.databaseUrl)} (sessions + locks, migrations run at start)`,
   };
+}
+
+function sqlLockOptions(env: NodeJS.ProcessEnv = process.env): { ttlMs?: number } {
+  if (!env.SQL_LOCK_TTL_MS) return {};
+  const ttlMs = Number(env.SQL_LOCK_TTL_MS);
+  if (!Number.isSafeInteger(ttlMs) || ttlMs < 30) throw new Error('Invalid server environment:\n - SQL_LOCK_TTL_MS must be an integer >= 30 (ms)');
+  return { ttlMs };
 }
 
 function redact(url: string): string {

@@ -287,7 +287,18 @@ export class TusController {
   private async handleHead(ctx: TusRequest, id: string): Promise<void> {
     const { exchange } = ctx;
     const owner = await authorizeRequest(this.options, exchange, 'status', { uploadId: id });
-    const session = await this.uploads.getSession(id, { owner });
+    let session = await this.uploads.getSession(id, { owner });
+    if (
+      ACTIVE_STATUSES.includes(session.status) &&
+      session.totalSize !== null &&
+      session.uploadedBytes === session.totalSize &&
+      session.expiresAt > Date.now()
+    ) {
+      // Every byte is stored but the completion did not finish (the server died during it). A tus client that
+      // sees Upload-Offset == Upload-Length sends nothing more, so finish it now (idempotent, under the lock).
+      await this.uploads.complete(id, { owner });
+      session = await this.uploads.getSession(id, { owner });
+    }
     if (session.status === UploadStatus.Aborted) throw new UploadGoneError(id, 'aborted');
     const active = ACTIVE_STATUSES.includes(session.status);
     if (active && session.expiresAt <= Date.now()) throw new UploadGoneError(id, 'expired');
