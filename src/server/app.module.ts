@@ -20,6 +20,7 @@ export class AppModule {
     const options: ValiBlobModuleOptions = {
       providers: { local: { root: config.storageDir } },
       maxUploadSize: config.maxUploadSize,
+      wholeFileChecksum: config.wholeFileChecksum,
       authorize: config.authToken ? bearerTokenCheck(config.authToken) : undefined,
       sessionStore: wiring.sessionStore,
       lock: { locker: wiring.locker, requestRelease: config.lockRequestRelease },

@@ -11,6 +11,8 @@ export interface ServerConfig {
   authToken: string | null;
   /** A newer request for a busy upload asks the current writer to stop (tus model); `false` makes it wait / 423. */
   lockRequestRelease: boolean;
+  /** Record the whole-file sha256 on complete (default true; `WHOLE_FILE_CHECKSUM=false` skips the hashing). */
+  wholeFileChecksum: boolean;
 }
 
 /** Parse and validate the environment; every problem is reported at once. */
@@ -26,6 +28,8 @@ export function loadServerConfig(env: NodeJS.ProcessEnv = process.env): ServerCo
   const databaseUrl = env.DATABASE_URL || 'sqlite:./data/vali-blob.sqlite';
   if (!/^(sqlite:|postgres(ql)?:\/\/)/.test(databaseUrl)) problems.push('DATABASE_URL must start with sqlite: or postgres://');
   const release = (env.LOCK_REQUEST_RELEASE ?? 'true').toLowerCase();
+  const checksum = (env.WHOLE_FILE_CHECKSUM ?? 'true').toLowerCase();
+  if (!['true', 'false', '1', '0'].includes(checksum)) problems.push('WHOLE_FILE_CHECKSUM must be true or false');
   if (!['true', 'false', '1', '0'].includes(release)) problems.push('LOCK_REQUEST_RELEASE must be true or false');
   if (problems.length > 0) throw new Error(`Invalid server environment:\n - ${problems.join('\n - ')}`);
   return {
@@ -37,5 +41,6 @@ export function loadServerConfig(env: NodeJS.ProcessEnv = process.env): ServerCo
     maxUploadSize,
     authToken: env.AUTH_TOKEN || null,
     lockRequestRelease: release === 'true' || release === '1',
+    wholeFileChecksum: checksum === 'true' || checksum === '1',
   };
 }

@@ -389,21 +389,45 @@ export class LocalStorageProvider extends StorageProvider {
   }
 }
 
+/** Pieces of a body are gathered up to this size and written with one positional `writev`. */
+const WRITE_BATCH_BYTES = 1024 * 1024;
+
 /**
- * Copy a stream into a file at a position with positional writes: memory stays at one stream buffer whatever
- * the size, and nothing depends on a WriteStream's close semantics. Returns the number of bytes written.
+ * Copy a stream into a file at a position with positional writes: memory stays bounded (one batch of at most
+ * 1 MiB) whatever the size, and nothing depends on a WriteStream's close semantics. Request bodies arrive in
+ * 16–64 KiB pieces; gathering them into one `writev` per MiB saves an await and a syscall per piece. Returns
+ * the number of bytes written.
  */
 async function writeAt(handle: FileHandle, body: Readable, start: number): Promise<number> {
   let position = start;
+  let batch: Buffer[] = [];
+  let batched = 0;
+  const flush = async () => {
+    if (batched === 0) return;
+    const pieces = batch;
+    const total = batched;
+    batch = [];
+    batched = 0;
+    let { bytesWritten } = await handle.writev(pieces, position);
+    if (bytesWritten < total) {
+      // Short write (rare for files): write the rest from one contiguous buffer.
+      const rest = Buffer.concat(pieces, total).subarray(bytesWritten);
+      let done = 0;
+      while (done < rest.length) {
+        const result = await handle.write(rest, done, rest.length - done, position + bytesWritten + done);
+        done += result.bytesWritten;
+      }
+      bytesWritten = total;
+    }
+    position += bytesWritten;
+  };
   for await (const piece of body) {
     const buffer = typeof piece === 'string' ? Buffer.from(piece) : (piece as Buffer);
-    let done = 0;
-    while (done < buffer.length) {
-      const { bytesWritten } = await handle.write(buffer, done, buffer.length - done, position);
-      done += bytesWritten;
-      position += bytesWritten;
-    }
+    batch.push(buffer);
+    batched += buffer.length;
+    if (batched >= WRITE_BATCH_BYTES) await flush();
   }
+  await flush();
   return position - start;
 }
 
