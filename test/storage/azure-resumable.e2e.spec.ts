@@ -2,7 +2,7 @@ import { INestApplication } from '@nestjs/common';
 import { ResumableUploadService } from '../../src';
 import { AzureBlobStorageProvider } from '../../src/azure';
 import { AzuriteHandle, startAzurite } from '../support/azurite';
-import { engineUploadWithRetries, restUploadMeasured, startProviderApp } from './s3-and-azure.upload-helpers';
+import { engineUploadWithRetries, uploadMeasured, startProviderApp } from './s3-and-azure.upload-helpers';
 
 const MiB = 1024 * 1024;
 const BLOCK_SIZE = 8 * MiB;
@@ -42,11 +42,12 @@ describe('Azure provider through the engine and REST (Azurite)', () => {
     expect(stored).toEqual(expected);
   }, 120_000);
 
-  const sizes: Array<[string, number]> = [['128 MiB', 128 * MiB]];
-  if (process.env.VALIBLOB_BIG === '1') sizes.push(['1 GiB', 1024 * MiB]);
-  for (const [label, total] of sizes) {
-    it(`a ${label} REST upload stays under block size × concurrency + 64 MiB of RSS growth and is byte-exact`, async () => {
-      const m = await restUploadMeasured(base, provider, `memory/${total}.bin`, total, 64 * MiB);
+  // 128 MiB through both endpoints always; the issue's 1 GiB through tus with VALIBLOB_BIG=1 (.ci/run sets it).
+  const runs: Array<[string, number, 'rest' | 'tus']> = [['128 MiB', 128 * MiB, 'rest'], ['128 MiB', 128 * MiB, 'tus']];
+  if (process.env.VALIBLOB_BIG === '1') runs.push(['1 GiB', 1024 * MiB, 'tus']);
+  for (const [label, total, protocol] of runs) {
+    it(`a ${label} ${protocol} upload stays under block size × concurrency + 64 MiB of RSS growth and is byte-exact`, async () => {
+      const m = await uploadMeasured(protocol, base, provider, `memory/${protocol}-${total}.bin`, total, 64 * MiB);
       const growth = m.peakRss - m.baselineRss;
       // eslint-disable-next-line no-console
       console.log(

@@ -48,7 +48,7 @@ export async function startProviderApp(name: string, provider: StorageProvider, 
         defaultProvider: name,
         maxUploadSize,
         cleanup: { enabled: false },
-        http: { rest: { path: 'uploads' }, tus: false },
+        http: { rest: { path: 'uploads' }, tus: { path: 'files' } },
       }),
     ],
   }).compile();
@@ -66,7 +66,7 @@ export function send(
   method: string,
   headers: Record<string, string | number>,
   body?: Readable | Buffer,
-): Promise<{ status: number; json: any }> {
+): Promise<{ status: number; json: any; headers: Record<string, string | string[] | undefined> }> {
   return new Promise((resolve, reject) => {
     const req = request(url, { method, headers }, (res) => {
       const chunks: Buffer[] = [];
@@ -79,7 +79,7 @@ export function send(
         } catch {
           json = text;
         }
-        resolve({ status: res.statusCode ?? 0, json });
+        resolve({ status: res.statusCode ?? 0, json, headers: res.headers });
       });
     });
     req.on('error', reject);
@@ -89,7 +89,7 @@ export function send(
   });
 }
 
-/** Result of `restUploadMeasured`. */
+/** Result of `uploadMeasured`. */
 export interface MeasuredUpload {
   sha256Sent: string;
   sha256Stored: string;
@@ -100,10 +100,12 @@ export interface MeasuredUpload {
 }
 
 /**
- * Upload `total` pattern bytes through the REST API in `chunk`-sized PUTs (streamed, Content-Length set),
- * sampling this process's RSS every 50 ms, then read the blob back through the provider and hash it.
+ * Upload `total` pattern bytes through the REST API (`protocol: 'rest'`, chunk PUTs then complete) or the tus
+ * endpoint (`'tus'`, POST then PATCHes; the last one completes), streamed with Content-Length set, sampling this
+ * process's RSS every 50 ms; then read the blob back through the provider and hash it.
  */
-export async function restUploadMeasured(
+export async function uploadMeasured(
+  protocol: 'rest' | 'tus',
   base: string,
   provider: StorageProvider,
   path: string,
@@ -117,26 +119,12 @@ export async function restUploadMeasured(
   const started = Date.now();
   const sent = createHash('sha256');
   try {
-    const created = await send(`${base}/uploads`, 'POST', { 'Content-Type': 'application/json' }, Buffer.from(JSON.stringify({ totalSize: total, path })));
-    if (created.status !== 201) throw new Error(`create: ${created.status} ${JSON.stringify(created.json)}`);
-    const id = created.json.uploadId as string;
-    for (let offset = 0; offset < total; offset += chunk) {
-      const end = Math.min(offset + chunk, total);
-      const res = await send(
-        `${base}/uploads/${id}/chunks/${offset}`,
-        'PUT',
-        { 'Content-Type': 'application/octet-stream', 'Content-Length': end - offset },
-        patternStream(offset, end, sent),
-      );
-      if (res.status !== 200) throw new Error(`chunk at ${offset}: ${res.status} ${JSON.stringify(res.json)}`);
-    }
-    const done = await send(`${base}/uploads/${id}/complete`, 'POST', {});
-    if (done.status !== 200) throw new Error(`complete: ${done.status} ${JSON.stringify(done.json)}`);
-    const stored = await sha256Of((await provider.get(path)).stream);
+    const stored = protocol === 'rest' ? await viaRest(base, path, total, chunk, sent) : await viaTus(base, total, chunk, sent);
+    const read = await sha256Of((await provider.get(stored)).stream);
     return {
       sha256Sent: sent.digest('hex'),
-      sha256Stored: stored.hex,
-      bytesStored: stored.bytes,
+      sha256Stored: read.hex,
+      bytesStored: read.bytes,
       baselineRss,
       peakRss,
       seconds: (Date.now() - started) / 1000,
@@ -144,6 +132,49 @@ export async function restUploadMeasured(
   } finally {
     clearInterval(timer);
   }
+}
+
+/** REST flow; returns the stored path. */
+async function viaRest(base: string, path: string, total: number, chunk: number, sent: Hash): Promise<string> {
+  const created = await send(`${base}/uploads`, 'POST', { 'Content-Type': 'application/json' }, Buffer.from(JSON.stringify({ totalSize: total, path })));
+  if (created.status !== 201) throw new Error(`create: ${created.status} ${JSON.stringify(created.json)}`);
+  const id = created.json.uploadId as string;
+  for (let offset = 0; offset < total; offset += chunk) {
+    const end = Math.min(offset + chunk, total);
+    const res = await send(
+      `${base}/uploads/${id}/chunks/${offset}`,
+      'PUT',
+      { 'Content-Type': 'application/octet-stream', 'Content-Length': end - offset },
+      patternStream(offset, end, sent),
+    );
+    if (res.status !== 200) throw new Error(`chunk at ${offset}: ${res.status} ${JSON.stringify(res.json)}`);
+  }
+  const done = await send(`${base}/uploads/${id}/complete`, 'POST', {});
+  if (done.status !== 200) throw new Error(`complete: ${done.status} ${JSON.stringify(done.json)}`);
+  return path;
+}
+
+/** tus 1.0 flow (creation + PATCHes; the last PATCH completes the upload); returns the stored path. */
+async function viaTus(base: string, total: number, chunk: number, sent: Hash): Promise<string> {
+  const tus = { 'Tus-Resumable': '1.0.0' };
+  const created = await send(`${base}/files`, 'POST', {
+    ...tus,
+    'Upload-Length': total,
+    'Upload-Metadata': `filename ${Buffer.from('big.bin').toString('base64')}`,
+  }, Buffer.alloc(0));
+  if (created.status !== 201) throw new Error(`tus create: ${created.status}`);
+  const id = String(created.headers.location).split('/').pop()!;
+  for (let offset = 0; offset < total; offset += chunk) {
+    const end = Math.min(offset + chunk, total);
+    const res = await send(
+      `${base}/files/${id}`,
+      'PATCH',
+      { ...tus, 'Upload-Offset': offset, 'Content-Type': 'application/offset+octet-stream', 'Content-Length': end - offset },
+      patternStream(offset, end, sent),
+    );
+    if (res.status !== 204) throw new Error(`tus PATCH at ${offset}: ${res.status} ${JSON.stringify(res.json)}`);
+  }
+  return `tus/${id}/big.bin`;
 }
 
 /**
