@@ -97,7 +97,14 @@ export class HttpExchange {
    * (possibly gigabytes of) body nobody wants.
    */
   closeIfBodyUnread(): void {
-    if (!this.req.complete) this.res.setHeader('Connection', 'close');
+    if (this.req.readableEnded) return;
+    // Everything arrived but part of it sits unread in the stream (e.g. a body paused after an early error):
+    // discard it so the keep-alive connection is idle again; otherwise app.close() would wait on it forever.
+    if (this.req.complete) {
+      this.req.resume();
+      return;
+    }
+    this.res.setHeader('Connection', 'close');
   }
 }
 
