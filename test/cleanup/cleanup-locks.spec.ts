@@ -121,7 +121,12 @@ describe('PostgresAdvisoryCleanupLock (real PostgreSQL)', () => {
     );
     await b.query('SELECT pg_terminate_backend($1)', [pid]);
     expect(await aborted(holder!.signal, 3000)).toBe(true);
-    const next = await new PostgresAdvisoryCleanupLock(b, { name }).tryAcquire();
+    // pg_terminate_backend returns before the backend has exited and dropped its locks: poll for a bounded time.
+    let next = await new PostgresAdvisoryCleanupLock(b, { name }).tryAcquire();
+    for (let i = 0; next === null && i < 50; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      next = await new PostgresAdvisoryCleanupLock(b, { name }).tryAcquire();
+    }
     expect(next).not.toBeNull();
     await holder!.release();
     await next!.release();
