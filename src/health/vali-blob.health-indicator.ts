@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus';
 import { ResumableSessionStore } from '../sessions/resumable-session-store';
 import { StorageRegistry } from '../storage/storage.registry';
+import { withTimeout } from '../common/with-timeout';
 import { HealthTimeoutError, toHealthFailure } from './health-failure';
 
 /** Options of `checkStorage`. */
@@ -104,17 +105,7 @@ export class ValiBlobHealthIndicator {
 }
 
 /** Run a probe within a time budget; the late result of a timed-out probe is ignored. */
-async function probe<T>(call: () => Promise<T>, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      // Synchronous throws (e.g. an unknown provider name) become rejections like any other failure.
-      Promise.resolve().then(call),
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new HealthTimeoutError(timeoutMs)), timeoutMs);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
+function probe<T>(call: () => Promise<T>, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<T> {
+  // Synchronous throws (e.g. an unknown provider name) become rejections like any other failure.
+  return withTimeout(Promise.resolve().then(call), timeoutMs, () => new HealthTimeoutError(timeoutMs));
 }

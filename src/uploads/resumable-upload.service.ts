@@ -26,6 +26,7 @@ import { BlobInfo, StorageProvider } from '../storage/storage-provider';
 import { StorageRegistry } from '../storage/storage.registry';
 import { VALIBLOB_OPTIONS } from '../vali-blob.constants';
 import type { ResolvedValiBlobOptions } from '../vali-blob.options';
+import { withTimeout } from '../common/with-timeout';
 import { ChunkEndReason, ChunkMeter } from './chunk-meter';
 import { ChunkChecksum, createDigest, IncrementalDigest } from './upload-checksum';
 import { UPLOAD_EVENTS, UploadEvents } from './upload.events';
@@ -609,13 +610,4 @@ function validateContentType(contentType: unknown): string | null {
     throw new InvalidRequestError('contentType must be a MIME type of at most 255 printable characters');
   }
   return contentType;
-}
-
-/** Race a promise against a timer. */
-export function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
-  let timer: NodeJS.Timeout;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(onTimeout()), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

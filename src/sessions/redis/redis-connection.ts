@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import Redis, { Cluster, ClusterNode, ClusterOptions, RedisOptions } from 'ioredis';
 import { createHash } from 'node:crypto';
+import { withTimeout } from '../../common/with-timeout';
 import { InvalidValiBlobOptionsError, StoreUnavailableError, ValiBlobError } from '../../errors/vali-blob.errors';
 
 /** An ioredis client: a single node (standalone or Sentinel-managed) or a Cluster. */
@@ -130,19 +131,11 @@ export async function closeRedisClient(owned: OwnedRedisClient): Promise<void> {
  * timeout, cluster down) becomes `StoreUnavailableError`, so callers answer 503 and never "not found".
  */
 export async function redisCall<T>(call: () => Promise<T>, timeoutMs: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
   try {
-    return await Promise.race([
-      call(),
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new StoreUnavailableError(`Redis did not answer ${what} within ${timeoutMs} ms`)), timeoutMs);
-      }),
-    ]);
+    return await withTimeout(call(), timeoutMs, () => new StoreUnavailableError(`Redis did not answer ${what} within ${timeoutMs} ms`));
   } catch (error) {
     if (error instanceof ValiBlobError) throw error;
     throw new StoreUnavailableError(`Redis ${what} failed: ${(error as Error)?.message ?? error}`, { cause: error });
-  } finally {
-    clearTimeout(timer);
   }
 }
 

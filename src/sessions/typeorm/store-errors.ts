@@ -1,3 +1,4 @@
+import { withTimeout } from '../../common/with-timeout';
 import { StoreUnavailableError, ValiBlobError } from '../../errors/vali-blob.errors';
 
 /** Thrown by `save` when the id exists already (ids are 128-bit random, so this means a caller bug, not an outage). */
@@ -14,17 +15,11 @@ export class SessionAlreadyExistsError extends Error {
  * `StoreUnavailableError` (503), so an outage is never mistaken for "not found".
  */
 export async function guardStoreCall<T>(what: string, timeoutMs: number, call: () => Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new StoreUnavailableError(`Session store timed out after ${timeoutMs} ms (${what})`)), timeoutMs);
-  });
   try {
-    return await Promise.race([call(), timeout]);
+    return await withTimeout(call(), timeoutMs, () => new StoreUnavailableError(`Session store timed out after ${timeoutMs} ms (${what})`));
   } catch (error) {
     if (error instanceof ValiBlobError || error instanceof SessionAlreadyExistsError) throw error;
     throw new StoreUnavailableError(`Session store unavailable (${what}): ${(error as Error)?.message ?? error}`, { cause: error });
-  } finally {
-    clearTimeout(timer);
   }
 }
 
