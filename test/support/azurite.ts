@@ -1,5 +1,6 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { waitForListeningPort } from './child-port';
 
 /** Azurite's well-known development account (public, documented by Microsoft; not a secret). */
 export const AZURITE_ACCOUNT = 'devstoreaccount1';
@@ -40,27 +41,7 @@ export async function startAzurite(timeoutMs = 30_000): Promise<AzuriteHandle> {
     ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
-  let output = '';
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`Azurite did not start in ${timeoutMs} ms:\n${output}`));
-    }, timeoutMs);
-    const onData = (data: Buffer) => {
-      output += data.toString();
-      const match = /listens on http:\/\/127\.0\.0\.1:(\d+)/.exec(output);
-      if (match) {
-        clearTimeout(timer);
-        resolve(Number(match[1]));
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`Azurite exited with ${code} before listening:\n${output}`));
-    });
-  });
+  const { port } = await waitForListeningPort(child, /listens on http:\/\/127\.0\.0\.1:(\d+)/, 'Azurite', timeoutMs);
   // Keep draining output so a chatty child never blocks on a full pipe.
   child.stdout!.resume();
   child.stderr!.resume();
