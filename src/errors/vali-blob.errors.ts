@@ -27,6 +27,9 @@ export type ValiBlobErrorCode =
   | 'UPLOAD_COMPLETE'
   | 'BLOB_NOT_FOUND'
   | 'BLOB_EXISTS'
+  | 'PATH_CONFLICT'
+  | 'PARTIAL_CHANGED'
+  | 'TOO_MANY_WRITES'
   | 'STORE_UNAVAILABLE'
   | 'STORAGE_UNAVAILABLE'
   | 'UNAUTHORIZED'
@@ -208,6 +211,33 @@ export class BlobNotFoundError extends ValiBlobError {
 export class BlobExistsError extends ValiBlobError {
   constructor(path: string) {
     super('BLOB_EXISTS', `Blob ${printable(path)} already exists`, 409);
+  }
+}
+
+/**
+ * A blob could never be stored at the path on this backend: a parent segment is already a blob, the path names
+ * a folder of other blobs, or a segment is too long for the backend. Found at create, never at complete.
+ */
+export class PathConflictError extends ValiBlobError {
+  constructor(path: string, reason: string) {
+    super('PATH_CONFLICT', `Path ${printable(path)} cannot be used: ${reason}`, 409, { reason });
+  }
+}
+
+/** A tus partial upload's blob changed (size or sha256) since the partial completed; its bytes are not used. */
+export class PartialChangedError extends ValiBlobError {
+  constructor(uploadId: string) {
+    super('PARTIAL_CHANGED', `Partial upload ${printable(uploadId)} changed since it was completed`, 409);
+  }
+}
+
+/**
+ * This instance already has its maximum of chunk writes in flight (`maxConcurrentWrites`); the client should
+ * retry after `retryAfterSeconds` (sent as `Retry-After`). Keeps slow clients from holding every lock and descriptor.
+ */
+export class TooManyWritesError extends ValiBlobError {
+  constructor(public readonly retryAfterSeconds = 1) {
+    super('TOO_MANY_WRITES', 'Too many uploads in progress on this instance; retry later', 503, { retryAfterSeconds });
   }
 }
 

@@ -97,6 +97,14 @@ export interface CompleteUploadRequest {
   totalSize: number;
   contentType: string | null;
   metadata: Record<string, string>;
+  /**
+   * `false`: publish only if no blob exists at `path`, atomically (no check-then-act: link/rename-without-replace,
+   * S3 `If-None-Match: *`, Azure `ifNoneMatch: '*'`), otherwise throw `BlobExistsError(path)` and keep the staged
+   * data so the caller can retry at another path. `true` or absent: replace whatever is there.
+   * `path` may differ from the path given to `beginUpload` (conflict policy `rename`); a provider that cannot
+   * publish elsewhere throws `NotSupportedError`.
+   */
+  overwrite?: boolean;
 }
 
 /**
@@ -133,6 +141,13 @@ export abstract class StorageProvider {
   async presign(path: string, _options: PresignOptions): Promise<string> {
     throw new NotSupportedError('presign', `the ${this.name || 'this'} storage provider`);
   }
+
+  /**
+   * Throw `PathConflictError` (409) or `InvalidPathError` (400) when a blob could never be stored at `path` on this
+   * backend (a parent segment is a blob, the path is a folder, a name too long for the backend). Called at create so
+   * such uploads fail before any byte is sent. Default: no extra rule beyond `validateBlobPath`.
+   */
+  async assertCreatable(_path: string): Promise<void> {}
 
   /** Prepare provider-side state for a resumable upload. */
   abstract beginUpload(request: BeginUploadRequest): Promise<ResumableState>;
