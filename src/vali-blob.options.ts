@@ -42,14 +42,17 @@ export type SessionStoreConfig =
   | ClassOrFactoryConfig<ResumableSessionStore>;
 
 /**
- * Durable sessions in the app's TypeORM DataSource (`TypeOrmModule.forRoot` in the app; `forRoot` of this module
- * only — with `forRootAsync` pass a recipe, see docs/typeorm.md). Registers the entities with
- * `TypeOrmModule.forFeature` so `autoLoadEntities` picks them up.
+ * Durable sessions in the app's TypeORM DataSource (`TypeOrmModule.forRoot` in the app). With `forRoot` the
+ * entities are registered with `TypeOrmModule.forFeature`, so `autoLoadEntities` picks them up; with
+ * `forRootAsync` list `VALIBLOB_ENTITIES` in the DataSource's entities (bootstrap says so when they are missing).
+ * The per-upload lock and the cleanup lock then follow the database (see `lock`).
  */
 export interface TypeOrmSessionStoreConfig {
   type: 'typeorm';
   /** Name of the DataSource (`TypeOrmModule.forRoot({ name })`); default the unnamed one. */
   dataSourceName?: string;
+  /** Options of the default SQL upload lock (lease `ttlMs`, polling). */
+  lock?: import('./locking/sql/sql-upload.locker').SqlUploadLockerOptions;
 }
 
 /** Every action the authorize hook is asked about. */
@@ -83,8 +86,9 @@ export interface CleanupOptions {
   /** Sessions handled per batch (default 500). */
   batchSize?: number;
   /**
-   * Lock so only one instance sweeps: default process-local; `PostgresAdvisoryCleanupLock` or `RedisCleanupLock`
-   * (instance or recipe) when several instances share a store.
+   * Lock so only one instance sweeps per run. Default: the one that follows the session store (TypeORM →
+   * PostgreSQL advisory lock or, on SQLite, a lease row in the same database; Redis → `RedisCleanupLock`;
+   * memory → process-local); see `lock.scope`.
    */
   lock?: CleanupLock | ClassOrFactoryConfig<CleanupLock>;
   /** On shutdown, how long an in-flight sweep may take before it is stopped (default 10 000 ms). */
@@ -97,8 +101,17 @@ export interface LockOptions {
   waitMs?: number;
   /** Ask the current holder to stop reading when a newer request arrives (default true, tus's model). */
   requestRelease?: boolean;
-  /** The locker; default is process-local memory. Use the Redis or SQL locker for several instances. */
+  /**
+   * The locker. Default: the one that follows the session store (TypeORM → `SqlUploadLocker` on the same
+   * database, Redis → `RedisUploadLocker` on the same Redis, memory → process-local).
+   */
   locker?: UploadLocker | ClassOrFactoryConfig<UploadLocker>;
+  /**
+   * `'store'` (default): locks the app does not name follow the session store, as above; a custom store that
+   * offers none (`createLocks()`) gets process-local locks and a bootstrap warning. `'process'`: process-local
+   * locks on purpose (one instance only; silences the warning). Never safe with several instances on one store.
+   */
+  scope?: 'store' | 'process';
 }
 
 /** Options of `ValiBlobModule.forRoot()` / the factory of `forRootAsync()`. */
@@ -175,7 +188,7 @@ export interface ResolvedValiBlobOptions {
   storeTimeoutMs: number;
   cleanup: Required<Omit<CleanupOptions, 'lock'>> & Pick<CleanupOptions, 'lock'>;
   authorize?: AuthorizeHook;
-  lock: { waitMs: number; requestRelease: boolean; locker?: LockOptions['locker'] };
+  lock: { waitMs: number; requestRelease: boolean; scope: 'store' | 'process'; locker?: LockOptions['locker'] };
   tus: Required<Omit<TusOptions, 'baseUrl' | 'naming'>> & Pick<TusOptions, 'baseUrl' | 'naming'>;
 }
 
@@ -276,6 +289,9 @@ export function resolveValiBlobOptions(input: ValiBlobModuleOptions | undefined 
   }
   const lock = options.lock ?? {};
   const lockWaitMs = lock.waitMs === 0 ? 0 : positiveInt('lock.waitMs', lock.waitMs, VALIBLOB_DEFAULTS.lockWaitMs);
+  if (lock.scope !== undefined && lock.scope !== 'store' && lock.scope !== 'process') {
+    problems.push(`lock.scope must be 'store' or 'process' (got ${JSON.stringify(lock.scope)})`);
+  }
 
   const tus = options.tus ?? {};
   if (tus.baseUrl !== undefined && !/^https?:\/\/[^\s]+$/.test(tus.baseUrl)) problems.push('tus.baseUrl must be an http(s) URL');
@@ -310,7 +326,7 @@ export function resolveValiBlobOptions(input: ValiBlobModuleOptions | undefined 
       shutdownTimeoutMs: cleanupShutdownTimeoutMs,
     },
     authorize: options.authorize,
-    lock: { waitMs: lockWaitMs, requestRelease: lock.requestRelease !== false, locker: lock.locker },
+    lock: { waitMs: lockWaitMs, requestRelease: lock.requestRelease !== false, scope: lock.scope ?? 'store', locker: lock.locker },
     tus: {
       optionsStatus200: tus.optionsStatus200 === true,
       baseUrl: tus.baseUrl?.replace(/\/+$/, ''),

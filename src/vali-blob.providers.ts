@@ -4,9 +4,8 @@ import { deferRecipe, isRecipe, recipeToProvider } from './common/provider-recip
 import { FastifyBodyParserRegistrar } from './http/fastify-body-parser';
 import { PlatformErrorBridge } from './http/platform-error.bridge';
 import { CleanupLock } from './cleanup/cleanup-lock';
-import { ProcessCleanupLock } from './cleanup/locks/process-cleanup.lock';
 import { StaleUploadCleanupService } from './cleanup/stale-upload-cleanup.service';
-import { MemoryUploadLocker } from './locking/memory/memory-upload.locker';
+import { createLockProviders } from './locking/lock-selection';
 import { UploadLocker } from './locking/upload-locker';
 import { MemorySessionStore } from './sessions/memory/memory-session.store';
 import { ResumableSessionStore } from './sessions/resumable-session-store';
@@ -16,7 +15,6 @@ import { ResumableUploadService } from './uploads/resumable-upload.service';
 import { UploadEvents } from './uploads/upload.events';
 import { VALIBLOB_OPTIONS } from './vali-blob.constants';
 import { ResolvedValiBlobOptions, resolveValiBlobOptions, ValiBlobModuleOptions } from './vali-blob.options';
-import { InvalidValiBlobOptionsError } from './errors/vali-blob.errors';
 
 /**
  * Providers of the module. `staticOptions` is set for `forRoot`, where a session store recipe can be
@@ -51,10 +49,9 @@ export function createCoreProviders(optionsToken: string | symbol, staticOptions
             const config = options.sessionStore;
             if (config === 'memory' || (config as { type?: string }).type === 'memory') return new MemorySessionStore();
             if ((config as { type?: string }).type === 'typeorm') {
-              // Only forRoot can add the TypeORM feature module and a DataSource-injected provider (static).
-              throw new InvalidValiBlobOptionsError([
-                "sessionStore { type: 'typeorm' } needs forRoot(); with forRootAsync use inject: [getDataSourceToken()] and useFactory: (ds) => ({ sessionStore: new TypeOrmSessionStore(ds) })",
-              ]);
+              // forRootAsync: the DataSource may not be ready yet; the store is built once every provider exists.
+              // eslint-disable-next-line @typescript-eslint/no-require-imports
+              return require('./sessions/typeorm/typeorm-store.wiring').deferredTypeOrmStore(config, options, moduleRef);
             }
             // forRootAsync: the recipe's dependencies may not exist yet; resolve it once they all do.
             if (isRecipe<ResumableSessionStore>(config)) return deferRecipe(config, moduleRef, ResumableSessionStore);
@@ -62,37 +59,14 @@ export function createCoreProviders(optionsToken: string | symbol, staticOptions
           },
           inject: [VALIBLOB_OPTIONS, ModuleRef],
         },
-    // forRoot: a locker recipe becomes a real provider, so its dependencies (e.g. TypeORM's DataSource) are
-    // instantiated first; resolving it at run time could see them still uninitialised.
-    isRecipe<UploadLocker>(staticOptions?.lock?.locker)
-      ? recipeToProvider(UploadLocker, staticOptions?.lock?.locker)
-      : {
-      provide: UploadLocker,
-      useFactory: async (options: ResolvedValiBlobOptions, moduleRef: ModuleRef) => {
-        const locker = options.lock.locker;
-        if (!locker) return new MemoryUploadLocker();
-        if (isRecipe<UploadLocker>(locker)) return deferRecipe(locker, moduleRef, UploadLocker);
-        return locker;
-      },
-      inject: [VALIBLOB_OPTIONS, ModuleRef],
-    },
+    // The per-upload lock and the cleanup lock: what the app named, else the ones that follow the store.
+    ...createLockProviders(staticOptions?.lock?.locker),
     UploadEvents,
     ResumableUploadService,
     // Fastify only: lets raw upload bodies through to the tus and REST handlers.
     FastifyBodyParserRegistrar,
     // Express only: malformed JSON bodies on the library's routes get the library's error shape.
     PlatformErrorBridge,
-    {
-      // Only one instance sweeps per run; process-local unless `cleanup.lock` names a shared one.
-      provide: CleanupLock,
-      useFactory: async (options: ResolvedValiBlobOptions, moduleRef: ModuleRef) => {
-        const lock = options.cleanup.lock;
-        if (!lock) return new ProcessCleanupLock();
-        if (isRecipe<CleanupLock>(lock)) return deferRecipe(lock, moduleRef, CleanupLock);
-        return lock;
-      },
-      inject: [VALIBLOB_OPTIONS, ModuleRef],
-    },
     StaleUploadCleanupService,
   ];
 }

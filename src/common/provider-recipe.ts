@@ -36,6 +36,24 @@ export async function resolveRecipe<T>(recipe: ClassOrFactoryConfig<T>, moduleRe
   return recipe.useFactory(...args);
 }
 
+/** Key under which a deferred stand-in exposes its resolver (symbols are not forwarded to the target). */
+const DEFERRED_RESOLVE = Symbol('valiblob:deferred-resolve');
+
+/**
+ * The object behind a value that may be a `deferRecipe` stand-in: resolves the recipe (once) and returns the real
+ * instance; any other value is returned as it is. Only call it once the app's providers exist (at or after
+ * `onModuleInit`), as the stand-in itself does.
+ */
+export async function resolveDeferred<T>(value: T): Promise<T> {
+  const resolve = (value as { [DEFERRED_RESOLVE]?: () => Promise<T> } | null)?.[DEFERRED_RESOLVE];
+  return resolve ? resolve() : value;
+}
+
+/** Whether a value is a `deferRecipe` stand-in whose target may not exist yet. */
+export function isDeferred(value: unknown): boolean {
+  return typeof (value as { [DEFERRED_RESOLVE]?: unknown } | null)?.[DEFERRED_RESOLVE] === 'function';
+}
+
 /** Lifecycle hooks Nest calls on providers; forwarded to the resolved target. */
 const LIFECYCLE_HOOKS = ['onModuleInit', 'onApplicationBootstrap', 'onModuleDestroy', 'beforeApplicationShutdown', 'onApplicationShutdown'];
 
@@ -58,7 +76,9 @@ export function deferRecipe<T extends object>(recipe: ClassOrFactoryConfig<T>, m
     });
     return pending;
   };
-  return new Proxy(Object.create(base.prototype) as T, {
+  const standIn = Object.create(base.prototype) as T & { [DEFERRED_RESOLVE]?: () => Promise<T> };
+  standIn[DEFERRED_RESOLVE] = resolve;
+  return new Proxy(standIn as T, {
     get(target, property, receiver) {
       if (typeof property === 'symbol' || property === 'then') return Reflect.get(target, property, receiver);
       if (LIFECYCLE_HOOKS.includes(property)) {

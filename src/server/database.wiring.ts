@@ -3,8 +3,6 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { DataSource } from 'typeorm';
 import { VALIBLOB_ENTITIES, VALIBLOB_MIGRATIONS } from '../../migrations';
-import { PostgresAdvisoryCleanupLock } from '../cleanup/locks/postgres-advisory-cleanup.lock';
-import { SqlUploadLocker } from '../locking/sql/sql-upload.locker';
 import { dataSourceOptionsFromUrl, VALIBLOB_MIGRATIONS_TABLE } from '../sessions/typeorm/database-url';
 import { TypeOrmSessionStore } from '../sessions/typeorm/typeorm-session.store';
 import type { ServerConfig } from './server.config';
@@ -33,16 +31,13 @@ export function databaseWiring(config: ServerConfig): ServerWiring {
         retryDelay: 1000,
       }),
     ],
-    sessionStore: { useFactory: (dataSource: DataSource) => new TypeOrmSessionStore(dataSource), inject: [DataSource] },
     // SQL_LOCK_TTL_MS (optional, default 30 000): how long an upload stays locked after its holder died (e.g. a
-    // crashed server) before a restarted or other instance can resume it. Mirrors REDIS_LOCK_TTL_MS.
-    locker: { useFactory: (dataSource: DataSource) => new SqlUploadLocker(dataSource, sqlLockOptions()), inject: [DataSource] },
-    // PostgreSQL: one sweeper per run across instances. SQLite (one host) keeps the process-local default; the
-    // sweep also takes each session's upload lock, which the SQL locker shares through the database file.
-    cleanupLock:
-      options.type === 'postgres'
-        ? { useFactory: (dataSource: DataSource) => new PostgresAdvisoryCleanupLock(dataSource), inject: [DataSource] }
-        : undefined,
+    // crashed server) before a restarted or other instance can resume it. Mirrors REDIS_LOCK_TTL_MS. The upload
+    // lock and the cleanup lock follow the store (SQL lease table; PostgreSQL advisory / SQLite lease cleanup lock).
+    sessionStore: {
+      useFactory: (dataSource: DataSource) => new TypeOrmSessionStore(dataSource, { lock: sqlLockOptions() }),
+      inject: [DataSource],
+    },
     description: `${options.type} at ${redact(config.databaseUrl)} (sessions + locks, migrations run at start)`,
   };
 }

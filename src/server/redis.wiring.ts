@@ -20,20 +20,13 @@ export function redisWiring(config: ServerConfig, env: NodeJS.ProcessEnv = proce
   }
   // Loaded only when Redis is configured, so the server without REDIS_URL never requires ioredis.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { RedisSessionStore, RedisUploadLocker, RedisCleanupLock } = require('../redis') as typeof import('../redis');
-  const IORedis = require('ioredis') as typeof import('ioredis').default;
+  const { RedisSessionStore } = require('../redis') as typeof import('../redis');
   return {
     imports: [],
-    // Factories: Nest owns the instances and calls their onModuleDestroy (closing the connections) on shutdown.
-    sessionStore: { useFactory: () => new RedisSessionStore({ connection: url, keyPrefix: `${prefix}session:` }) },
-    locker: { useFactory: () => new RedisUploadLocker({ connection: url, keyPrefix: `${prefix}lock:`, leaseTtlMs }) },
-    // One sweeper per run across instances. The lock borrows a client, so this one is closed with the app.
-    cleanupLock: {
-      useFactory: () => {
-        const client = new IORedis(url, { maxRetriesPerRequest: 1, lazyConnect: true });
-        const lock = new RedisCleanupLock(client, { key: `${prefix}cleanup-lock` });
-        return Object.assign(lock, { onApplicationShutdown: () => client.quit().catch(() => undefined) });
-      },
+    // A factory: Nest owns the store and calls its onModuleDestroy (closing the connection) on shutdown. The
+    // upload lock (`<prefix>lock:`) and the cleanup lock (`<prefix>cleanup-lock`) follow the store.
+    sessionStore: {
+      useFactory: () => new RedisSessionStore({ connection: url, keyPrefix: `${prefix}session:`, lock: { leaseTtlMs } }),
     },
     description: `Redis sessions and locks at ${url.replace(/\/\/[^@/]*@/, '//***@')} (prefix ${prefix})`,
   };

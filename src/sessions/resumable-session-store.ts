@@ -1,3 +1,4 @@
+import type { StoreLocks } from '../locking/store-locks';
 import { SessionFilter, SessionPage, SessionPatch, UploadSession } from './upload-session.model';
 
 /**
@@ -30,4 +31,15 @@ export abstract class ResumableSessionStore {
   abstract findExpired(now: number, limit: number): Promise<UploadSession[]>;
   /** Resolves when the backend answers; throws `StoreUnavailableError` otherwise. */
   abstract ping(): Promise<void>;
+
+  /**
+   * The locks that follow this store, used when the app names none (`lock.locker`, `cleanup.lock`). A store that
+   * several instances can share must return locks they share the same way (TypeORM: SQL lease table and the
+   * database's cleanup lock; Redis: Redis locks). `null` — the default for custom stores — means "unknown":
+   * ValiBlob then falls back to process-local locks and warns at bootstrap unless the app sets
+   * `lock: { scope: 'process' }`. Called at most once per module; ValiBlob owns and closes what it returns.
+   */
+  createLocks(): StoreLocks | null {
+    return null;
+  }
 }

@@ -59,12 +59,3 @@ describe("ValiBlobModule.forRoot({ sessionStore: { type: 'typeorm' } }) in an au
     expect(locks).toEqual([{ owner: null }]); // taken for the write, released after it
   });
 });
-
-describe("sessionStore { type: 'typeorm' } with forRootAsync", () => {
-  it('fails bootstrap with a clear options error pointing at the recipe', async () => {
-    const moduleRef = Test.createTestingModule({
-      imports: [ValiBlobModule.forRootAsync({ useFactory: () => ({ sessionStore: { type: 'typeorm' as const }, cleanup: { enabled: false } }) })],
-    });
-    await expect(moduleRef.compile()).rejects.toMatchObject({ code: 'INVALID_OPTIONS', message: expect.stringMatching(/forRoot\(\)/) });
-  });
-});

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { processLocalLocks, StoreLocks } from '../../locking/store-locks';
 import { ResumableSessionStore } from '../resumable-session-store';
 import { decodeCursor, encodeCursor, findLimit, matchesSessionFilter } from '../session-filter';
 import {
@@ -22,6 +23,11 @@ export class MemorySessionStore extends ResumableSessionStore {
   async save(session: UploadSession): Promise<void> {
     if (this.sessions.has(session.uploadId)) throw new Error(`Session ${session.uploadId} already exists`);
     this.sessions.set(session.uploadId, cloneSession(session));
+  }
+
+  /** Sessions live in this process only, so process-local locks are exactly right. */
+  override createLocks(): StoreLocks {
+    return processLocalLocks();
   }
 
   async get(uploadId: string): Promise<UploadSession | null> {

@@ -1,5 +1,9 @@
 import { OnModuleDestroy } from '@nestjs/common';
 import { InvalidValiBlobOptionsError, StoreUnavailableError } from '../../errors/vali-blob.errors';
+import type { Redis } from 'ioredis';
+import { RedisCleanupLock } from '../../cleanup/locks/redis-cleanup.lock';
+import { RedisUploadLocker, RedisUploadLockerOptions } from '../../locking/redis/redis-upload.locker';
+import type { StoreLocks } from '../../locking/store-locks';
 import { ResumableSessionStore } from '../resumable-session-store';
 import { decodeCursor, encodeCursor, findLimit, matchesSessionFilter } from '../session-filter';
 import {
@@ -32,6 +36,11 @@ export interface RedisSessionStoreOptions extends RedisConnectionOptions {
    * the expiry index and frees its provider-side data before Redis drops the key.
    */
   expiryGraceMs?: number;
+  /**
+   * Options of the `RedisUploadLocker` that `createLocks()` makes on this store's client (lease TTL, …). Its key
+   * prefix defaults to the store's with a trailing `session:` replaced by `lock:` (`valiblob:lock:`).
+   */
+  lock?: Omit<RedisUploadLockerOptions, 'client' | 'connection' | 'db'>;
 }
 
 /** Store defaults. */
@@ -68,9 +77,11 @@ export class RedisSessionStore extends ResumableSessionStore implements OnModule
   private readonly expiryKey: string;
   private readonly idsKey: string;
   private closed?: Promise<void>;
+  private readonly lockOptions: RedisSessionStoreOptions['lock'];
 
   constructor(options: RedisSessionStoreOptions = {}) {
     super();
+    this.lockOptions = options.lock;
     const problems: string[] = [];
     this.prefix = options.keyPrefix ?? REDIS_SESSION_DEFAULTS.keyPrefix;
     this.slidingMs = options.slidingExpiration ?? REDIS_SESSION_DEFAULTS.slidingExpiration;
@@ -87,6 +98,23 @@ export class RedisSessionStore extends ResumableSessionStore implements OnModule
     // '#' never occurs in upload ids (URL-safe base64), so index keys cannot collide with session keys.
     this.expiryKey = `${this.prefix}#expiry`;
     this.idsKey = `${this.prefix}#ids`;
+  }
+
+  /**
+   * Locks on the same Redis as the sessions (this store's client; the upload locker adds one subscriber
+   * connection of its own): every instance sharing the sessions shares the locks, with no configuration.
+   */
+  override createLocks(): StoreLocks {
+    const base = this.prefix.endsWith('session:') ? this.prefix.slice(0, -'session:'.length) : this.prefix;
+    const uploadLocker = new RedisUploadLocker({
+      keyPrefix: `${base}lock:`,
+      timeoutMs: this.timeoutMs,
+      ...this.lockOptions,
+      client: this.client,
+    });
+    // RedisCleanupLock uses only SET NX / EVAL on one key, which a Cluster client serves as well.
+    const cleanupLock = new RedisCleanupLock(this.client as Redis, { key: `${base}cleanup-lock` });
+    return { scope: 'shared', uploadLocker, cleanupLock, description: `Redis upload and cleanup locks (${base}lock:)` };
   }
 
   /** The ioredis client in use (borrowed or owned). */

@@ -1,6 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, ObjectLiteral, Repository, UpdateQueryBuilder, WhereExpressionBuilder } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
+import { PostgresAdvisoryCleanupLock } from '../../cleanup/locks/postgres-advisory-cleanup.lock';
+import { SqlCleanupLock } from '../../cleanup/locks/sql-cleanup.lock';
+import { SqlUploadLocker, SqlUploadLockerOptions } from '../../locking/sql/sql-upload.locker';
+import type { StoreLocks } from '../../locking/store-locks';
 import { ResumableSessionStore } from '../resumable-session-store';
 import { decodeCursor, encodeCursor, findLimit } from '../session-filter';
 import {
@@ -18,6 +22,8 @@ import { UploadSessionEntity } from './upload-session.entity';
 export interface TypeOrmSessionStoreOptions {
   /** Each store call that takes longer fails with `StoreUnavailableError` (503). Default 5000 ms. */
   timeoutMs?: number;
+  /** Options of the `SqlUploadLocker` that `createLocks()` makes (lease TTL, polling); its `timeoutMs` defaults to the store's. */
+  lock?: SqlUploadLockerOptions;
 }
 
 /** Every column except the key, in the order `update` writes them. */
@@ -45,12 +51,26 @@ export class TypeOrmSessionStore extends ResumableSessionStore {
 
   constructor(
     private readonly dataSource: DataSource,
-    options: TypeOrmSessionStoreOptions = {},
+    private readonly options: TypeOrmSessionStoreOptions = {},
   ) {
     super();
     this.timeoutMs = options.timeoutMs ?? 5000;
     this.repository = dataSource.getRepository(UploadSessionEntity);
     this.postgres = dataSource.options.type === 'postgres';
+  }
+
+  /**
+   * Locks shared through the same database: the `SqlUploadLocker` lease table for uploads, and for cleanup a
+   * PostgreSQL advisory lock or, on SQLite, a lease row in that table. Every instance on this database then
+   * excludes the others without any lock configuration.
+   */
+  override createLocks(): StoreLocks {
+    const uploadLocker = new SqlUploadLocker(this.dataSource, { timeoutMs: this.timeoutMs, ...this.options.lock });
+    const cleanupLock = this.postgres
+      ? new PostgresAdvisoryCleanupLock(this.dataSource)
+      : new SqlCleanupLock(this.dataSource, { timeoutMs: this.timeoutMs });
+    const cleanupKind = this.postgres ? 'PostgreSQL advisory cleanup lock' : 'SQL cleanup lease';
+    return { scope: 'shared', uploadLocker, cleanupLock, description: `SQL upload lease table + ${cleanupKind}` };
   }
 
   async save(session: UploadSession): Promise<void> {
