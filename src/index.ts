@@ -62,6 +62,8 @@ export { ProcessCleanupLock } from './cleanup/locks/process-cleanup.lock';
 export { UploadLocker } from './locking/upload-locker';
 export type { UploadLease, AcquireOptions } from './locking/upload-locker';
 export { MemoryUploadLocker } from './locking/memory/memory-upload.locker';
+export { processLocalLocks } from './locking/store-locks';
+export type { StoreLocks } from './locking/store-locks';
 
 export { ResumableUploadService } from './uploads/resumable-upload.service';
 export type {

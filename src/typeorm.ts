@@ -18,3 +18,5 @@ export { UploadLockEntity, UPLOAD_LOCKS_TABLE } from './locking/sql/upload-lock.
 export { VALIBLOB_MIGRATIONS, VALIBLOB_ENTITIES, CreateValiBlobTables1763600000000 } from '../migrations';
 export { PostgresAdvisoryCleanupLock } from './cleanup/locks/postgres-advisory-cleanup.lock';
 export type { PostgresAdvisoryCleanupLockOptions } from './cleanup/locks/postgres-advisory-cleanup.lock';
+export { SqlCleanupLock } from './cleanup/locks/sql-cleanup.lock';
+export type { SqlCleanupLockOptions } from './cleanup/locks/sql-cleanup.lock';

@@ -52,7 +52,7 @@ export interface TypeOrmSessionStoreConfig {
   /** Name of the DataSource (`TypeOrmModule.forRoot({ name })`); default the unnamed one. */
   dataSourceName?: string;
   /** Options of the default SQL upload lock (lease `ttlMs`, polling). */
-  lock?: import('./locking/sql/sql-upload.locker').SqlUploadLockerOptions;
+  lock?: import('./locking/sql/sql-upload-locker.options').SqlUploadLockerOptions;
 }
 
 /** Every action the authorize hook is asked about. */

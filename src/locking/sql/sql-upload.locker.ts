@@ -5,21 +5,10 @@ import { DataSource } from 'typeorm';
 import { UploadLockedError } from '../../errors/vali-blob.errors';
 import { guardStoreCall } from '../../sessions/typeorm/store-errors';
 import { AcquireOptions, UploadLease, UploadLocker } from '../upload-locker';
+import type { SqlUploadLockerOptions } from './sql-upload-locker.options';
 import { UploadLockEntity } from './upload-lock.entity';
 
-/** Options of `SqlUploadLocker`. */
-export interface SqlUploadLockerOptions {
-  /** Lease length; a holder that stops heart-beating (crashed, partitioned) loses the lock after this. Default 30 s. */
-  ttlMs?: number;
-  /** How often the holder extends its lease. Default `ttlMs / 3`. */
-  heartbeatMs?: number;
-  /** How often a waiting request retries. Default 50 ms (plus jitter). */
-  pollMs?: number;
-  /** How often holders look for release requests from other instances. Default 200 ms. */
-  releasePollMs?: number;
-  /** Each lock query that takes longer fails with `StoreUnavailableError` (503). Default 5000 ms. */
-  timeoutMs?: number;
-}
+export type { SqlUploadLockerOptions } from './sql-upload-locker.options';
 
 interface HeldLease {
   uploadId: string;

@@ -26,7 +26,7 @@ export class MemorySessionStore extends ResumableSessionStore {
   }
 
   /** Sessions live in this process only, so process-local locks are exactly right. */
-  override createLocks(): StoreLocks {
+  override createLocks(): StoreLocks | null {
     return processLocalLocks();
   }
 
