@@ -17,7 +17,8 @@ describe('Azure fencing through the block list: a late writer with a stale state
 
   beforeAll(async () => {
     azurite = await startAzurite();
-    provider = new AzureBlobStorageProvider({ connectionString: azurite.connectionString, containerName: 'fencing', blockSize: MiB });
+    const connectionString = azurite.connectionString;
+    provider = new AzureBlobStorageProvider({ connectionString, containerName: 'fencing', blockSize: MiB });
     await provider.container.createIfNotExists();
   }, 60_000);
   afterAll(() => azurite?.stop());

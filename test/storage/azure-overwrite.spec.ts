@@ -30,7 +30,7 @@ describe('Azure complete with overwrite: false (Azurite)', () => {
   }
   const content = async (path: string) => readAll((await provider.get(path)).stream);
 
-  it('of two uploads to one new path, the second complete gets BLOB_EXISTS (409) and the first blob stays', async () => {
+  it('of two uploads to one new path, the second complete gets BLOB_EXISTS (409), the first blob stays', async () => {
     const a = randomBytes(2000);
     const b = randomBytes(2000);
     const sa = await staged('owA', 'ow/new.bin', a);

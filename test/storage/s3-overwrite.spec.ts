@@ -42,7 +42,7 @@ describe('S3 complete with overwrite: false (s3rver)', () => {
   });
   const content = async (path: string) => readAll((await provider.get(path)).stream);
 
-  it('sends If-None-Match: * on the publishing request only when overwrite is false (plain s3rver ignores it)', async () => {
+  it('sends If-None-Match: * to publish only when overwrite is false (plain s3rver ignores it)', async () => {
     const client = createS3rverClient(plain.endpoint, plain.credentials);
     const seen: Array<[string, string | undefined]> = [];
     client.middlewareStack.add(
@@ -54,18 +54,20 @@ describe('S3 complete with overwrite: false (s3rver)', () => {
       { step: 'finalizeRequest', name: 'recordIfNoneMatch' },
     );
     const onPlain = new S3StorageProvider({ bucket: plain.bucket, client, partSize: 5 * MiB });
-    await onPlain.completeUpload(await staged(onPlain, 'hdrA', 'hdr/a.bin', randomBytes(100)), request('hdrA', 'hdr/a.bin', 100, false));
-    await onPlain.completeUpload(await staged(onPlain, 'hdrE', 'hdr/e.bin', Buffer.alloc(0)), request('hdrE', 'hdr/e.bin', 0, false));
-    await onPlain.completeUpload(await staged(onPlain, 'hdrB', 'hdr/b.bin', randomBytes(100)), request('hdrB', 'hdr/b.bin', 100));
-    expect(seen.filter(([name]) => name === 'CompleteMultipartUploadCommand').map(([, h]) => h)).toEqual(['*', undefined]);
+    const upload = async (id: string, path: string, bytes: Buffer, overwrite?: boolean) =>
+      onPlain.completeUpload(await staged(onPlain, id, path, bytes), request(id, path, bytes.length, overwrite));
+    await upload('hdrA', 'hdr/a.bin', randomBytes(100), false);
+    await upload('hdrE', 'hdr/e.bin', Buffer.alloc(0), false);
+    await upload('hdrB', 'hdr/b.bin', randomBytes(100));
+    const completes = seen.filter(([name]) => name === 'CompleteMultipartUploadCommand');
+    expect(completes.map(([, h]) => h)).toEqual(['*', undefined]);
     expect(seen.filter(([name, h]) => name === 'PutObjectCommand' && h === '*')).toHaveLength(1);
     // What s3rver 3.7 does with the header: nothing. A second no-replace complete on the same key goes through.
-    const again = await staged(onPlain, 'hdrC', 'hdr/a.bin', randomBytes(100));
-    await expect(onPlain.completeUpload(again, request('hdrC', 'hdr/a.bin', 100, false))).resolves.toMatchObject({ size: 100 });
+    await expect(upload('hdrC', 'hdr/a.bin', randomBytes(100), false)).resolves.toMatchObject({ size: 100 });
     client.destroy();
   });
 
-  it('of two uploads to one new path, the second complete gets BLOB_EXISTS (409) and the first blob stays', async () => {
+  it('of two uploads to one new path, the second complete gets BLOB_EXISTS (409), the first blob stays', async () => {
     const a = randomBytes(6 * MiB);
     const b = randomBytes(6 * MiB + 5);
     const sa = await staged(provider, 'owA', 'ow/new.bin', a);

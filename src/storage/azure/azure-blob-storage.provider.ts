@@ -312,7 +312,9 @@ export class AzureBlobStorageProvider extends StorageProvider {
       const written = position + pendingBytes - offset;
       // Nothing is recorded yet; blocks already staged under this attempt's ids are simply not referenced.
       if (beforeCommit) await beforeCommit(written);
-      if (keepShortBody && blocks.length === 0) return { blocks, written, shortBody: Buffer.concat(pending, pendingBytes) };
+      if (keepShortBody && blocks.length === 0) {
+        return { blocks, written, shortBody: Buffer.concat(pending, pendingBytes) };
+      }
       if (pendingBytes > 0) await stage();
       await Promise.all(inFlight);
       if (firstError) throw firstError;
@@ -328,7 +330,8 @@ export class AzureBlobStorageProvider extends StorageProvider {
     const state = readState(rawState);
     if (request.path !== state.path) {
       // Staged blocks belong to the blob they were staged on; committing them under another name is impossible.
-      throw new NotSupportedError('completing an upload at another path than it began with', 'the Azure storage provider');
+      const feature = 'completing an upload at another path than it began with';
+      throw new NotSupportedError(feature, 'the Azure storage provider');
     }
     if (state.size !== request.totalSize) {
       throw new StorageUnavailableError(`Azure holds ${state.size} bytes of this upload, expected ${request.totalSize}`);

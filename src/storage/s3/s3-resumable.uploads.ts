@@ -1,11 +1,8 @@
 import {
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
-  GetObjectCommand,
   PutObjectCommand,
   S3Client,
-  UploadPartCommand,
-  UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
 import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
@@ -18,10 +15,17 @@ import {
   ValiBlobError,
 } from '../../errors/vali-blob.errors';
 import { normalizeMetadata } from '../storage-helpers';
-import { BlobInfo, CompleteUploadRequest, ResumableState, WriteChunkOptions, WriteChunkResult } from '../storage-provider';
+import {
+  BlobInfo,
+  CompleteUploadRequest,
+  ResumableState,
+  WriteChunkOptions,
+  WriteChunkResult,
+} from '../storage-provider';
 import { encodeHeaderMetadata } from '../common/header-metadata';
 import { Semaphore } from '../common/semaphore';
-import { isNoSuchUpload, isNotImplemented, isPreconditionFailed, isS3NotFound, toStorageError } from './s3-errors';
+import { isNoSuchUpload, isPreconditionFailed, toStorageError } from './s3-errors';
+import { MissingStagingError, S3SegmentCopier } from './s3-segment.copier';
 import { discardSpooled, SpooledPart, spoolParts } from './s3-part-spooler';
 import {
   committedBytes,
@@ -58,19 +62,29 @@ export interface S3UploadContext {
  * part N copies the same bytes; a late writer holding an older state can only add objects nobody references.
  */
 export class S3ResumableUploads {
-  private copyPartUnsupported = false;
+  private readonly copier: S3SegmentCopier;
 
-  constructor(private readonly ctx: S3UploadContext) {}
+  constructor(private readonly ctx: S3UploadContext) {
+    this.copier = new S3SegmentCopier(ctx);
+  }
 
-  async write(raw: ResumableState, offset: number, body: Readable, options: WriteChunkOptions): Promise<WriteChunkResult> {
+  async write(
+    raw: ResumableState,
+    offset: number,
+    body: Readable,
+    options: WriteChunkOptions,
+  ): Promise<WriteChunkResult> {
     let state: S3UploadState;
     try {
       state = readState(raw);
       const committed = committedBytes(state);
       if (offset !== committed) {
-        throw new InvalidRequestError(`Chunk offset ${offset} does not match the stored ${committed} bytes`, 'INVALID_OFFSET');
+        const message = `Chunk offset ${offset} does not match the stored ${committed} bytes`;
+        throw new InvalidRequestError(message, 'INVALID_OFFSET');
       }
-      if (isSealed(state)) throw new InvalidRequestError('The final part of this upload is already stored', 'INVALID_OFFSET');
+      if (isSealed(state)) {
+        throw new InvalidRequestError('The final part of this upload is already stored', 'INVALID_OFFSET');
+      }
     } catch (error) {
       body.resume();
       throw error;
@@ -79,12 +93,12 @@ export class S3ResumableUploads {
     // The state we were given is persisted, so the generation before it can go (best effort).
     if (state.staleTail) void ctx.deleteKeys([state.staleTail]).catch(() => undefined);
     // Committed segments become parts while this chunk is read (server-side copies, no bytes through here).
-    const promoting = this.promote(state.key, state.multipartId, state.segments, false);
+    const promoting = this.copier.promote(state.key, state.multipartId, state.segments, false);
     promoting.catch(() => undefined);
 
     const firstIndex = state.segments.length;
     const sources: AsyncIterable<unknown>[] = [];
-    if (state.tail) sources.push(await this.openObject(state.tail.key, 'pending tail'));
+    if (state.tail) sources.push(await this.copier.openObject(state.tail.key, 'pending tail'));
     sources.push(body);
     const added: SegmentRecord[] = [];
     const spooled = await spoolParts({
@@ -94,7 +108,8 @@ export class S3ResumableUploads {
       limiter: ctx.limiter,
       onFullPart: async (part, index) => {
         if (firstIndex + index + 1 > ctx.maxParts) {
-          throw new SizeExceededError(`Upload needs more than ${ctx.maxParts} parts of ${state.partSize} bytes`, ctx.maxParts * state.partSize);
+          const message = `Upload needs more than ${ctx.maxParts} parts of ${state.partSize} bytes`;
+          throw new SizeExceededError(message, ctx.maxParts * state.partSize);
         }
         added[index] = { key: await this.putStaging(state.uploadId, 'p', part), size: part.size, etag: null };
       },
@@ -153,7 +168,8 @@ export class S3ResumableUploads {
       throw new StorageUnavailableError(`S3 holds ${stored} bytes of this upload, expected ${request.totalSize}`);
     }
     if (moved && segments.some((s) => s.key === null)) {
-      throw new NotSupportedError('completing an upload begun before segments existed at another path', 'the S3 storage provider');
+      const feature = 'completing an upload begun before segments existed at another path';
+      throw new NotSupportedError(feature, 'the S3 storage provider');
     }
     const ifNoneMatch = request.overwrite === false ? '*' : undefined;
     let multipartId = state.multipartId;
@@ -186,7 +202,7 @@ export class S3ResumableUploads {
           );
           multipartId = created.UploadId!;
         }
-        segments = await this.promote(target, multipartId, segments, moved);
+        segments = await this.copier.promote(target, multipartId, segments, moved);
         const parts = segments.map((s, i) => ({ PartNumber: i + 1, ETag: s.etag! }));
         await ctx.client.send(
           new CompleteMultipartUploadCommand({
@@ -221,76 +237,19 @@ export class S3ResumableUploads {
     return info;
   }
 
-  /**
-   * Copy segments into parts `index + 1` of a multipart upload: the ones without an ETag, or all with `all`.
-   * UploadPartCopy runs server-side; backends without it (s3rver) get the bytes streamed through (bounded).
-   */
-  private async promote(key: string, multipartId: string, segments: SegmentRecord[], all: boolean): Promise<SegmentRecord[]> {
-    return Promise.all(
-      segments.map(async (segment, index) => {
-        if (segment.etag !== null && !all) return segment;
-        if (segment.key === null) throw new StorageUnavailableError('A part of this upload has no stored segment');
-        const release = await this.ctx.limiter.acquire();
-        try {
-          return { ...segment, etag: await this.copyPart(key, multipartId, index + 1, segment.key, segment.size) };
-        } finally {
-          release();
-        }
-      }),
-    );
-  }
-
-  private async copyPart(key: string, multipartId: string, partNumber: number, source: string, size: number): Promise<string> {
-    const { ctx } = this;
-    if (!this.copyPartUnsupported) {
-      try {
-        const out = await ctx.client.send(
-          new UploadPartCopyCommand({
-            Bucket: ctx.bucket,
-            Key: key,
-            UploadId: multipartId,
-            PartNumber: partNumber,
-            CopySource: `${ctx.bucket}/${source.split('/').map(encodeURIComponent).join('/')}`,
-          }),
-        );
-        return out.CopyPartResult!.ETag!;
-      } catch (error) {
-        if (isS3NotFound(error)) throw new MissingStagingError('A segment object of this upload is missing');
-        if (!isNotImplemented(error)) throw toStorageError(error, 'UploadPartCopy');
-        this.copyPartUnsupported = true;
-      }
-    }
-    const stream = await this.openObject(source, 'segment');
-    const out = await ctx.call('UploadPart', () =>
-      ctx.client.send(
-        new UploadPartCommand({ Bucket: ctx.bucket, Key: key, UploadId: multipartId, PartNumber: partNumber, Body: stream, ContentLength: size }),
-      ),
-    );
-    return out.ETag!;
-  }
-
   /** Store a spooled file under a fresh staging key; returns the key. */
   private async putStaging(uploadId: string, kind: 'p' | 't', part: SpooledPart): Promise<string> {
     const key = newStagingKey(uploadId, kind);
     await this.ctx.call('PutObject', () =>
       this.ctx.client.send(
-        new PutObjectCommand({ Bucket: this.ctx.bucket, Key: key, Body: createReadStream(part.file), ContentLength: part.size }),
+        new PutObjectCommand({
+          Bucket: this.ctx.bucket,
+          Key: key,
+          Body: createReadStream(part.file),
+          ContentLength: part.size,
+        }),
       ),
     );
     return key;
   }
-
-  /** Stream of a staging object. */
-  private async openObject(key: string, what: string): Promise<Readable> {
-    try {
-      const out = await this.ctx.client.send(new GetObjectCommand({ Bucket: this.ctx.bucket, Key: key }));
-      return out.Body as Readable;
-    } catch (error) {
-      if (isS3NotFound(error)) throw new MissingStagingError(`The ${what} object of this upload is missing`);
-      throw toStorageError(error, 'GetObject');
-    }
-  }
 }
-
-/** A staging object (segment or tail) is gone: the upload was completed (or aborted) meanwhile. */
-class MissingStagingError extends StorageUnavailableError {}

@@ -25,7 +25,6 @@ import {
   InvalidRequestError,
   NotSupportedError,
   SizeExceededError,
-  StorageUnavailableError,
 } from '../../errors/vali-blob.errors';
 import { RESERVED_SEGMENT, validateBlobPath, validateBlobPrefix } from '../blob-path';
 import { decodeListCursor, encodeListCursor, listLimit, normalizeMetadata, resolveRange } from '../storage-helpers';
@@ -63,12 +62,12 @@ const MAX_COPY_SIZE = 5 * 1024 * MiB;
 /**
  * Blob storage in an S3-compatible bucket (AWS S3, MinIO, R2, Wasabi, s3rver) with `@aws-sdk/client-s3`.
  *
- * Resumable uploads map onto one multipart upload with a part size fixed at begin, so the part number of any
- * byte follows from its offset: a retried chunk rewrites the same part numbers and can never duplicate data.
- * The manifest (number, ETag, size) lives in the session's `providerState`. Bytes that do not fill a whole
- * part are kept as a tail object under the reserved `.valiblob/s3-tails/` prefix until the next chunk (or
- * complete) turns them into a part. Parts are buffered in temp files, never whole chunks in memory, and at
- * most `maxConcurrentParts` part uploads run at once.
+ * Resumable uploads map onto one multipart upload with a part size fixed at begin. Each write stores its bytes
+ * as part-sized segment objects (and a short tail) under fresh random keys in the reserved `.valiblob/s3-staging/`
+ * area; the manifest in the session's `providerState` lists the committed ones, and only those are copied into
+ * part `index + 1` (by the next write or complete). A writer that lost its lease can therefore never change
+ * committed bytes (see `S3ResumableUploads`). Parts are buffered in temp files, never whole chunks in memory,
+ * and at most `maxConcurrentParts` uploads run at once.
  *
  * Not supported (`NotSupportedError`): copy/move of objects over 5 GiB (no UploadPartCopy path yet).
  */

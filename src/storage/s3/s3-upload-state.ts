@@ -46,7 +46,9 @@ export const LEGACY_TAIL_AREA = `${RESERVED_SEGMENT}/s3-tails/`;
 
 /** The id becomes part of an object key: allow only the URL-safe alphabet the engine generates. */
 export function checkUploadId(uploadId: string): string {
-  if (typeof uploadId !== 'string' || !UPLOAD_ID_PATTERN.test(uploadId)) throw new InvalidRequestError('Malformed upload id');
+  if (typeof uploadId !== 'string' || !UPLOAD_ID_PATTERN.test(uploadId)) {
+    throw new InvalidRequestError('Malformed upload id');
+  }
   return uploadId;
 }
 
@@ -60,7 +62,8 @@ export function newStagingKey(uploadId: string, kind: 'p' | 't'): string {
 
 /** Parse a persisted state; states of the previous format (`v: 1`, parts uploaded directly) are converted. */
 export function readState(raw: ResumableState): S3UploadState {
-  type Persisted = Omit<Partial<S3UploadState>, 'v'> & { v?: number; parts?: { n: number; etag: string; size: number }[] };
+  type LegacyPart = { n: number; etag: string; size: number };
+  type Persisted = Omit<Partial<S3UploadState>, 'v'> & { v?: number; parts?: LegacyPart[] };
   const state = raw as Persisted;
   if (typeof state?.multipartId !== 'string' || typeof state.key !== 'string') {
     throw new StorageUnavailableError('S3 upload state is missing or from another provider');
