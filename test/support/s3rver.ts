@@ -11,10 +11,16 @@ const S3rver = require('s3rver') as new (options: Record<string, unknown>) => {
   middleware: Array<(ctx: KoaContext, next: () => Promise<void>) => Promise<void>>;
 };
 
-/** The part of Koa's context the shim touches. */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const S3Error = require('s3rver/lib/models/error') as new (code: string, message: string, detail?: object) => Error;
+
+/** The part of Koa's context the shims touch. */
 interface KoaContext {
   method: string;
+  path: string;
   query: Record<string, string | string[] | undefined>;
+  headers: Record<string, string | string[] | undefined>;
+  store: { existsObject(bucket: string, key: string): Promise<boolean> };
 }
 
 /**
@@ -37,6 +43,35 @@ async function listV2Shim(ctx: KoaContext, next: () => Promise<void>): Promise<v
   await next();
 }
 
+/**
+ * s3rver 3.7 ignores `If-None-Match: *` on writes (it only reads the header on GET). AWS S3 (since 2024), MinIO
+ * and R2 refuse such a write with 412 PreconditionFailed when the key exists. This opt-in shim gives s3rver that
+ * behaviour for PutObject, CopyObject and CompleteMultipartUpload so the provider's 412 handling runs against a
+ * real server. It checks then writes in one process; the real services make that atomic.
+ */
+async function conditionalWriteShim(ctx: KoaContext, next: () => Promise<void>): Promise<void> {
+  const query = ctx.query;
+  const isWrite =
+    (ctx.method === 'PUT' && query.uploadId === undefined && query.tagging === undefined) ||
+    (ctx.method === 'POST' && query.uploadId !== undefined);
+  if (isWrite && ctx.headers['if-none-match'] === '*') {
+    const [, bucket, ...rest] = ctx.path.split('/');
+    const key = rest.map(decodeURIComponent).join('/');
+    if (key && (await ctx.store.existsObject(bucket, key))) {
+      throw new S3Error('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', {
+        Condition: 'If-None-Match',
+      });
+    }
+  }
+  await next();
+}
+
+/** Options of `startS3rver`. */
+export interface S3rverOptions {
+  /** Honour `If-None-Match: *` on writes as AWS S3 does (see `conditionalWriteShim`). Default false. */
+  conditionalWrites?: boolean;
+}
+
 /** An s3rver instance running in this process, with one bucket. */
 export interface S3rverHandle {
   /** `http://127.0.0.1:<port>` */
@@ -54,11 +89,13 @@ export interface S3rverHandle {
  * Start s3rver in-process on a free loopback port with a fresh data directory and one bucket. Reused by the
  * provider specs and by benchmarks. s3rver lacks ListParts, AbortMultipartUpload and ListMultipartUploads.
  */
-export async function startS3rver(bucket = 'valiblob-test'): Promise<S3rverHandle> {
+export async function startS3rver(bucket = 'valiblob-test', options: S3rverOptions = {}): Promise<S3rverHandle> {
   const directory = await mkdtemp(join(tmpdir(), 'vb-s3rver-'));
   const server = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory, resetOnClose: true });
   // Koa composes middleware when it starts listening: put the shim first.
   server.middleware.unshift(listV2Shim);
+  // Right before the router (the last middleware), after s3rver's XML error rendering is in place.
+  if (options.conditionalWrites) server.middleware.splice(server.middleware.length - 1, 0, conditionalWriteShim);
   const address = await server.run();
   const endpoint = `http://127.0.0.1:${address.port}`;
   const credentials = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };

@@ -8,6 +8,7 @@ import {
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import {
+  BlobExistsError,
   BlobNotFoundError,
   InvalidRequestError,
   NotSupportedError,
@@ -33,20 +34,24 @@ import {
   WriteChunkResult,
 } from '../storage-provider';
 import { Semaphore } from '../common/semaphore';
-import { AZURE_MAX_BLOCKS, blockIdFor, uploadTag } from './azure-block-id';
+import { AZURE_MAX_BLOCKS, blockIdOf, legacyBlockKey, newBlockKey, uploadTag } from './azure-block-id';
 import { decodeHeaderMetadata, encodeHeaderMetadata } from '../common/header-metadata';
 import { AzureBlobStorageOptions } from './azure-storage.options';
 
+/** One staged block of the manifest: its start offset and its key (id = `blockIdOf(tag, key)`). */
+type BlockEntry = [start: number, key: string];
+
 /**
- * Azure provider state of a resumable upload (persisted by the engine as `providerState`): the start offset of
- * every staged block, in order. Block sizes follow from the next offset, ids from `blockIdFor(tag, offset)`.
+ * Azure provider state of a resumable upload (persisted by the engine as `providerState`): the manifest of the
+ * committed blocks, in offset order. Only this list is ever committed, so blocks staged by anyone else (a late
+ * writer with an older state) are never part of the blob.
  */
 interface AzureUploadState extends ResumableState {
-  v: 1;
+  v: 2;
   path: string;
   tag: string;
-  /** Start offsets of the staged blocks, ascending. */
-  blocks: number[];
+  /** The staged blocks, ascending by start offset. */
+  blocks: BlockEntry[];
   /** Bytes staged so far (end of the last block). */
   size: number;
 }
@@ -58,9 +63,11 @@ const MAX_PRESIGN_SECONDS = 7 * 24 * 3600;
 /**
  * Blob storage in an Azure Blob Storage container (or Azurite) with `@azure/storage-blob`, as block blobs.
  *
- * Resumable uploads stage blocks on the target blob with ids derived from the upload and the block's offset, so a
- * retried chunk restages the same ids; the block list is committed in offset order on complete, which is the
- * moment the blob appears. Each block is buffered in memory up to `blockSize`, with at most
+ * Resumable uploads stage blocks on the target blob under ids made of a per-upload tag and a fresh random key per
+ * staged block, recorded in the session's `providerState`; complete commits exactly that list (the moment the
+ * blob appears). A writer that lost its lease and writes late with an older state stages under ids nobody
+ * references, so it can never change committed bytes (a retried chunk likewise adds unreferenced blocks that
+ * Azure drops at commit). `overwrite: false` commits with `If-None-Match: *`. Each block is buffered in memory up to `blockSize`, with at most
  * `maxConcurrentBlocks` block uploads in flight across the provider.
  *
  * Limits: 50,000 blocks per blob (every chunk adds at least one block); `presign` needs a shared-key credential
@@ -100,7 +107,7 @@ export class AzureBlobStorageProvider extends StorageProvider {
     if (short) {
       await this.call('upload', () => client.upload(short, short.length, { blobHTTPHeaders: headers, metadata }));
     } else {
-      const ids = staged.starts.map((start) => blockIdFor(tag, start));
+      const ids = staged.blocks.map(([, key]) => blockIdOf(tag, key));
       await this.call('commitBlockList', () => client.commitBlockList(ids, { blobHTTPHeaders: headers, metadata }));
     }
     return this.requireInfo(path);
@@ -220,7 +227,7 @@ export class AzureBlobStorageProvider extends StorageProvider {
     validateBlobPath(request.path);
     if (typeof request.uploadId !== 'string' || request.uploadId === '') throw new InvalidRequestError('Malformed upload id');
     // Nothing exists on Azure until the first block is staged.
-    const state: AzureUploadState = { v: 1, path: request.path, tag: uploadTag(request.uploadId), blocks: [], size: 0 };
+    const state: AzureUploadState = { v: 2, path: request.path, tag: uploadTag(request.uploadId), blocks: [], size: 0 };
     return state;
   }
 
@@ -241,12 +248,12 @@ export class AzureBlobStorageProvider extends StorageProvider {
       throw error;
     }
     const staged = await this.stageBlocks(this.blob(state.path), state.tag, offset, body, state.blocks.length, options.beforeCommit);
-    const next: AzureUploadState = { ...state, blocks: [...state.blocks, ...staged.starts], size: offset + staged.written };
+    const next: AzureUploadState = { ...state, blocks: [...state.blocks, ...staged.blocks], size: offset + staged.written };
     return { state: next, bytesWritten: staged.written };
   }
 
   /**
-   * Stage `body` as blocks of exactly `blockSize` bytes (the last one shorter) with offset-derived ids. Reading
+   * Stage `body` as blocks of exactly `blockSize` bytes (the last one shorter), each under a fresh key. Reading
    * waits for a permit before each block upload, so memory stays at about (permits + 1) × blockSize. With
    * `keepShortBody`, a body that ends within its first block is returned instead of staged (one Put Blob).
    */
@@ -258,8 +265,8 @@ export class AzureBlobStorageProvider extends StorageProvider {
     existingBlocks: number,
     beforeCommit?: (written: number) => void | Promise<void>,
     keepShortBody = false,
-  ): Promise<{ starts: number[]; written: number; shortBody?: Buffer }> {
-    const starts: number[] = [];
+  ): Promise<{ blocks: BlockEntry[]; written: number; shortBody?: Buffer }> {
+    const blocks: BlockEntry[] = [];
     const inFlight: Promise<void>[] = [];
     let firstError: unknown;
     let pending: Buffer[] = [];
@@ -272,15 +279,16 @@ export class AzureBlobStorageProvider extends StorageProvider {
       pending = [];
       position += pendingBytes;
       pendingBytes = 0;
-      if (existingBlocks + starts.length + 1 > AZURE_MAX_BLOCKS) {
+      if (existingBlocks + blocks.length + 1 > AZURE_MAX_BLOCKS) {
         throw new SizeExceededError(`Upload needs more than ${AZURE_MAX_BLOCKS} blocks; send larger chunks`, position);
       }
-      starts.push(start);
+      const key = newBlockKey();
+      blocks.push([start, key]);
       // Waiting for a permit pauses reading the body: that is what bounds memory.
       const release = await this.limiter.acquire();
       inFlight.push(
         client
-          .stageBlock(blockIdFor(tag, start), block, block.length)
+          .stageBlock(blockIdOf(tag, key), block, block.length)
           .then(() => undefined)
           .catch((error) => {
             firstError ??= toStorageError(error, 'stageBlock');
@@ -304,11 +312,13 @@ export class AzureBlobStorageProvider extends StorageProvider {
       const written = position + pendingBytes - offset;
       // Nothing is recorded yet; blocks already staged under this attempt's ids are simply not referenced.
       if (beforeCommit) await beforeCommit(written);
-      if (keepShortBody && starts.length === 0) return { starts, written, shortBody: Buffer.concat(pending, pendingBytes) };
+      if (keepShortBody && blocks.length === 0) {
+        return { blocks, written, shortBody: Buffer.concat(pending, pendingBytes) };
+      }
       if (pendingBytes > 0) await stage();
       await Promise.all(inFlight);
       if (firstError) throw firstError;
-      return { starts, written };
+      return { blocks, written };
     } catch (error) {
       // Let every staging of this attempt land first: a retry must never be overtaken by an older block.
       await Promise.allSettled(inFlight);
@@ -318,20 +328,41 @@ export class AzureBlobStorageProvider extends StorageProvider {
 
   async completeUpload(rawState: ResumableState, request: CompleteUploadRequest): Promise<BlobInfo> {
     const state = readState(rawState);
+    if (request.path !== state.path) {
+      // Staged blocks belong to the blob they were staged on; committing them under another name is impossible.
+      const feature = 'completing an upload at another path than it began with';
+      throw new NotSupportedError(feature, 'the Azure storage provider');
+    }
     if (state.size !== request.totalSize) {
       throw new StorageUnavailableError(`Azure holds ${state.size} bytes of this upload, expected ${request.totalSize}`);
     }
-    // Committing the same list twice is harmless (the ids then name committed blocks): complete is idempotent.
-    await this.call('commitBlockList', () =>
-      this.blob(state.path).commitBlockList(
-        state.blocks.map((start) => blockIdFor(state.tag, start)),
-        {
-          blobHTTPHeaders: { blobContentType: request.contentType ?? undefined },
-          metadata: encodeHeaderMetadata(normalizeMetadata(request.metadata)),
-        },
-      ),
-    );
+    const ids = state.blocks.map(([, key]) => blockIdOf(state.tag, key));
+    const client = this.blob(state.path);
+    try {
+      // Committing the same list twice is harmless (the ids then name committed blocks): complete is idempotent.
+      await client.commitBlockList(ids, {
+        blobHTTPHeaders: { blobContentType: request.contentType ?? undefined },
+        metadata: encodeHeaderMetadata(normalizeMetadata(request.metadata)),
+        // No check-then-act: the service refuses the commit when any blob exists at the path.
+        conditions: request.overwrite === false ? { ifNoneMatch: '*' } : undefined,
+      });
+    } catch (error) {
+      if (request.overwrite === false && isExistsConflict(error)) {
+        // A complete retried after it succeeded finds its own blob: same committed block list → ours.
+        if (await this.committedListIs(client, ids)) return this.requireInfo(state.path);
+        // The staged blocks stay uncommitted, so the caller may retry (after the other blob is gone).
+        throw new BlobExistsError(request.path);
+      }
+      throw toStorageError(error, 'commitBlockList');
+    }
     return this.requireInfo(state.path);
+  }
+
+  /** Whether the committed block list of the blob is exactly `ids` (a blob that is ours). */
+  private async committedListIs(client: BlockBlobClient, ids: string[]): Promise<boolean> {
+    const list = await this.call('getBlockList', () => client.getBlockList('committed'));
+    const committed = (list.committedBlocks ?? []).map((b) => b.name);
+    return ids.length > 0 && committed.length === ids.length && committed.every((id, i) => id === ids[i]);
   }
 
   async abortUpload(rawState: ResumableState): Promise<void> {
@@ -384,10 +415,20 @@ function decodeMarker(cursor: string | undefined): string | undefined {
   return Buffer.from(cursor, 'base64url').toString('utf8');
 }
 
+/** A write refused because a blob exists (`If-None-Match: *`): 409 BlobAlreadyExists, or 412 on some versions. */
+function isExistsConflict(error: unknown): boolean {
+  const status = statusOf(error);
+  return status === 409 || status === 412;
+}
+
 function readState(raw: ResumableState): AzureUploadState {
-  const state = raw as Partial<AzureUploadState>;
-  if (state?.v !== 1 || typeof state.tag !== 'string' || typeof state.path !== 'string' || !Array.isArray(state.blocks)) {
-    throw new StorageUnavailableError('Azure upload state is missing or from another provider');
+  const state = raw as { v?: number; tag?: unknown; path?: unknown; blocks?: unknown; size?: unknown };
+  const shaped = typeof state?.tag === 'string' && typeof state.path === 'string' && Array.isArray(state.blocks);
+  if (shaped && state.v === 2) return state as AzureUploadState;
+  if (shaped && state.v === 1) {
+    // Uploads begun before block keys were random: their blocks keep their offset-derived ids.
+    const blocks = (state.blocks as number[]).map((start): BlockEntry => [start, legacyBlockKey(start)]);
+    return { ...(state as AzureUploadState), v: 2, blocks };
   }
-  return state as AzureUploadState;
+  throw new StorageUnavailableError('Azure upload state is missing or from another provider');
 }

@@ -47,3 +47,8 @@ export function toStorageError(error: unknown, action: string): Error {
   const status = s3Status(error);
   return new StorageUnavailableError(`S3 ${action} failed (${code}${status ? ` ${status}` : ''})`, { cause: error });
 }
+
+/** Whether a conditional write was refused (`If-None-Match: *` and the key exists): 412 PreconditionFailed. */
+export function isPreconditionFailed(error: unknown): boolean {
+  return s3Code(error) === 'PreconditionFailed' || s3Status(error) === 412;
+}

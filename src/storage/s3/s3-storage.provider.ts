@@ -25,7 +25,6 @@ import {
   InvalidRequestError,
   NotSupportedError,
   SizeExceededError,
-  StorageUnavailableError,
 } from '../../errors/vali-blob.errors';
 import { RESERVED_SEGMENT, validateBlobPath, validateBlobPrefix } from '../blob-path';
 import { decodeListCursor, encodeListCursor, listLimit, normalizeMetadata, resolveRange } from '../storage-helpers';
@@ -48,42 +47,11 @@ import { isNoSuchUpload, isNotImplemented, isS3NotFound, toStorageError } from '
 import { decodeHeaderMetadata, encodeHeaderMetadata } from '../common/header-metadata';
 import { choosePartSize, S3_MAX_PART_SIZE, S3_MAX_PARTS } from './s3-part-size';
 import { discardSpooled, SpooledPart, spoolParts } from './s3-part-spooler';
+import { S3ResumableUploads } from './s3-resumable.uploads';
+import { checkUploadId, LEGACY_TAIL_AREA, readState, S3UploadState, STAGING_AREA } from './s3-upload-state';
 import { Semaphore } from '../common/semaphore';
 import { S3StorageOptions } from './s3-storage.options';
 
-/** One uploaded part as recorded in the manifest. */
-interface PartRecord {
-  /** Part number (1-based) = floor(partStartOffset / partSize) + 1. */
-  n: number;
-  etag: string;
-  size: number;
-}
-
-/** The pending tail: bytes past the last full part, kept as an object until a part can be formed. */
-interface TailRecord {
-  key: string;
-  size: number;
-}
-
-/**
- * S3 provider state of a resumable upload (persisted by the engine as `providerState`). With it, a resume needs
- * no ListParts call: the committed offset is `sum(parts.size) + tail.size`.
- */
-interface S3UploadState extends ResumableState {
-  v: 1;
-  uploadId: string;
-  key: string;
-  multipartId: string;
-  partSize: number;
-  totalSize: number | null;
-  parts: PartRecord[];
-  tail: TailRecord | null;
-  /** The previous generation's tail; deleted once this state is known to be persisted (next write). */
-  staleTail: string | null;
-}
-
-const UPLOAD_ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
-const TAIL_AREA = `${RESERVED_SEGMENT}/s3-tails/`;
 const MiB = 1024 * 1024;
 const TiB = 1024 * 1024 * MiB;
 /** Longest presigned URL lifetime S3 accepts (7 days). */
@@ -94,12 +62,12 @@ const MAX_COPY_SIZE = 5 * 1024 * MiB;
 /**
  * Blob storage in an S3-compatible bucket (AWS S3, MinIO, R2, Wasabi, s3rver) with `@aws-sdk/client-s3`.
  *
- * Resumable uploads map onto one multipart upload with a part size fixed at begin, so the part number of any
- * byte follows from its offset: a retried chunk rewrites the same part numbers and can never duplicate data.
- * The manifest (number, ETag, size) lives in the session's `providerState`. Bytes that do not fill a whole
- * part are kept as a tail object under the reserved `.valiblob/s3-tails/` prefix until the next chunk (or
- * complete) turns them into a part. Parts are buffered in temp files, never whole chunks in memory, and at
- * most `maxConcurrentParts` part uploads run at once.
+ * Resumable uploads map onto one multipart upload with a part size fixed at begin. Each write stores its bytes
+ * as part-sized segment objects (and a short tail) under fresh random keys in the reserved `.valiblob/s3-staging/`
+ * area; the manifest in the session's `providerState` lists the committed ones, and only those are copied into
+ * part `index + 1` (by the next write or complete). A writer that lost its lease can therefore never change
+ * committed bytes (see `S3ResumableUploads`). Parts are buffered in temp files, never whole chunks in memory,
+ * and at most `maxConcurrentParts` uploads run at once.
  *
  * Not supported (`NotSupportedError`): copy/move of objects over 5 GiB (no UploadPartCopy path yet).
  */
@@ -113,6 +81,7 @@ export class S3StorageProvider extends StorageProvider {
   private readonly limiter: Semaphore;
   private readonly tempDirectory: string;
   private warnedNoAbort = false;
+  private readonly resumable: S3ResumableUploads;
 
   constructor(options: S3StorageOptions) {
     super();
@@ -124,6 +93,18 @@ export class S3StorageProvider extends StorageProvider {
     this.deferredMaxSize = options.deferredLengthMaxSize ?? TiB;
     this.limiter = new Semaphore(options.maxConcurrentParts ?? 4);
     this.tempDirectory = options.tempDirectory ?? join(tmpdir(), 'valiblob-s3');
+    this.resumable = new S3ResumableUploads({
+      client: this.client,
+      bucket: this.bucket,
+      maxParts: this.maxParts,
+      limiter: this.limiter,
+      tempDirectory: this.tempDirectory,
+      call: (action, run) => this.call(action, run),
+      stat: (path) => this.stat(path),
+      abortMultipart: (key, id) => this.abortMultipart(key, id),
+      deleteKeys: (keys) => this.deleteKeys(keys),
+      deleteStaging: (uploadId) => this.deleteStaging(uploadId),
+    });
   }
 
   async put(path: string, body: Readable, options: PutOptions = {}): Promise<BlobInfo> {
@@ -343,13 +324,13 @@ export class S3StorageProvider extends StorageProvider {
       ),
     );
     const state: S3UploadState = {
-      v: 1,
+      v: 2,
       uploadId,
       key: request.path,
       multipartId: created.UploadId!,
       partSize,
       totalSize: request.totalSize,
-      parts: [],
+      segments: [],
       tail: null,
       staleTail: null,
     };
@@ -362,163 +343,17 @@ export class S3StorageProvider extends StorageProvider {
     body: Readable,
     options: WriteChunkOptions = {},
   ): Promise<WriteChunkResult> {
-    let state: S3UploadState;
-    try {
-      state = readState(rawState);
-      const committed = committedBytes(state);
-      if (offset !== committed) {
-        throw new InvalidRequestError(`Chunk offset ${offset} does not match the stored ${committed} bytes`, 'INVALID_OFFSET');
-      }
-      if (isSealed(state)) throw new InvalidRequestError('The final part of this upload is already stored', 'INVALID_OFFSET');
-    } catch (error) {
-      body.resume();
-      throw error;
-    }
-    // The state we were given is persisted, so the generation before it can go (best effort).
-    if (state.staleTail) void this.deleteKeys([state.staleTail]).catch(() => undefined);
-
-    const firstPart = state.parts.length + 1;
-    const partStart = state.parts.reduce((sum, p) => sum + p.size, 0);
-    const sources: AsyncIterable<unknown>[] = [];
-    if (state.tail) sources.push(await this.openTail(state.tail));
-    sources.push(body);
-    const newParts: PartRecord[] = [];
-    const spooled = await spoolParts({
-      sources,
-      partSize: state.partSize,
-      directory: this.tempDirectory,
-      limiter: this.limiter,
-      onFullPart: async (part, index) => {
-        const n = firstPart + index;
-        if (n > this.maxParts) {
-          throw new SizeExceededError(`Upload needs more than ${this.maxParts} parts of ${state.partSize} bytes`, this.maxParts * state.partSize);
-        }
-        newParts.push({ n, etag: await this.uploadPartFile(state.key, state.multipartId, n, part), size: part.size });
-      },
-    });
-    const written = spooled.bytesPerSource[spooled.bytesPerSource.length - 1];
-    const remainder = spooled.remainder;
-    try {
-      if (state.tail && spooled.bytesPerSource[0] !== state.tail.size) {
-        throw new StorageUnavailableError('The pending tail object of this upload has the wrong size');
-      }
-      // Nothing of this chunk is recorded yet; parts already sent under new numbers are simply not referenced
-      // (a later write of the same offsets replaces them).
-      if (options.beforeCommit) await options.beforeCommit(written);
-      await spooled.uploads;
-
-      const end = offset + written;
-      const isFinal =
-        state.totalSize !== null
-          ? end === state.totalSize
-          : options.isFinal === true && (options.expectedLength == null || options.expectedLength === written);
-      let tail: TailRecord | null = null;
-      if (remainder && remainder.size > 0) {
-        const n = firstPart + newParts.length;
-        if (isFinal) {
-          // A short last part is allowed: store it now, nothing stays pending.
-          newParts.push({ n, etag: await this.uploadPartFile(state.key, state.multipartId, n, remainder), size: remainder.size });
-        } else if (written === 0 && state.tail) {
-          tail = state.tail;
-        } else {
-          tail = { key: `${TAIL_AREA}${state.uploadId}/${partStart}-${end}`, size: remainder.size };
-          await this.call('PutObject', () =>
-            this.client.send(
-              new PutObjectCommand({
-                Bucket: this.bucket,
-                Key: tail!.key,
-                Body: createReadStream(remainder.file),
-                ContentLength: remainder.size,
-              }),
-            ),
-          );
-        }
-      }
-      newParts.sort((a, b) => a.n - b.n);
-      const next: S3UploadState = {
-        ...state,
-        parts: [...state.parts, ...newParts],
-        tail,
-        staleTail: state.tail && state.tail.key !== tail?.key ? state.tail.key : null,
-      };
-      return { state: next, bytesWritten: written };
-    } catch (error) {
-      // Let every part upload of this attempt land before reporting: a retry must never be overtaken by them.
-      await spooled.uploads.catch(() => undefined);
-      throw error;
-    } finally {
-      await discardSpooled(remainder);
-    }
+    return this.resumable.write(rawState, offset, body, options);
   }
 
   async completeUpload(rawState: ResumableState, request: CompleteUploadRequest): Promise<BlobInfo> {
-    const state = readState(rawState);
-    const parts = [...state.parts];
-    if (state.tail) {
-      const tail = state.tail;
-      const n = parts.length + 1;
-      // The tail becomes the (short) last part; streamed straight from its object, its length is known.
-      const source = await this.openTail(tail);
-      const out = await this.call('UploadPart', () =>
-        this.client.send(
-          new UploadPartCommand({
-            Bucket: this.bucket,
-            Key: state.key,
-            UploadId: state.multipartId,
-            PartNumber: n,
-            Body: source,
-            ContentLength: tail.size,
-          }),
-        ),
-      );
-      parts.push({ n, etag: out.ETag!, size: tail.size });
-    }
-    const stored = parts.reduce((sum, p) => sum + p.size, 0);
-    if (stored !== request.totalSize) {
-      throw new StorageUnavailableError(`S3 holds ${stored} bytes of this upload, expected ${request.totalSize}`);
-    }
-    try {
-      if (parts.length === 0) {
-        // A multipart upload needs at least one part; an empty object is one PutObject.
-        await this.call('PutObject', () =>
-          this.client.send(
-            new PutObjectCommand({
-              Bucket: this.bucket,
-              Key: state.key,
-              Body: Buffer.alloc(0),
-              ContentLength: 0,
-              ContentType: request.contentType ?? undefined,
-              Metadata: encodeHeaderMetadata(normalizeMetadata(request.metadata)),
-            }),
-          ),
-        );
-        await this.abortMultipart(state.key, state.multipartId);
-      } else {
-        await this.client.send(
-          new CompleteMultipartUploadCommand({
-            Bucket: this.bucket,
-            Key: state.key,
-            UploadId: state.multipartId,
-            MultipartUpload: { Parts: parts.map((p) => ({ PartNumber: p.n, ETag: p.etag })) },
-          }),
-        );
-      }
-    } catch (error) {
-      // A previous complete may have succeeded and died before the session said so: then the object is there.
-      const existing = await this.stat(state.key).catch(() => null);
-      if (existing && existing.size === request.totalSize && (isNoSuchUpload(error) || parts.length > 0)) {
-        await this.deleteUploadTails(state.uploadId).catch(() => undefined);
-        return existing;
-      }
-      throw toStorageError(error, 'CompleteMultipartUpload');
-    }
-    await this.deleteUploadTails(state.uploadId).catch(() => undefined);
-    return this.requireInfo(state.key);
+    validateBlobPath(request.path);
+    return this.resumable.complete(rawState, request);
   }
 
   async abortUpload(rawState: ResumableState): Promise<void> {
     const state = readState(rawState);
-    await this.deleteUploadTails(state.uploadId);
+    await this.deleteStaging(state.uploadId);
     await this.abortMultipart(state.key, state.multipartId);
   }
 
@@ -543,17 +378,6 @@ export class S3StorageProvider extends StorageProvider {
     return out.ETag!;
   }
 
-  /** Stream of the pending tail object. */
-  private async openTail(tail: TailRecord): Promise<Readable> {
-    try {
-      const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: tail.key }));
-      return out.Body as Readable;
-    } catch (error) {
-      if (isS3NotFound(error)) throw new StorageUnavailableError('The pending tail object of this upload is missing');
-      throw toStorageError(error, 'GetObject');
-    }
-  }
-
   /** AbortMultipartUpload, idempotent. Backends without it (s3rver) leave the parts to a lifecycle rule. */
   private async abortMultipart(key: string, multipartId: string): Promise<void> {
     try {
@@ -575,9 +399,13 @@ export class S3StorageProvider extends StorageProvider {
     }
   }
 
-  /** Delete every tail object of an upload (all generations, including ones of attempts never recorded). */
-  private async deleteUploadTails(uploadId: string): Promise<void> {
-    const prefix = `${TAIL_AREA}${checkUploadId(uploadId)}/`;
+  /** Delete every staging object of an upload (all generations, including ones of attempts never recorded). */
+  private async deleteStaging(uploadId: string): Promise<void> {
+    await this.deletePrefix(`${STAGING_AREA}${checkUploadId(uploadId)}/`);
+    await this.deletePrefix(`${LEGACY_TAIL_AREA}${uploadId}/`);
+  }
+
+  private async deletePrefix(prefix: string): Promise<void> {
     let startAfter: string | undefined;
     for (;;) {
       const page = await this.call('ListObjectsV2', () =>
@@ -618,28 +446,4 @@ export class S3StorageProvider extends StorageProvider {
       throw toStorageError(error, action);
     }
   }
-}
-
-function checkUploadId(uploadId: string): string {
-  // The id becomes part of an object key: allow only the URL-safe alphabet the engine generates.
-  if (typeof uploadId !== 'string' || !UPLOAD_ID_PATTERN.test(uploadId)) throw new InvalidRequestError('Malformed upload id');
-  return uploadId;
-}
-
-function readState(raw: ResumableState): S3UploadState {
-  const state = raw as Partial<S3UploadState>;
-  if (state?.v !== 1 || typeof state.multipartId !== 'string' || typeof state.key !== 'string' || !Array.isArray(state.parts)) {
-    throw new StorageUnavailableError('S3 upload state is missing or from another provider');
-  }
-  return state as S3UploadState;
-}
-
-function committedBytes(state: S3UploadState): number {
-  return state.parts.reduce((sum, p) => sum + p.size, 0) + (state.tail?.size ?? 0);
-}
-
-/** A short last part was stored: the upload cannot take more bytes. */
-function isSealed(state: S3UploadState): boolean {
-  const last = state.parts[state.parts.length - 1];
-  return last !== undefined && last.size < state.partSize;
 }
