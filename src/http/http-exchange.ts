@@ -153,13 +153,17 @@ export async function authorizeRequest(
 /**
  * Map any error to a status and a JSON body with a stable `code`. Logging follows whose fault it is: client
  * mistakes (4xx) go to debug in one line, never with a stack (a hostile client must not flood the log);
- * known server-side failures (5xx `ValiBlobError`) get one concise error line; only unexpected errors (bugs)
- * are logged with their stack.
+ * known server-side failures (5xx `ValiBlobError`) get one concise line (error; log/warn for shutdown and the
+ * write cap, which are expected); only unexpected errors (bugs) are logged with their stack.
  */
 export function errorToBody(error: unknown): { status: number; body: Record<string, unknown> } {
   if (error instanceof ValiBlobError) {
-    if (error.status < 500) logger.debug(`${error.status} ${error.code}: ${error.message}`);
-    else logger.error(`${error.status} ${error.code}: ${error.message}${causeOf(error)}`);
+    const line = `${error.status} ${error.code}: ${error.message}${causeOf(error)}`;
+    if (error.status < 500) logger.debug(line);
+    // Expected server-side conditions: a shutdown cutting a body short, load shedding past the write cap.
+    else if (error.code === 'UPLOAD_INTERRUPTED') logger.log(line);
+    else if (error.code === 'TOO_MANY_WRITES') logger.warn(line);
+    else logger.error(line);
     return { status: error.status, body: { statusCode: error.status, code: error.code, message: error.message, ...error.details } };
   }
   const status = (error as { status?: number; statusCode?: number })?.status ?? (error as { statusCode?: number })?.statusCode;
