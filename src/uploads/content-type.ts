@@ -1,9 +1,9 @@
 import { InvalidRequestError } from '../errors/vali-blob.errors';
 
 /**
- * Whether `value` can be sent as an HTTP header value as is: Latin-1 only (Node refuses anything above U+00FF
- * with ERR_INVALID_CHAR) and no control characters (C0, DEL, C1) other than tab. A stored value that fails this would make
- * every later download of the blob fail, so such values are refused when the upload is created.
+ * Whether `value` can be sent as an HTTP header value as is: Latin-1 only (Node refuses anything above
+ * U+00FF with ERR_INVALID_CHAR) and no control characters (C0, DEL, C1) other than tab. A stored value that
+ * fails this would make every later download of the blob fail, so such values are refused at create.
  */
 export function isHeaderSafe(value: string): boolean {
   // C1 controls (U+0080..U+009F) are refused too although Node would send them: they are never meant.

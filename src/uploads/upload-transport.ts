@@ -16,7 +16,8 @@ export function assertNoReservedMetadata(metadata: unknown): void {
   if (!metadata || typeof metadata !== 'object' || Array.isArray(metadata)) return;
   for (const key of Object.keys(metadata)) {
     if (key.toLowerCase().startsWith(RESERVED_METADATA_PREFIX)) {
-      throw new InvalidRequestError(`Metadata keys starting with "${RESERVED_METADATA_PREFIX}" are reserved`, 'INVALID_METADATA');
+      const message = `Metadata keys starting with "${RESERVED_METADATA_PREFIX}" are reserved`;
+      throw new InvalidRequestError(message, 'INVALID_METADATA');
     }
   }
 }

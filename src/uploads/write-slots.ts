@@ -11,10 +11,8 @@ export class ShutdownInterruptedError extends ValiBlobError {
     public readonly expectedOffset: number,
     public readonly retryAfterSeconds = 1,
   ) {
-    super('UPLOAD_INTERRUPTED', 'The server is shutting down; the bytes received were stored, resume at expectedOffset', 503, {
-      expectedOffset,
-      retryAfterSeconds,
-    });
+    const message = 'The server is shutting down; the bytes received were stored, resume at expectedOffset';
+    super('UPLOAD_INTERRUPTED', message, 503, { expectedOffset, retryAfterSeconds });
   }
 }
 

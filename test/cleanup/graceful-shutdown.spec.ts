@@ -68,7 +68,7 @@ describe('graceful shutdown of in-flight uploads', () => {
     body.destroy();
   });
 
-  it('over real HTTP: the client gets a retryable 503 + Retry-After with the persisted offset, and the server closes', async () => {
+  it('over real HTTP: a retryable 503 + Retry-After with the persisted offset, and the server closes', async () => {
     const store = new MemorySessionStore();
     const app = await boot(root, store, {}, true);
     await app.listen(0, '127.0.0.1');

@@ -32,6 +32,7 @@ class CapturingLogger implements LoggerService {
   }
 }
 
+const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
 const STACK = /\n\s+at |Error: .*\n|\.ts:\d+:\d+/;
 
 /**
@@ -54,7 +55,9 @@ describe.each(PLATFORMS)('logging of client mistakes on %s', (platform: Platform
     Logger.overrideLogger(['log', 'error', 'warn', 'debug', 'verbose']);
     t.app.useLogger(logger);
     // Platforms may print errors themselves (Express's final handler): those count too.
-    const spy = jest.spyOn(console, 'error').mockImplementation((...args: unknown[]) => void consoleErrors.push(args.join(' ')));
+    const spy = jest
+      .spyOn(console, 'error')
+      .mockImplementation((...args: unknown[]) => void consoleErrors.push(args.join(' ')));
     restoreConsole = () => spy.mockRestore();
   });
   afterAll(async () => {
@@ -66,11 +69,11 @@ describe.each(PLATFORMS)('logging of client mistakes on %s', (platform: Platform
   it('a batch of hostile requests: every answer 4xx, nothing logged above debug, no stack anywhere', async () => {
     const base = t.origin;
     const json = { 'Content-Type': 'application/json' };
-    const rest = await (await fetch(`${base}/uploads`, { method: 'POST', headers: json, body: '{"totalSize":10}' })).json();
-    const tusUrl = new URL(
-      (await fetch(t.endpoint, { method: 'POST', headers: { ...TUS, 'Upload-Length': '10' } })).headers.get('location')!,
-      t.endpoint,
-    ).pathname;
+    const createRest = (body: string) => fetch(`${base}/uploads`, { method: 'POST', headers: json, body });
+    const rest = await (await createRest('{"totalSize":10}')).json();
+    const createdTus = await fetch(t.endpoint, { method: 'POST', headers: { ...TUS, 'Upload-Length': '10' } });
+    const tusUrl = new URL(createdTus.headers.get('location')!, t.endpoint).pathname;
+    const octets = { 'Content-Type': 'application/octet-stream' };
     const patch = { ...TUS, 'Content-Type': OFFSET_STREAM };
     const requests: Array<[string, string, Record<string, string>?, string?]> = [
       ['POST', '/uploads', json, '{"totalSize":'],
@@ -83,7 +86,7 @@ describe.each(PLATFORMS)('logging of client mistakes on %s', (platform: Platform
       ['PUT', `/uploads/${rest.uploadId}/chunks/abc`, { 'Content-Type': 'application/octet-stream' }, 'x'],
       ['PUT', `/uploads/${rest.uploadId}/chunks/5`, { 'Content-Type': 'application/octet-stream' }, 'x'],
       ['PUT', `/uploads/${rest.uploadId}/chunks/0`, { 'Content-Type': 'application/json' }, '{"a":1}'],
-      ['PUT', `/uploads/${rest.uploadId}/chunks/0`, { 'Content-Type': 'application/octet-stream', 'Content-MD5': 'AAAA' }, 'x'],
+      ['PUT', `/uploads/${rest.uploadId}/chunks/0`, { ...octets, 'Content-MD5': 'AAAA' }, 'x'],
       ['PUT', '/uploads/nope/chunks/0', { 'Content-Type': 'application/octet-stream' }, 'x'],
       ['POST', `/uploads/${rest.uploadId}/complete`],
       ['GET', '/uploads/%E0%A4%A'],
@@ -93,7 +96,7 @@ describe.each(PLATFORMS)('logging of client mistakes on %s', (platform: Platform
       ['POST', '/files', { ...TUS, 'Upload-Length': '5', 'Upload-Defer-Length': '1' }],
       ['POST', '/files', { ...TUS, 'Upload-Length': '5', 'Upload-Metadata': 'bad key value!' }],
       ['POST', '/files', { ...TUS, 'Upload-Concat': 'final;/files/../../x' }],
-      ['POST', '/files', { ...TUS, 'Upload-Length': '5', 'Upload-Metadata': `filetype ${Buffer.from('a/日').toString('base64')}` }],
+      ['POST', '/files', { ...TUS, 'Upload-Length': '5', 'Upload-Metadata': `filetype ${b64('a/日')}` }],
       ['PATCH', tusUrl, { ...TUS, 'Upload-Offset': '0', 'Content-Type': 'text/plain' }, 'x'],
       ['PATCH', tusUrl, { ...patch, 'Upload-Offset': '3' }, 'x'],
       ['PATCH', tusUrl, { ...patch, 'Upload-Offset': '0' }, 'x'.repeat(11)],
@@ -112,14 +115,12 @@ describe.each(PLATFORMS)('logging of client mistakes on %s', (platform: Platform
       if (platform !== 'express' && path.startsWith('/blobs/')) continue;
       const res = await httpRequest(`${base}${path}`, { method, headers, body });
       expect({ method, path, status: res.status }).toEqual({ method, path, status: expect.any(Number) });
-      expect({ method, path, clientError: res.status >= 400 && res.status < 500 }).toEqual({ method, path, clientError: true });
+      const clientError = res.status >= 400 && res.status < 500;
+      expect({ method, path, clientError }).toEqual({ method, path, clientError: true });
     }
     // A REST upload whose filename metadata is a lone surrogate (valid JSON, not valid Unicode), read over tus:
     // the download's Content-Disposition must not blow up into a 500 with a stack.
-    const odd = await (
-      await fetch(`${base}/uploads`, { method: 'POST', headers: json, body: '{"totalSize":2,"metadata":{"filename":"a\\ud800"}}' })
-    ).json();
-    const octets = { 'Content-Type': 'application/octet-stream' };
+    const odd = await (await createRest('{"totalSize":2,"metadata":{"filename":"a\\ud800"}}')).json();
     await fetch(`${base}/uploads/${odd.uploadId}/chunks/0`, { method: 'PUT', headers: octets, body: 'ok' });
     expect((await fetch(`${base}/uploads/${odd.uploadId}/complete`, { method: 'POST' })).status).toBe(200);
     const download = await httpRequest(`${t.endpoint}/${odd.uploadId}`);

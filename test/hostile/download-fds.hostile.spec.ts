@@ -77,9 +77,11 @@ describe('downloads never leak file descriptors', () => {
   });
 
   it('tus GET of such a blob is served as application/octet-stream, 100 times, no descriptor left', async () => {
-    const created = await fetch(t.endpoint, { method: 'POST', headers: { ...TUS, 'Upload-Length': String(data.length) } });
+    const length = String(data.length);
+    const created = await fetch(t.endpoint, { method: 'POST', headers: { ...TUS, 'Upload-Length': length } });
     const url = new URL(created.headers.get('location')!, t.endpoint).toString();
-    const patched = await fetch(url, { method: 'PATCH', headers: { ...TUS, 'Upload-Offset': '0', 'Content-Type': OFFSET_STREAM }, body: data });
+    const headers = { ...TUS, 'Upload-Offset': '0', 'Content-Type': OFFSET_STREAM };
+    const patched = await fetch(url, { method: 'PATCH', headers, body: data });
     expect(patched.status).toBe(204);
     const session = await t.app.get(ResumableUploadService).getSession(url.split('/').pop()!);
     // Another writer replaces the blob with a content type no header can carry.

@@ -62,9 +62,9 @@ describe.each(PLATFORMS)('write cap on %s (maxConcurrentWrites: 2)', (platform: 
     expect(created.headers.get('retry-after')).toBe('1');
     expect(created.headers.get('location')).toBeNull(); // refused before any session was created
 
-    const rest = await (
-      await fetch(`${t.origin}/uploads`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"totalSize":3}' })
-    ).json();
+    const json = { 'Content-Type': 'application/json' };
+    const createdRest = await fetch(`${t.origin}/uploads`, { method: 'POST', headers: json, body: '{"totalSize":3}' });
+    const rest = await createdRest.json();
     const put = await fetch(`${t.origin}/uploads/${rest.uploadId}/chunks/0`, {
       method: 'PUT',
       headers: { 'Content-Type': 'application/octet-stream' },
