@@ -3,6 +3,10 @@ import { httpRequest } from '../support/http-client';
 import { PLATFORMS, Platform, startTusApp, TusTestApp } from '../tus/tus-app';
 import { OFFSET_STREAM, TUS } from '../tus/tus-http';
 
+/** A fetch answer's JSON body, loosely typed for assertions. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const jsonOf = (res: Response): Promise<any> => res.json();
+
 interface Entry {
   level: string;
   text: string;
@@ -70,7 +74,7 @@ describe.each(PLATFORMS)('logging of client mistakes on %s', (platform: Platform
     const base = t.origin;
     const json = { 'Content-Type': 'application/json' };
     const createRest = (body: string) => fetch(`${base}/uploads`, { method: 'POST', headers: json, body });
-    const rest = await (await createRest('{"totalSize":10}')).json();
+    const rest = await jsonOf(await createRest('{"totalSize":10}'));
     const createdTus = await fetch(t.endpoint, { method: 'POST', headers: { ...TUS, 'Upload-Length': '10' } });
     const tusUrl = new URL(createdTus.headers.get('location')!, t.endpoint).pathname;
     const octets = { 'Content-Type': 'application/octet-stream' };
@@ -120,7 +124,7 @@ describe.each(PLATFORMS)('logging of client mistakes on %s', (platform: Platform
     }
     // A REST upload whose filename metadata is a lone surrogate (valid JSON, not valid Unicode), read over tus:
     // the download's Content-Disposition must not blow up into a 500 with a stack.
-    const odd = await (await createRest('{"totalSize":2,"metadata":{"filename":"a\\ud800"}}')).json();
+    const odd = await jsonOf(await createRest('{"totalSize":2,"metadata":{"filename":"a\\ud800"}}'));
     await fetch(`${base}/uploads/${odd.uploadId}/chunks/0`, { method: 'PUT', headers: octets, body: 'ok' });
     expect((await fetch(`${base}/uploads/${odd.uploadId}/complete`, { method: 'POST' })).status).toBe(200);
     const download = await httpRequest(`${t.endpoint}/${odd.uploadId}`);

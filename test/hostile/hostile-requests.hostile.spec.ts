@@ -3,6 +3,10 @@ import { PLATFORMS, Platform, startTusApp, TusTestApp } from '../tus/tus-app';
 import { OFFSET_STREAM, TUS } from '../tus/tus-http';
 import { rawHttp } from './raw-http';
 
+/** A fetch answer's JSON body, loosely typed for assertions. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const jsonOf = (res: Response): Promise<any> => res.json();
+
 const JSON_TYPE = { 'Content-Type': 'application/json' };
 const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
 
@@ -35,7 +39,7 @@ describe.each(PLATFORMS)('hostile requests on %s', (platform: Platform) => {
     for (const totalSize of [null, '10', 1.5, true, [], {}, -1, 1e300, 'abc', '']) {
       const res = await restCreate({ totalSize, path: `len/${platform}.bin` });
       expect({ totalSize, status: res.status }).toEqual({ totalSize, status: 400 });
-      expect((await res.json()).code).toBe('INVALID_LENGTH');
+      expect((await jsonOf(res)).code).toBe('INVALID_LENGTH');
     }
   });
 
@@ -50,18 +54,18 @@ describe.each(PLATFORMS)('hostile requests on %s', (platform: Platform) => {
     for (const filetype of ['image/пнг', 'text/plain\u0007']) {
       const res = await tusCreate({ 'Upload-Metadata': `filename ${b64('x.bin')},filetype ${b64(filetype)}` });
       expect({ filetype, status: res.status }).toEqual({ filetype, status: 400 });
-      expect((await res.json()).code).toBe('INVALID_METADATA');
+      expect((await jsonOf(res)).code).toBe('INVALID_METADATA');
     }
   });
 
   it('the reserved metadata prefix is refused from clients and never shown to them', async () => {
     const rest = await restCreate({ totalSize: 1, metadata: { 'valiblob:transport': 'tus' } });
     expect(rest.status).toBe(400);
-    expect((await rest.json()).code).toBe('INVALID_METADATA');
+    expect((await jsonOf(rest)).code).toBe('INVALID_METADATA');
     expect((await tusCreate({ 'Upload-Metadata': `valiblob:transport ${b64('tus')}` })).status).toBe(400);
     const created = await tusCreate({ 'Upload-Metadata': `filename ${b64('a.bin')}` });
     const id = created.headers.get('location')!.split('/').pop()!;
-    const view = await (await fetch(`${t.origin}/uploads/${id}`)).json();
+    const view = await jsonOf(await fetch(`${t.origin}/uploads/${id}`));
     expect(view.metadata).toEqual({ filename: 'a.bin' });
     const head = await fetch(`${t.endpoint}/${id}`, { method: 'HEAD', headers: TUS });
     expect(head.headers.get('upload-metadata')).toBe(`filename ${b64('a.bin')}`);
@@ -130,7 +134,7 @@ describe.each(PLATFORMS)('hostile requests on %s', (platform: Platform) => {
   it('a tus HEAD finishes only tus uploads whose completion died, never a REST upload awaiting complete', async () => {
     const uploads = t.app.get(ResumableUploadService);
     // REST: every byte stored, the client has not called complete (it may still want to check or abort).
-    const rest = await (await restCreate({ totalSize: 4, path: `rest-pending/${platform}.bin` })).json();
+    const rest = await jsonOf(await restCreate({ totalSize: 4, path: `rest-pending/${platform}.bin` }));
     const put = await fetch(`${t.origin}/uploads/${rest.uploadId}/chunks/0`, {
       method: 'PUT',
       headers: { 'Content-Type': 'application/octet-stream' },
@@ -140,7 +144,7 @@ describe.each(PLATFORMS)('hostile requests on %s', (platform: Platform) => {
     const head = await fetch(`${t.endpoint}/${rest.uploadId}`, { method: 'HEAD', headers: TUS });
     expect(head.status).toBe(200);
     expect((await uploads.getSession(rest.uploadId)).status).not.toBe('Complete');
-    expect((await (await fetch(`${t.origin}/uploads/${rest.uploadId}`)).json()).status).toBe('InProgress');
+    expect((await jsonOf(await fetch(`${t.origin}/uploads/${rest.uploadId}`))).status).toBe('InProgress');
 
     // tus: all bytes stored but the completion never ran (as if the server died in it) → HEAD finishes it.
     const id = (await tusCreate({})).headers.get('location')!.split('/').pop()!;

@@ -3,6 +3,10 @@ import { resolveValiBlobOptions } from '../../src/vali-blob.options';
 import { PLATFORMS, Platform, startTusApp, TusTestApp } from '../tus/tus-app';
 import { OFFSET_STREAM, openPartialPatch, TUS, waitFor } from '../tus/tus-http';
 
+/** A fetch answer's JSON body, loosely typed for assertions. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const jsonOf = (res: Response): Promise<any> => res.json();
+
 const SIZE = 1024 * 1024;
 
 describe('maxConcurrentWrites option', () => {
@@ -51,7 +55,7 @@ describe.each(PLATFORMS)('write cap on %s (maxConcurrentWrites: 2)', (platform: 
       return res.status === 503;
     });
     expect(refused!.headers.get('retry-after')).toBe('1');
-    expect(await refused!.json()).toMatchObject({ code: 'TOO_MANY_WRITES', statusCode: 503 });
+    expect(await jsonOf(refused!)).toMatchObject({ code: 'TOO_MANY_WRITES', statusCode: 503 });
 
     const created = await fetch(t.endpoint, {
       method: 'POST',
@@ -64,7 +68,7 @@ describe.each(PLATFORMS)('write cap on %s (maxConcurrentWrites: 2)', (platform: 
 
     const json = { 'Content-Type': 'application/json' };
     const createdRest = await fetch(`${t.origin}/uploads`, { method: 'POST', headers: json, body: '{"totalSize":3}' });
-    const rest = await createdRest.json();
+    const rest = await jsonOf(createdRest);
     const put = await fetch(`${t.origin}/uploads/${rest.uploadId}/chunks/0`, {
       method: 'PUT',
       headers: { 'Content-Type': 'application/octet-stream' },
@@ -72,7 +76,7 @@ describe.each(PLATFORMS)('write cap on %s (maxConcurrentWrites: 2)', (platform: 
     });
     expect(put.status).toBe(503);
     expect(put.headers.get('retry-after')).toBe('1');
-    expect((await put.json()).code).toBe('TOO_MANY_WRITES');
+    expect((await jsonOf(put)).code).toBe('TOO_MANY_WRITES');
 
     // One slow client goes away: its bytes are kept, its slot frees, and the refused write now succeeds.
     slowA.socket.destroy();
