@@ -74,6 +74,7 @@ export type {
   UploadChunkInput,
 } from './uploads/resumable-upload.service';
 export { UploadEvents, UPLOAD_EVENTS } from './uploads/upload.events';
+export { ShutdownInterruptedError } from './uploads/write-slots';
 export type { UploadEventMap, UploadEventName } from './uploads/upload.events';
 export type { UploadSessionView } from './uploads/upload-session.view';
 export { CHECKSUM_ALGORITHMS } from './uploads/upload-checksum';

@@ -136,6 +136,12 @@ export interface ValiBlobModuleOptions {
   idleTimeoutMs?: number;
   /** Session store calls that take longer fail with 503 (default 5000 ms). */
   storeTimeoutMs?: number;
+  /**
+   * Most chunk writes (PATCH / PUT bodies, tus creation-with-upload) in flight on this instance; one more gets
+   * 503 `TOO_MANY_WRITES` with `Retry-After`, so slow clients cannot hold every upload lock and file descriptor
+   * (default 64).
+   */
+  maxConcurrentWrites?: number;
   /** Stale-upload cleanup. */
   cleanup?: CleanupOptions;
   /** Authorization hook for the HTTP routes. */
@@ -186,6 +192,7 @@ export interface ResolvedValiBlobOptions {
   wholeFileChecksum: boolean;
   idleTimeoutMs: number;
   storeTimeoutMs: number;
+  maxConcurrentWrites: number;
   cleanup: Required<Omit<CleanupOptions, 'lock'>> & Pick<CleanupOptions, 'lock'>;
   authorize?: AuthorizeHook;
   lock: { waitMs: number; requestRelease: boolean; scope: 'store' | 'process'; locker?: LockOptions['locker'] };
@@ -204,6 +211,7 @@ export const VALIBLOB_DEFAULTS = {
   completedRetention: 24 * HOUR,
   idleTimeoutMs: 60_000,
   storeTimeoutMs: 5_000,
+  maxConcurrentWrites: 64,
   cleanupCron: '*/10 * * * *',
   cleanupBatchSize: 500,
   cleanupShutdownTimeoutMs: 10_000,
@@ -254,6 +262,11 @@ export function resolveValiBlobOptions(input: ValiBlobModuleOptions | undefined 
   const completedRetention = positiveInt('completedRetention', options.completedRetention, VALIBLOB_DEFAULTS.completedRetention);
   const idleTimeoutMs = positiveInt('idleTimeoutMs', options.idleTimeoutMs, VALIBLOB_DEFAULTS.idleTimeoutMs);
   const storeTimeoutMs = positiveInt('storeTimeoutMs', options.storeTimeoutMs, VALIBLOB_DEFAULTS.storeTimeoutMs);
+  const maxConcurrentWrites = positiveInt(
+    'maxConcurrentWrites',
+    options.maxConcurrentWrites,
+    VALIBLOB_DEFAULTS.maxConcurrentWrites,
+  );
 
   const checksumAlgorithms = options.checksumAlgorithms ?? [...CHECKSUM_ALGORITHMS];
   if (!Array.isArray(checksumAlgorithms)) problems.push('checksumAlgorithms must be an array');
@@ -318,6 +331,7 @@ export function resolveValiBlobOptions(input: ValiBlobModuleOptions | undefined 
     wholeFileChecksum: options.wholeFileChecksum !== false,
     idleTimeoutMs,
     storeTimeoutMs,
+    maxConcurrentWrites,
     cleanup: {
       enabled: cleanup.enabled !== false,
       cron: cleanupCron,

@@ -80,10 +80,31 @@ export class HttpExchange {
     this.res.end();
   }
 
-  /** Stream a body with backpressure; a client that goes away just ends the copy. */
+  /**
+   * Path of the request as routing saw it, safe to build URLs on: an absolute-form target
+   * (`POST http://evil.example/files`) loses its scheme and authority, and leading slashes collapse to one
+   * (`//evil.example/x` would be a protocol-relative URL in a `Location`).
+   */
+  get routedPath(): string {
+    const path = this.urlPath.replace(/^[a-z][a-z0-9+.-]*:\/\/[^/]*/i, '');
+    return `/${path.replace(/^[/\\]+/, '')}`;
+  }
+
+  /**
+   * Stream a body with backpressure; a client that goes away just ends the copy. The body is destroyed on
+   * every failure, including headers the response refuses, so no file descriptor outlives the request.
+   */
   async stream(status: number, headers: Record<string, string | number>, body: Readable): Promise<void> {
-    this.res.statusCode = status;
-    for (const [k, v] of Object.entries(headers)) this.res.setHeader(k, v);
+    try {
+      if (this.res.headersSent || this.res.destroyed) throw new Error('The response is already sent or closed');
+      this.res.statusCode = status;
+      for (const [k, v] of Object.entries(headers)) this.res.setHeader(k, v);
+    } catch (error) {
+      body.destroy();
+      // Leave no half-set download headers (Content-Length, Content-Range) on the error answer that follows.
+      if (!this.res.headersSent) for (const k of Object.keys(headers)) this.res.removeHeader(k);
+      throw error;
+    }
     try {
       await pipeline(body, this.res);
     } catch (error) {
@@ -129,18 +150,47 @@ export async function authorizeRequest(
   return owner ?? null;
 }
 
-/** Map any error to a status and a JSON body with a stable `code`; unexpected errors are logged as 500. */
+/**
+ * Map any error to a status and a JSON body with a stable `code`. Logging follows whose fault it is: client
+ * mistakes (4xx) go to debug in one line, never with a stack (a hostile client must not flood the log);
+ * known server-side failures (5xx `ValiBlobError`) get one concise line (error; log/warn for shutdown and the
+ * write cap, which are expected); only unexpected errors (bugs) are logged with their stack.
+ */
 export function errorToBody(error: unknown): { status: number; body: Record<string, unknown> } {
   if (error instanceof ValiBlobError) {
+    const line = `${error.status} ${error.code}: ${error.message}${causeOf(error)}`;
+    if (error.status < 500) logger.debug(line);
+    // Expected server-side conditions: a shutdown cutting a body short, load shedding past the write cap.
+    else if (error.code === 'UPLOAD_INTERRUPTED') logger.log(line);
+    else if (error.code === 'TOO_MANY_WRITES') logger.warn(line);
+    else logger.error(line);
     return { status: error.status, body: { statusCode: error.status, code: error.code, message: error.message, ...error.details } };
   }
   const status = (error as { status?: number; statusCode?: number })?.status ?? (error as { statusCode?: number })?.statusCode;
   if (typeof status === 'number' && status >= 400 && status < 500) {
     // Platform errors for bad input (e.g. Express's JSON parser): keep them client errors.
+    logger.debug(`${status} INVALID_REQUEST: ${(error as Error).message}`);
     return { status, body: { statusCode: status, code: 'INVALID_REQUEST', message: (error as Error).message } };
   }
   logger.error(`Unexpected error: ${(error as Error)?.stack ?? error}`);
   return { status: 500, body: { statusCode: 500, code: 'INTERNAL_ERROR', message: 'Internal server error' } };
+}
+
+/** Headers an error answer carries on every transport: where to resume, and when to retry. */
+export function errorHeaders(error: unknown): Record<string, string | number> {
+  const headers: Record<string, string | number> = {};
+  if (!(error instanceof ValiBlobError)) return headers;
+  if (typeof error.details.expectedOffset === 'number') headers['Upload-Offset'] = error.details.expectedOffset;
+  const retryAfter = error.details.retryAfterSeconds;
+  if (typeof retryAfter === 'number' && Number.isSafeInteger(retryAfter) && retryAfter >= 0) {
+    headers['Retry-After'] = retryAfter;
+  }
+  return headers;
+}
+
+function causeOf(error: Error): string {
+  const cause = (error as { cause?: unknown }).cause;
+  return cause instanceof Error ? ` (cause: ${cause.message})` : '';
 }
 
 /** Parse a non-negative decimal integer header or path parameter strictly (no signs, spaces, exponents). */

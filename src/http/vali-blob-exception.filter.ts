@@ -1,5 +1,5 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException } from '@nestjs/common';
-import { errorToBody, HttpExchange } from './http-exchange';
+import { errorHeaders, errorToBody, HttpExchange } from './http-exchange';
 
 /**
  * Last-resort filter on the library's JSON controllers: errors raised before a handler runs (e.g. the
@@ -14,6 +14,6 @@ export class ValiBlobExceptionFilter implements ExceptionFilter {
     const status = error instanceof HttpException ? error.getStatus() : undefined;
     const mapped = errorToBody(status !== undefined ? Object.assign(new Error(error instanceof Error ? error.message : 'Error'), { status }) : error);
     exchange.closeIfBodyUnread();
-    exchange.json(mapped.status, mapped.body);
+    exchange.json(mapped.status, mapped.body, errorHeaders(error));
   }
 }

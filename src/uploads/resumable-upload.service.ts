@@ -28,6 +28,8 @@ import { VALIBLOB_OPTIONS } from '../vali-blob.constants';
 import type { ResolvedValiBlobOptions } from '../vali-blob.options';
 import { withTimeout } from '../common/with-timeout';
 import { ChunkEndReason, ChunkMeter } from './chunk-meter';
+import { validateContentType } from './content-type';
+import { ShutdownInterruptedError, WriteSlot, WriteSlots } from './write-slots';
 import { ChunkChecksum, createDigest, IncrementalDigest } from './upload-checksum';
 import { UPLOAD_EVENTS, UploadEvents } from './upload.events';
 import { toSessionView, UploadSessionView } from './upload-session.view';
@@ -109,7 +111,8 @@ export class ResumableUploadService implements BeforeApplicationShutdown, OnAppl
   private readonly hashes = new Map<string, { offset: number; hash: Hash }>();
   /** Chunk bodies being read right now; interrupted on shutdown so each persists what it has. */
   private readonly activeMeters = new Set<ChunkMeter>();
-  private shuttingDown = false;
+  /** In-flight write cap (`maxConcurrentWrites`) and the shutdown flag. */
+  private readonly writeSlots: WriteSlots;
 
   constructor(
     @Inject(VALIBLOB_OPTIONS) private readonly options: ResolvedValiBlobOptions,
@@ -117,7 +120,17 @@ export class ResumableUploadService implements BeforeApplicationShutdown, OnAppl
     private readonly registry: StorageRegistry,
     private readonly locker: UploadLocker,
     private readonly events: UploadEvents,
-  ) {}
+  ) {
+    this.writeSlots = new WriteSlots(options.maxConcurrentWrites);
+  }
+
+  /**
+   * Throw `TooManyWritesError` (503 + Retry-After) when a chunk write could not start now, or
+   * `ShutdownInterruptedError` during shutdown. Lets tus creation-with-upload refuse before creating a session.
+   */
+  assertWriteCapacity(): void {
+    this.writeSlots.assertAvailable(0);
+  }
 
   /** Create an upload session. */
   async start(input: StartUploadInput): Promise<UploadSessionView> {
@@ -169,6 +182,7 @@ export class ResumableUploadService implements BeforeApplicationShutdown, OnAppl
   /** Store one chunk at `offset`. See the class comment for the guarantees. */
   async uploadChunk(input: UploadChunkInput): Promise<ChunkResult> {
     const { uploadId, body } = input;
+    let slot: WriteSlot | undefined;
     try {
       if (!Number.isSafeInteger(input.offset) || input.offset < 0) {
         throw new InvalidRequestError('Offset must be a non-negative integer', 'INVALID_OFFSET');
@@ -184,6 +198,8 @@ export class ResumableUploadService implements BeforeApplicationShutdown, OnAppl
         return shortcut;
       }
       this.checkSize(seen, input);
+      // Counted from here to the end of the write: the lock wait and the body read are what a slow client holds.
+      slot = this.writeSlots.take(seen.uploadedBytes);
     } catch (error) {
       body.resume();
       throw error;
@@ -196,6 +212,7 @@ export class ResumableUploadService implements BeforeApplicationShutdown, OnAppl
       releaseRequested = true;
       meter?.interrupt();
     }).catch((error) => {
+      slot?.release();
       body.resume();
       throw error;
     });
@@ -236,7 +253,7 @@ export class ResumableUploadService implements BeforeApplicationShutdown, OnAppl
       });
       if (releaseRequested) meter.interrupt();
       this.activeMeters.add(meter);
-      if (this.shuttingDown) meter.interrupt();
+      if (this.writeSlots.shuttingDown) meter.interrupt();
       const activeMeter = meter;
       // A lease lost mid-body (heartbeat failed, expired during a pause) means another writer may own the
       // upload now: stop writing at once; the fenced advance then refuses whatever this request stored.
@@ -253,7 +270,7 @@ export class ResumableUploadService implements BeforeApplicationShutdown, OnAppl
             const expected = declared ?? deferredChecksum?.();
             if (expected) {
               // A body cut short can never match its checksum: discard it.
-              if (reason === 'interrupted') throw new UploadInterruptedError(session.uploadedBytes);
+              if (reason === 'interrupted') throw this.interruption(session.uploadedBytes);
               const digest = chunkDigests.get(expected.algorithm) ?? null;
               if (!digest && deferredChecksum) {
                 throw new InvalidRequestError(`Checksum algorithm ${expected.algorithm} was not computed`);
@@ -292,7 +309,7 @@ export class ResumableUploadService implements BeforeApplicationShutdown, OnAppl
       });
 
       const endReason = activeMeter.endReason ?? 'eof';
-      if (endReason === 'interrupted') throw new UploadInterruptedError(newOffset);
+      if (endReason === 'interrupted') throw this.interruption(newOffset);
       if (input.autoComplete && updated.totalSize !== null && newOffset === updated.totalSize) {
         const completed = await this.completeLocked(updated, lease);
         return { session: completed.session, bytesWritten: written.bytesWritten, endReason };
@@ -305,17 +322,27 @@ export class ResumableUploadService implements BeforeApplicationShutdown, OnAppl
     } finally {
       if (meter) this.activeMeters.delete(meter);
       if (onLeaseLost) lease.signal.removeEventListener('abort', onLeaseLost);
+      slot?.release();
       await lease.release();
     }
   }
 
   /**
+   * The error for a body this engine stopped reading: during shutdown a retryable 503 (the client resumes at
+   * `offset`, here after a restart or on another instance); otherwise a newer request for the upload took over.
+   */
+  private interruption(offset: number): ValiBlobError {
+    return this.writeSlots.shuttingDown ? new ShutdownInterruptedError(offset) : new UploadInterruptedError(offset);
+  }
+
+  /**
    * Shutdown, step 1 (`app.close()`): in-flight chunks stop reading as if their body ended, store what arrived
-   * and advance their offset (the client gets 409 UPLOAD_INTERRUPTED with the offset and resumes elsewhere).
-   * Waits for them up to a bound so the store is still open while they persist.
+   * and advance their offset; the client gets 503 UPLOAD_INTERRUPTED with `Retry-After` and the offset (a status
+   * tus clients retry) and resumes after the restart or elsewhere. Writes that arrive from now on get the same
+   * 503 before reading anything. Waits for running ones up to a bound so the store is still open while they persist.
    */
   async beforeApplicationShutdown(): Promise<void> {
-    this.shuttingDown = true;
+    this.writeSlots.close();
     for (const meter of this.activeMeters) meter.interrupt();
     const deadline = Date.now() + SHUTDOWN_DRAIN_MS;
     while (this.activeMeters.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
@@ -601,13 +628,4 @@ function validateMetadata(metadata: unknown): Record<string, string> {
     throw new InvalidRequestError(`metadata is larger than ${MAX_METADATA_BYTES} bytes`, 'INVALID_METADATA');
   }
   return out;
-}
-
-function validateContentType(contentType: unknown): string | null {
-  if (contentType === undefined || contentType === null || contentType === '') return null;
-  // eslint-disable-next-line no-control-regex
-  if (typeof contentType !== 'string' || contentType.length > 255 || /[\u0000-\u001f\u007f]/.test(contentType)) {
-    throw new InvalidRequestError('contentType must be a MIME type of at most 255 printable characters');
-  }
-  return contentType;
 }

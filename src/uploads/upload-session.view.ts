@@ -1,4 +1,5 @@
 import { UploadSession, UploadStatus } from '../sessions/upload-session.model';
+import { publicMetadata } from './upload-transport';
 
 /** What clients and event listeners see of a session: no provider state, no owner id. */
 export interface UploadSessionView {
@@ -27,7 +28,8 @@ export function toSessionView(session: UploadSession): UploadSessionView {
     totalSize: session.totalSize,
     uploadedBytes: session.uploadedBytes,
     contentType: session.contentType,
-    metadata: { ...session.metadata },
+    // The library's reserved keys (e.g. which transport created the upload) are not the client's data.
+    metadata: publicMetadata(session.metadata),
     createdAt: new Date(session.createdAt).toISOString(),
     updatedAt: new Date(session.updatedAt).toISOString(),
     expiresAt: new Date(session.expiresAt).toISOString(),

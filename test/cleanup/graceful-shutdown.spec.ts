@@ -10,7 +10,7 @@ import {
   MemorySessionStore,
   MemoryUploadLocker,
   ResumableUploadService,
-  UploadInterruptedError,
+  ShutdownInterruptedError,
   ValiBlobModule,
   ValiBlobModuleOptions,
 } from '../../src';
@@ -61,26 +61,29 @@ describe('graceful shutdown of in-flight uploads', () => {
     await app.close();
     expect(Date.now() - started).toBeLessThan(5000);
     const error = await outcome;
-    expect(error).toBeInstanceOf(UploadInterruptedError);
-    expect((error as UploadInterruptedError).expectedOffset).toBe(100_000);
+    expect(error).toBeInstanceOf(ShutdownInterruptedError);
+    expect((error as ShutdownInterruptedError).expectedOffset).toBe(100_000);
+    expect((error as ShutdownInterruptedError).status).toBe(503);
     expect((await store.get(uploadId))?.uploadedBytes).toBe(100_000);
     body.destroy();
   });
 
-  it('over real HTTP: the client gets 409 with the persisted offset, and the server closes', async () => {
+  it('over real HTTP: a retryable 503 + Retry-After with the persisted offset, and the server closes', async () => {
     const store = new MemorySessionStore();
     const app = await boot(root, store, {}, true);
     await app.listen(0, '127.0.0.1');
     const port = (app.getHttpServer().address() as { port: number }).port;
     const { uploadId } = await app.get(ResumableUploadService).start({ totalSize: 500_000 });
 
-    const response = new Promise<{ status: number; body: string }>((resolve, reject) => {
+    const response = new Promise<{ status: number; body: string; retryAfter?: string }>((resolve, reject) => {
       const req = httpRequest(
         { host: '127.0.0.1', port, method: 'PUT', path: `/uploads/${uploadId}/chunks/0`, headers: { 'Content-Type': 'application/octet-stream', 'Content-Length': 500_000 } },
         (res) => {
           let text = '';
           res.on('data', (d) => (text += d));
-          res.on('end', () => resolve({ status: res.statusCode!, body: text }));
+          res.on('end', () =>
+            resolve({ status: res.statusCode!, body: text, retryAfter: res.headers['retry-after'] as string }),
+          );
         },
       );
       req.on('error', reject);
@@ -88,8 +91,10 @@ describe('graceful shutdown of in-flight uploads', () => {
     });
     await tick(150);
     await app.close();
-    const { status, body } = await response;
-    expect(status).toBe(409);
+    const { status, body, retryAfter } = await response;
+    // REST clients retry 503 after Retry-After (docs/rest-api.md); 409 would read as "a newer request took over".
+    expect(status).toBe(503);
+    expect(retryAfter).toBe('1');
     expect(JSON.parse(body)).toMatchObject({ code: 'UPLOAD_INTERRUPTED', expectedOffset: 64 * 1024 });
     expect((await store.get(uploadId))?.uploadedBytes).toBe(64 * 1024);
   });

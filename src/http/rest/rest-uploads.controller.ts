@@ -1,10 +1,11 @@
 import { Delete, Get, Inject, Injectable, Param, Post, Put, Req, Res, UseFilters } from '@nestjs/common';
-import { InvalidRequestError, UnsupportedContentTypeError, ValiBlobError } from '../../errors/vali-blob.errors';
+import { InvalidRequestError, UnsupportedContentTypeError } from '../../errors/vali-blob.errors';
 import { ChunkChecksum, parseContentMd5, parseUploadChecksum } from '../../uploads/upload-checksum';
 import { ResumableUploadService } from '../../uploads/resumable-upload.service';
 import { VALIBLOB_HTTP_OPTIONS, VALIBLOB_OPTIONS } from '../../vali-blob.constants';
 import type { ResolvedValiBlobOptions } from '../../vali-blob.options';
-import { authorizeRequest, errorToBody, HttpExchange, parseNonNegativeInteger } from '../http-exchange';
+import { assertNoReservedMetadata } from '../../uploads/upload-transport';
+import { authorizeRequest, errorHeaders, errorToBody, HttpExchange, parseNonNegativeInteger } from '../http-exchange';
 import { ValiBlobExceptionFilter } from '../vali-blob-exception.filter';
 
 /** Content types a chunk body may carry (or none). Anything else could be eaten by a body parser. */
@@ -45,7 +46,11 @@ export class RestUploadsController {
       if (input.provider !== undefined && typeof input.provider !== 'string') {
         throw new InvalidRequestError('provider must be a string');
       }
-      if (input.totalSize === undefined) throw new InvalidRequestError('totalSize is required', 'INVALID_LENGTH');
+      // REST has no deferred length (that is tus's creation-defer-length): null, strings, fractions are 400.
+      if (typeof input.totalSize !== 'number' || !Number.isSafeInteger(input.totalSize) || input.totalSize < 0) {
+        throw new InvalidRequestError('totalSize is required: a non-negative integer (bytes)', 'INVALID_LENGTH');
+      }
+      assertNoReservedMetadata(input.metadata);
       const session = await this.uploads.start({
         owner,
         path: input.path as string | undefined,
@@ -55,7 +60,8 @@ export class RestUploadsController {
         provider: input.provider as string | undefined,
         overwrite: input.overwrite === true,
       });
-      exchange.json(201, session, { Location: `/${this.http.rest}/${session.uploadId}` });
+      // Built on the path routing matched (global prefix kept), never on an absolute-form request target.
+      exchange.json(201, session, { Location: `${exchange.routedPath.replace(/\/+$/, '')}/${session.uploadId}` });
     });
   }
 
@@ -126,11 +132,8 @@ export class RestUploadsController {
     } catch (error) {
       const { status, body } = errorToBody(error);
       exchange.closeIfBodyUnread();
-      const headers: Record<string, string | number> = {};
-      if (error instanceof ValiBlobError && typeof error.details.expectedOffset === 'number') {
-        headers['Upload-Offset'] = error.details.expectedOffset;
-      }
-      exchange.json(status, body, headers);
+      // Upload-Offset to resume at; Retry-After on 503s (write cap, shutdown) so clients back off and retry.
+      exchange.json(status, body, errorHeaders(error));
     }
   }
 }

@@ -1,4 +1,6 @@
 import { InvalidRequestError } from '../../errors/vali-blob.errors';
+import { isHeaderSafe } from '../../uploads/content-type';
+import { RESERVED_METADATA_PREFIX } from '../../uploads/upload-transport';
 
 /** Metadata keys whose value names the uploaded file (tus-js-client and Uppy send `filename` and `name`). */
 export const FILENAME_KEYS = ['filename', 'name'] as const;
@@ -45,11 +47,12 @@ export function parseTusMetadata(header: string | undefined, maxBytes: number): 
 
 /**
  * Serialize metadata back to an `Upload-Metadata` header (for HEAD). Keys that could not have come from a
- * valid header are skipped and values are base64, so nothing a client stored can inject header content.
+ * valid header are skipped and values are base64, so nothing a client stored can inject header content; the
+ * library's own reserved keys are not shown.
  */
 export function formatTusMetadata(metadata: Record<string, string>): string {
   return Object.entries(metadata)
-    .filter(([key]) => /^[\x21-\x2b\x2d-\x7e]+$/.test(key))
+    .filter(([key]) => /^[\x21-\x2b\x2d-\x7e]+$/.test(key) && !key.startsWith(RESERVED_METADATA_PREFIX))
     .map(([key, value]) => (value === '' ? key : `${key} ${Buffer.from(value, 'utf8').toString('base64')}`))
     .join(',');
 }
@@ -63,9 +66,16 @@ export function pickMetadata(metadata: Record<string, string>, keys: readonly st
   return undefined;
 }
 
-/** A MIME type from client metadata, or null when it does not look like one (it is advisory, not an error). */
+/**
+ * A MIME type from client metadata, or null when it does not look like one (it is advisory, not an error) —
+ * except a value that could never be sent back as a header (beyond Latin-1, control characters): that is a
+ * broken client, refused with 400 `INVALID_METADATA` at create like REST's `contentType`.
+ */
 export function metadataContentType(metadata: Record<string, string>): string | null {
   const value = pickMetadata(metadata, FILETYPE_KEYS);
+  if (value && !isHeaderSafe(value)) {
+    throw new InvalidRequestError('Upload-Metadata filetype must be Latin-1 without controls', 'INVALID_METADATA');
+  }
   if (!value || value.length > 255) return null;
   return /^[A-Za-z0-9!#$&^_.+-]+\/[A-Za-z0-9!#$&^_.+-]+(?:\s*;[\x20-\x7e]*)?$/.test(value) ? value : null;
 }

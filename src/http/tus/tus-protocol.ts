@@ -77,10 +77,17 @@ export function corsHeaders(options: ResolvedValiBlobOptions, exchange: HttpExch
   return headers;
 }
 
+/** A `Host` / `X-Forwarded-Host` value of the plain shape `name[:port]` or `[ipv6][:port]`, nothing else. */
+export function isPlainHost(host: string): boolean {
+  return /^[A-Za-z0-9._-]{1,253}(:\d{1,5})?$|^\[[0-9A-Fa-f:.]{2,45}\](:\d{1,5})?$/.test(host);
+}
+
 /**
  * URL of the endpoint itself (what `Location` and `Upload-Concat` URLs are built on). Relative by default —
- * the request's own path, so a global prefix or a proxy path is kept; absolute with `tus.baseUrl`, or from
- * `X-Forwarded-Proto`/`-Host` when `tus.trustForwardedHeaders` is on (only behind a proxy that sets them).
+ * the path routing matched (`HttpExchange.routedPath`: never the scheme or authority of an absolute-form
+ * request target), so a global prefix or a proxy path is kept; absolute with `tus.baseUrl`, or from
+ * `X-Forwarded-Proto`/`-Host` (else `Host`) when `tus.trustForwardedHeaders` is on (only behind a proxy that
+ * sets them). A host that is not a plain `name[:port]` is never used.
  */
 export function endpointUrl(options: ResolvedValiBlobOptions, exchange: HttpExchange, endpointPath: string): string {
   if (options.tus.baseUrl) return options.tus.baseUrl;
@@ -89,9 +96,7 @@ export function endpointUrl(options: ResolvedValiBlobOptions, exchange: HttpExch
     const host = firstValue(exchange.header('x-forwarded-host')) ?? exchange.header('host');
     const proto = firstValue(exchange.header('x-forwarded-proto')) ?? 'http';
     // Only plain host[:port] and http(s): anything else would end up verbatim in a response header.
-    if (host && /^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/.test(host) && /^https?$/i.test(proto)) {
-      return `${proto.toLowerCase()}://${host}${path}`;
-    }
+    if (host && isPlainHost(host) && /^https?$/i.test(proto)) return `${proto.toLowerCase()}://${host}${path}`;
   }
   return path;
 }

@@ -18,7 +18,10 @@ import { ChunkResult, ResumableUploadService } from '../../uploads/resumable-upl
 import { TUS_VERSION, VALIBLOB_OPTIONS } from '../../vali-blob.constants';
 import type { ResolvedValiBlobOptions } from '../../vali-blob.options';
 import { parseRangeHeader } from '../blobs/range-header';
-import { authorizeRequest, errorToBody, HttpExchange, parseNonNegativeInteger } from '../http-exchange';
+import { isHeaderSafe } from '../../uploads/content-type';
+import { assertNoReservedMetadata, createdByTus, markCreatedByTus } from '../../uploads/upload-transport';
+import { ShutdownInterruptedError } from '../../uploads/write-slots';
+import { authorizeRequest, errorHeaders, errorToBody, HttpExchange, parseNonNegativeInteger } from '../http-exchange';
 import { FILENAME_KEYS, formatTusMetadata, metadataContentType, parseTusMetadata, pickMetadata } from './tus-metadata';
 import {
   corsHeaders,
@@ -30,6 +33,9 @@ import {
   TUS_VERSIONS,
   tusExtensions,
 } from './tus-protocol';
+
+/** A UTF-16 surrogate without its pair (REST metadata can hold one); encodeURIComponent would throw on it. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
 /** Methods `X-HTTP-Method-Override` may name. */
 const OVERRIDABLE = new Set(['POST', 'GET', 'HEAD', 'PATCH', 'DELETE', 'OPTIONS']);
@@ -113,12 +119,15 @@ export class TusController {
 
   private async run(req: unknown, res: unknown, realMethod: string, id: string | undefined): Promise<void> {
     const exchange = new HttpExchange(req, res);
-    const endpointPath = id === undefined ? exchange.urlPath.replace(/\/+$/, '') : exchange.urlPath.replace(/\/[^/]*\/?$/, '');
+    const path = exchange.routedPath;
+    const endpointPath = id === undefined ? path.replace(/\/+$/, '') : path.replace(/\/[^/]*\/?$/, '');
     const ctx: TusRequest = { exchange, method: realMethod, endpointPath, headers: {} };
     try {
       Object.assign(ctx.headers, corsHeaders(this.options, exchange, false));
       ctx.headers['Tus-Resumable'] = TUS_VERSION;
-      const override = exchange.header('x-http-method-override');
+      // Only a POST may act as another method (as tusd does): it exists for proxies that block PATCH/DELETE;
+      // honouring it on GET/HEAD would let a cacheable or "safe" request change state.
+      const override = realMethod === 'POST' ? exchange.header('x-http-method-override') : undefined;
       if (override !== undefined) {
         const method = override.trim().toUpperCase();
         if (!OVERRIDABLE.has(method)) throw new InvalidRequestError('X-HTTP-Method-Override names an unsupported method');
@@ -171,11 +180,13 @@ export class TusController {
     const owner = await authorizeRequest(this.options, exchange, 'create');
     const concat = parseUploadConcat(exchange.header('upload-concat'));
     const metadata = parseTusMetadata(exchange.header('upload-metadata'), this.options.tus.maxMetadataSize);
+    assertNoReservedMetadata(metadata);
     const lengthHeader = exchange.header('upload-length');
     const deferHeader = exchange.header('upload-defer-length');
     const base = {
       owner,
-      metadata,
+      // Marked as created through tus: only such uploads may be finished by a HEAD (see handleHead).
+      metadata: markCreatedByTus(metadata),
       contentType: metadataContentType(metadata),
       pathFor: (uploadId: string) => this.pathFor(uploadId, metadata, exchange),
       autoComplete: true,
@@ -207,6 +218,8 @@ export class TusController {
     const withBody = hasBody(exchange) && mediaType(exchange) === TUS_CONTENT_TYPE;
     const contentLength = withBody ? this.contentLength(exchange) : null;
     const checksum = withBody ? this.chunkChecksum(exchange) : undefined;
+    // Past the write cap (or during shutdown) refuse before a session exists, so a retry does not leave one behind.
+    if (withBody) this.uploads.assertWriteCapacity();
 
     const session = await this.uploads.start({ ...base, totalSize, concat: concat.kind === 'partial' ? 'partial' : null });
     const location = `${endpointUrl(this.options, exchange, ctx.endpointPath)}/${session.uploadId}`;
@@ -289,6 +302,7 @@ export class TusController {
     const owner = await authorizeRequest(this.options, exchange, 'status', { uploadId: id });
     let session = await this.uploads.getSession(id, { owner });
     if (
+      createdByTus(session) &&
       ACTIVE_STATUSES.includes(session.status) &&
       session.totalSize !== null &&
       session.uploadedBytes === session.totalSize &&
@@ -296,6 +310,7 @@ export class TusController {
     ) {
       // Every byte is stored but the completion did not finish (the server died during it). A tus client that
       // sees Upload-Offset == Upload-Length sends nothing more, so finish it now (idempotent, under the lock).
+      // Only for uploads tus created: a REST upload is published when its own client calls complete, never here.
       await this.uploads.complete(id, { owner });
       session = await this.uploads.getSession(id, { owner });
     }
@@ -366,10 +381,14 @@ export class TusController {
     const provider = this.registry.get(session.provider);
     const info = await provider.stat(session.path);
     if (!info) throw new BlobNotFoundError(session.path);
-    const name = pickMetadata(session.metadata, FILENAME_KEYS) ?? session.path.split('/').pop() ?? 'file';
+    const rawName = pickMetadata(session.metadata, FILENAME_KEYS) ?? session.path.split('/').pop() ?? 'file';
+    const name = rawName.replace(LONE_SURROGATE, '\uFFFD');
+    // A type stored by another writer (or before create validated it) that cannot be a header is not sent.
+    const stored = info.contentType;
+    const contentType = stored && isHeaderSafe(stored) ? stored : 'application/octet-stream';
     const headers: Record<string, string | number> = {
       ...ctx.headers,
-      'Content-Type': info.contentType ?? 'application/octet-stream',
+      'Content-Type': contentType,
       'Accept-Ranges': 'bytes',
       'Last-Modified': httpDate(info.lastModified),
       // Uploaded content is untrusted: never let a browser render it on this origin.
@@ -377,7 +396,7 @@ export class TusController {
       'Content-Security-Policy': "sandbox; default-src 'none'",
       'Content-Disposition': `attachment; filename*=UTF-8''${encodeURIComponent(sanitizeFileName(name))}`,
     };
-    if (info.etag) headers.ETag = info.etag;
+    if (info.etag && isHeaderSafe(info.etag)) headers.ETag = info.etag;
     const rangeHeader = exchange.header('range');
     let range = rangeHeader ? parseRangeHeader(rangeHeader, info.size) ?? undefined : undefined;
     if (range && range.start >= info.size) {
@@ -465,9 +484,10 @@ export class TusController {
   private fail(ctx: TusRequest, error: unknown): void {
     const { exchange } = ctx;
     let { status, body } = errorToBody(error);
-    const headers: Record<string, string | number> = { ...ctx.headers };
+    const headers: Record<string, string | number> = { ...ctx.headers, ...errorHeaders(error) };
     if (error instanceof ValiBlobError) {
-      if (typeof error.details.expectedOffset === 'number') headers['Upload-Offset'] = error.details.expectedOffset;
+      // Shutdown: 503 + Retry-After (tus clients retry it); the client reconnects, to the restarted server or another.
+      if (error instanceof ShutdownInterruptedError) headers.Connection = 'close';
       if (error instanceof UploadInterruptedError) {
         // A newer request took over: the stored prefix is kept; the client must HEAD and resume.
         status = 400;
