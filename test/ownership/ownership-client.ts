@@ -64,7 +64,7 @@ export class OwnershipClient {
 
   /** tus POST; returns the response (Location names the upload). */
   tusCreate(headers: Record<string, string>, body?: Buffer): Promise<TestResponse> {
-    const extra = body ? { 'Content-Type': 'application/offset+octet-stream' } : {};
+    const extra: Record<string, string> = body ? { 'Content-Type': 'application/offset+octet-stream' } : {};
     return httpRequest(`${this.base}/files`, { method: 'POST', headers: { ...TUS_HEADERS, ...this.auth, ...extra, ...headers }, body });
   }
 
