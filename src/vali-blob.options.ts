@@ -313,11 +313,15 @@ export function resolveValiBlobOptions(input: ValiBlobModuleOptions | undefined 
   let ownerScope: ResolvedValiBlobOptions['ownerScope'] = null;
   if (options.ownerScope !== undefined && options.ownerScope !== false) {
     const scope = options.ownerScope === true ? {} : options.ownerScope;
-    if (!scope || typeof scope !== 'object') problems.push('ownerScope must be true, false or { prefix?: (ownerId) => string }');
-    else if (scope.prefix !== undefined && typeof scope.prefix !== 'function') problems.push('ownerScope.prefix must be a function');
-    else ownerScope = { prefix: scope.prefix ?? defaultOwnerPrefix };
+    if (!scope || typeof scope !== 'object') {
+      problems.push('ownerScope must be true, false or { prefix?: (ownerId) => string }');
+    } else if (scope.prefix !== undefined && typeof scope.prefix !== 'function') {
+      problems.push('ownerScope.prefix must be a function');
+    } else ownerScope = { prefix: scope.prefix ?? defaultOwnerPrefix };
     // Without a hook nobody has an owner, so every request would be refused: say so at bootstrap instead.
-    if (typeof options.authorize !== 'function') problems.push('ownerScope needs an authorize hook that answers { ownerId }');
+    if (typeof options.authorize !== 'function') {
+      problems.push('ownerScope needs an authorize hook that answers { ownerId }');
+    }
   }
   const lock = options.lock ?? {};
   const lockWaitMs = lock.waitMs === 0 ? 0 : positiveInt('lock.waitMs', lock.waitMs, VALIBLOB_DEFAULTS.lockWaitMs);

@@ -60,7 +60,10 @@ export function loadServerConfig(env: NodeJS.ProcessEnv = process.env): ServerCo
 const SERVER_OWNER = /^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}$/;
 
 /** Parse `owner:token,owner:token`; every problem is pushed (tokens themselves are never echoed). */
-function parseOwnerTokens(value: string | undefined, problems: string[]): Array<{ owner: string; token: string }> | null {
+function parseOwnerTokens(
+  value: string | undefined,
+  problems: string[],
+): Array<{ owner: string; token: string }> | null {
   if (value === undefined || value.trim() === '') return null;
   const pairs: Array<{ owner: string; token: string }> = [];
   const owners = new Set<string>();

@@ -20,11 +20,17 @@ export const MAX_RENAME_ATTEMPTS = 100;
  * The policy of a new upload from the caller's `conflict` and legacy `overwrite` flag. `overwrite: true` is
  * `overwrite`; naming both in contradiction is a 400 rather than a guess.
  */
-export function resolveConflictPolicy(conflict: unknown, overwrite: unknown, fallback: ConflictPolicy = 'fail'): ConflictPolicy {
+export function resolveConflictPolicy(
+  conflict: unknown,
+  overwrite: unknown,
+  fallback: ConflictPolicy = 'fail',
+): ConflictPolicy {
   if (overwrite !== undefined && overwrite !== null && typeof overwrite !== 'boolean') {
     throw new InvalidRequestError('overwrite must be true or false');
   }
-  if (conflict === undefined || conflict === null) return overwrite === true ? 'overwrite' : overwrite === false ? 'fail' : fallback;
+  if (conflict === undefined || conflict === null) {
+    return overwrite === true ? 'overwrite' : overwrite === false ? 'fail' : fallback;
+  }
   if (typeof conflict !== 'string' || !CONFLICT_POLICIES.includes(conflict as ConflictPolicy)) {
     throw new InvalidRequestError(`conflict must be one of ${CONFLICT_POLICIES.join(', ')}`);
   }

@@ -33,7 +33,9 @@ export class OwnerSpace {
    */
   static of(options: Pick<ResolvedValiBlobOptions, 'ownerScope'>, owner: string | null | undefined): OwnerSpace {
     if (!options.ownerScope) return OwnerSpace.unscoped;
-    if (owner === null || owner === undefined) throw new UnauthorizedError('This endpoint needs an authenticated owner');
+    if (owner === null || owner === undefined) {
+      throw new UnauthorizedError('This endpoint needs an authenticated owner');
+    }
     if (!isSafeOwnerId(owner)) throw new ForbiddenError('The owner id is not a safe path segment');
     const prefix = options.ownerScope.prefix(owner);
     // A prefix function is server code: a bad one is a programming error, reported as such (500), never guessed at.
@@ -76,7 +78,11 @@ export class OwnerSpace {
  * Engine-side guard: an upload bound to an owner under owner scope must target that owner's space. The HTTP
  * routes build paths through `OwnerSpace`; this catches in-process callers that pass an owner but forgot it.
  */
-export function assertInOwnerSpace(options: Pick<ResolvedValiBlobOptions, 'ownerScope'>, owner: string | null | undefined, path: string): void {
+export function assertInOwnerSpace(
+  options: Pick<ResolvedValiBlobOptions, 'ownerScope'>,
+  owner: string | null | undefined,
+  path: string,
+): void {
   if (!options.ownerScope || typeof owner !== 'string') return;
   if (!OwnerSpace.of(options, owner).contains(path)) throw new ForbiddenError('The path is outside the owner\'s space');
 }

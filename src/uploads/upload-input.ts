@@ -23,8 +23,12 @@ export function validateMetadata(metadata: unknown): Record<string, string> {
   }
   const out: Record<string, string> = {};
   for (const [key, value] of Object.entries(metadata as Record<string, unknown>)) {
-    if (key === '' || key.length > 128) throw new InvalidRequestError('metadata keys must have 1..128 characters', 'INVALID_METADATA');
-    if (typeof value !== 'string') throw new InvalidRequestError(`metadata value of "${key.slice(0, 64)}" must be a string`, 'INVALID_METADATA');
+    if (key === '' || key.length > 128) {
+      throw new InvalidRequestError('metadata keys must have 1..128 characters', 'INVALID_METADATA');
+    }
+    if (typeof value !== 'string') {
+      throw new InvalidRequestError(`metadata value of "${key.slice(0, 64)}" must be a string`, 'INVALID_METADATA');
+    }
     out[key] = value;
   }
   if (Buffer.byteLength(JSON.stringify(out)) > MAX_METADATA_BYTES) {

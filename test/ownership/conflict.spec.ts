@@ -21,7 +21,7 @@ describe('conflict policy at complete (REST + tus, memory provider)', () => {
   });
   afterAll(async () => t?.close());
 
-  it('fail (default): of two uploads to one new path the second complete is 409 BLOB_EXISTS; the first blob stays', async () => {
+  it('fail (default): of two uploads to one new path the second complete is 409; the first blob stays', async () => {
     const first = await client.stage({ path: 'new/x.bin' }, bytes('FIRST'));
     const second = await client.stage({ path: 'new/x.bin' }, bytes('SECOND'));
     expect((await client.complete(first)).status).toBe(200);
@@ -48,7 +48,9 @@ describe('conflict policy at complete (REST + tus, memory provider)', () => {
 
   it('rename: name-1.ext, name-2.ext, … recorded in the session; overwrite replaces', async () => {
     const ids = [];
-    for (const content of ['zero', 'one', 'two']) ids.push(await client.stage({ path: 'r/photo.png', conflict: 'rename' }, bytes(content)));
+    for (const content of ['zero', 'one', 'two']) {
+      ids.push(await client.stage({ path: 'r/photo.png', conflict: 'rename' }, bytes(content)));
+    }
     const paths = [];
     for (const id of ids) paths.push((await client.complete(id)).json.session.path);
     expect(paths).toEqual(['r/photo.png', 'r/photo-1.png', 'r/photo-2.png']);
@@ -61,22 +63,30 @@ describe('conflict policy at complete (REST + tus, memory provider)', () => {
   it('start keeps its early answer; bad conflict input is 400', async () => {
     expect((await client.create({ totalSize: 1, path: 'r/photo.png' })).json.code).toBe('BLOB_EXISTS');
     expect((await client.create({ totalSize: 1, path: 'r/photo.png', conflict: 'rename' })).status).toBe(201);
-    for (const body of [{ conflict: 'keep' }, { overwrite: 'yes' }, { overwrite: true, conflict: 'fail' }, { overwrite: false, conflict: 'overwrite' }]) {
+    const bad = [
+      { conflict: 'keep' },
+      { overwrite: 'yes' },
+      { overwrite: true, conflict: 'fail' },
+      { overwrite: false, conflict: 'overwrite' },
+    ];
+    for (const body of bad) {
       const res = await client.create({ totalSize: 1, path: 'bad/input', ...body });
       expect(res.status).toBe(400);
       expect(res.json.code).toBe('INVALID_REQUEST');
     }
   });
 
-  it('tus: default fail answers the completing PATCH with 409 BLOB_EXISTS; tus.conflict rename picks a free name', async () => {
+  it('tus: default fail answers the completing PATCH with 409; tus.conflict rename picks a free name', async () => {
     const naming = () => 'fixed/a.txt';
-    const failing = await startTusApp('express', { providers: { mem: { type: 'memory' } }, tus: { naming } }, HTTP);
-    const renaming = await startTusApp('express', { providers: { mem: { type: 'memory' } }, tus: { naming, conflict: 'rename' } }, HTTP);
+    const providers = { mem: { type: 'memory' as const } };
+    const failing = await startTusApp('express', { providers, tus: { naming } }, HTTP);
+    const renaming = await startTusApp('express', { providers, tus: { naming, conflict: 'rename' } }, HTTP);
     try {
       const f = new OwnershipClient(failing.origin);
       const url = (await f.tusCreate({ 'Upload-Length': '1' })).headers.location as string;
       await f.tusUpload(bytes('1'));
-      const patch = await f.tus(url, 'PATCH', { 'Upload-Offset': '0', 'Content-Type': 'application/offset+octet-stream' }, bytes('2'));
+      const patchHeaders = { 'Upload-Offset': '0', 'Content-Type': 'application/offset+octet-stream' };
+      const patch = await f.tus(url, 'PATCH', patchHeaders, bytes('2'));
       expect(patch.status).toBe(409);
       expect(patch.json.code).toBe('BLOB_EXISTS');
       expect((await f.blob('fixed/a.txt')).body.toString()).toBe('1');
@@ -109,8 +119,8 @@ describe('conflict policy in the TypeORM store (SQLite)', () => {
     await old.runMigrations();
     const legacy = makeTestSession();
     await old.query(
-      `INSERT INTO valiblob_upload_sessions (upload_id, path, provider, total_size, uploaded_bytes, content_type, metadata,
-        owner_id, status, created_at, updated_at, expires_at, version, provider_state, checksum, concat, fence)
+      `INSERT INTO valiblob_upload_sessions (upload_id, path, provider, total_size, uploaded_bytes, content_type,
+        metadata, owner_id, status, created_at, updated_at, expires_at, version, provider_state, checksum, concat, fence)
        VALUES (?, ?, 'local', 1, 0, NULL, '{}', NULL, 'Pending', 1, 1, ?, 1, NULL, NULL, NULL, 0)`,
       [legacy.uploadId, legacy.path, Date.now() + 60_000],
     );

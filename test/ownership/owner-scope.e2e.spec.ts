@@ -105,7 +105,8 @@ describe('owner scope over real HTTP (REST, tus, /blobs)', () => {
     expect((await alice.blob(`tus/${id}/photo.png`)).body.toString()).toBe('tus bytes');
     expect((await bob.blob(`tus/${id}/photo.png`)).status).toBe(404);
     for (const method of ['HEAD', 'GET', 'DELETE']) expect((await bob.tus(url, method)).status).toBe(404);
-    const patch = await bob.tus(url, 'PATCH', { 'Upload-Offset': '9', 'Content-Type': 'application/offset+octet-stream' }, Buffer.from(''));
+    const patchHeaders = { 'Upload-Offset': '9', 'Content-Type': 'application/offset+octet-stream' };
+    const patch = await bob.tus(url, 'PATCH', patchHeaders, Buffer.from(''));
     expect(patch.status).toBe(404);
     expect((await alice.tus(url, 'GET')).body.toString()).toBe('tus bytes');
 
@@ -142,7 +143,8 @@ describe('owner scope over real HTTP (REST, tus, /blobs)', () => {
   });
 
   it('a custom prefix function decides where each space lives', async () => {
-    const custom = await startTusApp('express', { authorize: xUser(), ownerScope: { prefix: (id) => `tenants/${id}/files/` } }, HTTP);
+    const ownerScope = { prefix: (id: string) => `tenants/${id}/files/` };
+    const custom = await startTusApp('express', { authorize: xUser(), ownerScope }, HTTP);
     try {
       const client = new OwnershipClient(custom.origin, { 'x-user': 'carol' });
       expect((await client.upload({ path: 'c.txt' }, Buffer.from('c'))).json.session.path).toBe('c.txt');
@@ -154,8 +156,10 @@ describe('owner scope over real HTTP (REST, tus, /blobs)', () => {
 
   it('options: owner scope needs an authorize hook; prefix must be a function', () => {
     expect(() => resolveValiBlobOptions({ ownerScope: true })).toThrow(InvalidValiBlobOptionsError);
-    expect(() => resolveValiBlobOptions({ authorize: () => true, ownerScope: { prefix: 'x' as never } })).toThrow(/ownerScope.prefix/);
-    expect(resolveValiBlobOptions({ authorize: () => true, ownerScope: true }).ownerScope?.prefix('a')).toBe('owners/a/');
+    const authorize = () => true;
+    const badPrefix = { prefix: 'x' as never };
+    expect(() => resolveValiBlobOptions({ authorize, ownerScope: badPrefix })).toThrow(/ownerScope.prefix/);
+    expect(resolveValiBlobOptions({ authorize, ownerScope: true }).ownerScope?.prefix('a')).toBe('owners/a/');
     expect(resolveValiBlobOptions({}).ownerScope).toBeNull();
   });
 });

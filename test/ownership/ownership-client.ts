@@ -65,7 +65,8 @@ export class OwnershipClient {
   /** tus POST; returns the response (Location names the upload). */
   tusCreate(headers: Record<string, string>, body?: Buffer): Promise<TestResponse> {
     const extra: Record<string, string> = body ? { 'Content-Type': 'application/offset+octet-stream' } : {};
-    return httpRequest(`${this.base}/files`, { method: 'POST', headers: { ...TUS_HEADERS, ...this.auth, ...extra, ...headers }, body });
+    const all = { ...TUS_HEADERS, ...this.auth, ...extra, ...headers };
+    return httpRequest(`${this.base}/files`, { method: 'POST', headers: all, body });
   }
 
   /** tus call on one upload URL path (`/files/<id>`). */
@@ -74,7 +75,11 @@ export class OwnershipClient {
   }
 
   /** A whole tus upload in the creation request; returns the upload URL path. */
-  async tusUpload(data: Buffer, metadata: Record<string, string> = {}, extra: Record<string, string> = {}): Promise<string> {
+  async tusUpload(
+    data: Buffer,
+    metadata: Record<string, string> = {},
+    extra: Record<string, string> = {},
+  ): Promise<string> {
     const encoded = Object.entries(metadata).map(([k, v]) => `${k} ${Buffer.from(v).toString('base64')}`).join(',');
     const headers: Record<string, string> = { 'Upload-Length': String(data.length), ...extra };
     if (encoded) headers['Upload-Metadata'] = encoded;

@@ -29,7 +29,7 @@ describe('runnable server with AUTH_TOKENS (multi-tenant)', () => {
     await rm(dataDir, { recursive: true, force: true });
   });
 
-  it('alice uploads over REST and tus; bob cannot read, see status, overwrite or concatenate at any spelling', async () => {
+  it('alice uploads over REST and tus; bob cannot read, see status, overwrite or concatenate', async () => {
     const done = await alice.upload({ path: 'a/x.png' }, Buffer.from('ALICE'));
     expect(done.status).toBe(200);
     expect(done.json.session.path).toBe('a/x.png');

@@ -20,7 +20,7 @@ async function blobsUnder(root: string): Promise<string[]> {
   return out.sort();
 }
 
-describe.each([true, false])('tus concatenation uses each partial as it was completed (wholeFileChecksum %s)', (wholeFileChecksum) => {
+describe.each([true, false])('tus concat uses partials as completed (wholeFileChecksum %s)', (wholeFileChecksum) => {
   let t: TusTestApp;
   let client: OwnershipClient;
 

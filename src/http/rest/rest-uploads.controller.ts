@@ -92,7 +92,8 @@ export class RestUploadsController {
         owner,
       });
       const view = caller.space.view(result.session);
-      exchange.json(200, { ...view, bytesWritten: result.bytesWritten }, { 'Upload-Offset': result.session.uploadedBytes });
+      const offsetHeader = { 'Upload-Offset': result.session.uploadedBytes };
+      exchange.json(200, { ...view, bytesWritten: result.bytesWritten }, offsetHeader);
     });
   }
 
@@ -102,7 +103,8 @@ export class RestUploadsController {
     await this.handle(exchange, async (caller) => {
       const owner = await caller.authorize('status', { uploadId: id });
       const session = await this.uploads.getStatus(id, { owner });
-      exchange.json(200, caller.space.view(session), { 'Cache-Control': 'no-store', 'Upload-Offset': session.uploadedBytes });
+      const headers = { 'Cache-Control': 'no-store', 'Upload-Offset': session.uploadedBytes };
+      exchange.json(200, caller.space.view(session), headers);
     });
   }
 

@@ -45,7 +45,9 @@ export async function concatenatePartials(
   for (const id of ids) {
     // Same owner only: another owner's (or an ownerless) partial is "not found" for this caller.
     const partial = await uploads.getSession(id, { owner: base.owner });
-    if (partial.concat !== 'partial') throw new InvalidRequestError(`Upload ${id} is not a partial upload (Upload-Concat: partial)`);
+    if (partial.concat !== 'partial') {
+      throw new InvalidRequestError(`Upload ${id} is not a partial upload (Upload-Concat: partial)`);
+    }
     if (partial.status === UploadStatus.Aborted) throw new UploadGoneError(id, 'aborted');
     if (partial.status !== UploadStatus.Complete) {
       throw new InvalidRequestError(`Partial upload ${id} is not complete (concatenation-unfinished is not supported)`);
@@ -54,7 +56,8 @@ export async function concatenatePartials(
   }
   const totalSize = partials.reduce((sum, p) => sum + (p.totalSize ?? 0), 0);
   if (totalSize > maxUploadSize) {
-    throw new SizeExceededError(`The partial uploads add up to more than the maximum of ${maxUploadSize} bytes`, maxUploadSize);
+    const message = `The partial uploads add up to more than the maximum of ${maxUploadSize} bytes`;
+    throw new SizeExceededError(message, maxUploadSize);
   }
   for (const partial of partials) {
     const info = await registry.get(partial.provider).stat(partial.path);
@@ -88,7 +91,7 @@ export async function concatenatePartials(
     if (totalSize > 0) await uploads.complete(session.uploadId, { owner: base.owner });
   } catch (error) {
     await uploads.abort(session.uploadId).catch(() => undefined);
-    const changed = error instanceof ChecksumMismatchError || error instanceof BlobNotFoundError || error instanceof SizeExceededError;
+    const changed = [ChecksumMismatchError, BlobNotFoundError, SizeExceededError].some((type) => error instanceof type);
     if (current && changed) throw new PartialChangedError(current.uploadId);
     throw error;
   }

@@ -117,7 +117,8 @@ export class TusController {
   private async run(req: unknown, res: unknown, realMethod: string, id: string | undefined): Promise<void> {
     const exchange = new HttpExchange(req, res);
     const endpointPath = id === undefined ? exchange.urlPath.replace(/\/+$/, '') : exchange.urlPath.replace(/\/[^/]*\/?$/, '');
-    const ctx: TusRequest = { exchange, method: realMethod, endpointPath, headers: {}, caller: new RequestOwner(this.options, exchange) };
+    const caller = new RequestOwner(this.options, exchange);
+    const ctx: TusRequest = { exchange, method: realMethod, endpointPath, headers: {}, caller };
     try {
       Object.assign(ctx.headers, corsHeaders(this.options, exchange, false));
       ctx.headers['Tus-Resumable'] = TUS_VERSION;
@@ -196,7 +197,8 @@ export class TusController {
       if (lengthHeader !== undefined || deferHeader !== undefined) {
         throw new InvalidRequestError('A final concatenated upload takes no Upload-Length: it is the sum of its partials');
       }
-      const session = await concatenatePartials(this.uploads, this.registry, this.options.maxUploadSize, concat.ids, base);
+      const { maxUploadSize } = this.options;
+      const session = await concatenatePartials(this.uploads, this.registry, maxUploadSize, concat.ids, base);
       const location = `${endpointUrl(this.options, exchange, ctx.endpointPath)}/${session.uploadId}`;
       exchange.closeIfBodyUnread();
       return exchange.empty(201, { ...ctx.headers, Location: location, 'Upload-Offset': session.uploadedBytes });

@@ -1,6 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { BlobExistsError, BlobNotFoundError, InvalidRequestError, StorageUnavailableError } from '../../errors/vali-blob.errors';
+import {
+  BlobExistsError,
+  BlobNotFoundError,
+  InvalidRequestError,
+  StorageUnavailableError,
+} from '../../errors/vali-blob.errors';
 import { validateBlobPath, validateBlobPrefix } from '../blob-path';
 import { decodeListCursor, encodeListCursor, listLimit, normalizeMetadata, resolveRange } from '../storage-helpers';
 import {
