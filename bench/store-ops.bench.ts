@@ -36,6 +36,7 @@ function session(uploadId: string): UploadSession {
     checksum: null,
     concat: null,
     fence: 0,
+    conflict: 'fail',
   };
 }
 

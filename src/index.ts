@@ -5,7 +5,10 @@ export { getStorageToken, VALIBLOB_MODULE_OPTIONS } from './vali-blob.module-def
 export type { ValiBlobModuleExtras } from './vali-blob.module-definition';
 export { InjectStorage, InjectSessionStore } from './vali-blob.decorators';
 export { VALIBLOB_OPTIONS, TUS_VERSION } from './vali-blob.constants';
-export { VALIBLOB_DEFAULTS, resolveValiBlobOptions } from './vali-blob.options';
+export { VALIBLOB_DEFAULTS, resolveValiBlobOptions, defaultOwnerPrefix } from './vali-blob.options';
+export { CONFLICT_POLICIES, MAX_RENAME_ATTEMPTS } from './uploads/conflict-policy';
+export type { ConflictPolicy } from './uploads/conflict-policy';
+export { OwnerSpace, OWNER_ID_PATTERN } from './uploads/owner-scope';
 export type {
   AuthorizeContext,
   AuthorizeHook,
@@ -15,6 +18,7 @@ export type {
   LocalProviderConfig,
   LockOptions,
   MemoryProviderConfig,
+  OwnerScopeOptions,
   ResolvedValiBlobOptions,
   SessionStoreConfig,
   StorageProviderConfig,

@@ -15,7 +15,12 @@ export type { TypeOrmSessionStoreConfig } from './vali-blob.options';
 export { SqlUploadLocker } from './locking/sql/sql-upload.locker';
 export type { SqlUploadLockerOptions } from './locking/sql/sql-upload.locker';
 export { UploadLockEntity, UPLOAD_LOCKS_TABLE } from './locking/sql/upload-lock.entity';
-export { VALIBLOB_MIGRATIONS, VALIBLOB_ENTITIES, CreateValiBlobTables1763600000000 } from '../migrations';
+export {
+  VALIBLOB_MIGRATIONS,
+  VALIBLOB_ENTITIES,
+  CreateValiBlobTables1763600000000,
+  AddUploadConflictPolicy1764500000000,
+} from '../migrations';
 export { PostgresAdvisoryCleanupLock } from './cleanup/locks/postgres-advisory-cleanup.lock';
 export type { PostgresAdvisoryCleanupLockOptions } from './cleanup/locks/postgres-advisory-cleanup.lock';
 export { SqlCleanupLock } from './cleanup/locks/sql-cleanup.lock';

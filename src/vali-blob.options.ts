@@ -5,6 +5,7 @@ import { StorageProvider } from './storage/storage-provider';
 import { CHECKSUM_ALGORITHMS, ChecksumAlgorithm } from './uploads/upload-checksum';
 import type { UploadLocker } from './locking/upload-locker';
 import type { CleanupLock } from './cleanup/cleanup-lock';
+import { CONFLICT_POLICIES, ConflictPolicy } from './uploads/conflict-policy';
 import { validateCronExpression } from 'cron';
 
 /** Built-in local disk provider config (`type` may be omitted: local is the default kind). */
@@ -58,14 +59,39 @@ export interface TypeOrmSessionStoreConfig {
 /** Every action the authorize hook is asked about. */
 export type UploadAction = 'create' | 'write' | 'status' | 'complete' | 'abort' | 'read';
 
-/** What the authorize hook receives. `request` is the platform request (Express or Fastify). */
+/**
+ * What the authorize hook receives. `request` is the platform request (Express or Fastify).
+ *
+ * Paths are as the client sent them: before tus naming and before owner scope adds the owner's prefix (the hook
+ * decides who the caller is; the prefix follows from its answer).
+ */
 export interface AuthorizeContext {
   action: UploadAction;
   request: unknown;
   /** Present for actions on an existing upload. */
   uploadId?: string;
-  /** Present for blob reads. */
+  /** Blob reads: the requested path. `create` over REST: the `path` of the body when it is a string. */
   path?: string;
+  /** `create`: the provider named by the client (`undefined` = the default provider). */
+  provider?: string;
+  /** `create`: true when the client asked to replace an existing blob (`conflict` resolves to `overwrite`). */
+  overwrite?: boolean;
+  /** `create`: the conflict policy the upload will use at complete (see `ConflictPolicy`). */
+  conflict?: ConflictPolicy;
+  /** `create` of a tus final upload: the partial upload ids it concatenates. */
+  partials?: string[];
+}
+
+/**
+ * Owner scope: each owner's blobs live under their own prefix and the built-in routes speak paths relative to it.
+ * Requires an `authorize` hook that answers `{ ownerId }`; callers without an owner are refused (401).
+ */
+export interface OwnerScopeOptions {
+  /**
+   * Storage prefix of an owner's space (default `owners/<ownerId>/`). Must end with `/`, be a valid blob path
+   * before it, and differ per owner such that no owner's prefix starts with another's.
+   */
+  prefix?: (ownerId: string) => string;
 }
 
 /**
@@ -146,6 +172,8 @@ export interface ValiBlobModuleOptions {
   cleanup?: CleanupOptions;
   /** Authorization hook for the HTTP routes. */
   authorize?: AuthorizeHook;
+  /** Per-owner path spaces on the built-in routes (`true` = default prefix `owners/<ownerId>/`). Default off. */
+  ownerScope?: boolean | OwnerScopeOptions;
   /** Per-upload lock. */
   lock?: LockOptions;
   /** tus endpoint behaviour. */
@@ -168,6 +196,12 @@ export interface TusOptions {
   cors?: false | '*' | string[];
   /** Largest `Upload-Metadata` header in bytes (default 4096). */
   maxMetadataSize?: number;
+  /**
+   * Conflict policy of tus uploads when the (named) path already holds a blob at complete; tus clients cannot
+   * choose it (default `fail`: 409 BLOB_EXISTS, the existing blob kept). Matters only with a `naming` that can
+   * repeat a path: the default naming puts the upload id in the path.
+   */
+  conflict?: ConflictPolicy;
 }
 
 /** Static (module-definition time) options: where the controllers are mounted. */
@@ -195,6 +229,8 @@ export interface ResolvedValiBlobOptions {
   maxConcurrentWrites: number;
   cleanup: Required<Omit<CleanupOptions, 'lock'>> & Pick<CleanupOptions, 'lock'>;
   authorize?: AuthorizeHook;
+  /** Owner scope with its prefix function, or `null` when off. */
+  ownerScope: { prefix: (ownerId: string) => string } | null;
   lock: { waitMs: number; requestRelease: boolean; scope: 'store' | 'process'; locker?: LockOptions['locker'] };
   tus: Required<Omit<TusOptions, 'baseUrl' | 'naming'>> & Pick<TusOptions, 'baseUrl' | 'naming'>;
 }
@@ -300,6 +336,19 @@ export function resolveValiBlobOptions(input: ValiBlobModuleOptions | undefined 
   if (options.authorize !== undefined && typeof options.authorize !== 'function') {
     problems.push('authorize must be a function');
   }
+  let ownerScope: ResolvedValiBlobOptions['ownerScope'] = null;
+  if (options.ownerScope !== undefined && options.ownerScope !== false) {
+    const scope = options.ownerScope === true ? {} : options.ownerScope;
+    if (!scope || typeof scope !== 'object') {
+      problems.push('ownerScope must be true, false or { prefix?: (ownerId) => string }');
+    } else if (scope.prefix !== undefined && typeof scope.prefix !== 'function') {
+      problems.push('ownerScope.prefix must be a function');
+    } else ownerScope = { prefix: scope.prefix ?? defaultOwnerPrefix };
+    // Without a hook nobody has an owner, so every request would be refused: say so at bootstrap instead.
+    if (typeof options.authorize !== 'function') {
+      problems.push('ownerScope needs an authorize hook that answers { ownerId }');
+    }
+  }
   const lock = options.lock ?? {};
   const lockWaitMs = lock.waitMs === 0 ? 0 : positiveInt('lock.waitMs', lock.waitMs, VALIBLOB_DEFAULTS.lockWaitMs);
   if (lock.scope !== undefined && lock.scope !== 'store' && lock.scope !== 'process') {
@@ -311,6 +360,9 @@ export function resolveValiBlobOptions(input: ValiBlobModuleOptions | undefined 
   if (tus.naming !== undefined && typeof tus.naming !== 'function') problems.push('tus.naming must be a function');
   if (tus.cors !== undefined && tus.cors !== false && tus.cors !== '*' && !Array.isArray(tus.cors)) {
     problems.push("tus.cors must be false, '*' or a list of origins");
+  }
+  if (tus.conflict !== undefined && !CONFLICT_POLICIES.includes(tus.conflict)) {
+    problems.push(`tus.conflict must be one of ${CONFLICT_POLICIES.join(', ')}`);
   }
   const maxMetadataSize = positiveInt('tus.maxMetadataSize', tus.maxMetadataSize, VALIBLOB_DEFAULTS.maxMetadataSize);
 
@@ -340,6 +392,7 @@ export function resolveValiBlobOptions(input: ValiBlobModuleOptions | undefined 
       shutdownTimeoutMs: cleanupShutdownTimeoutMs,
     },
     authorize: options.authorize,
+    ownerScope,
     lock: { waitMs: lockWaitMs, requestRelease: lock.requestRelease !== false, scope: lock.scope ?? 'store', locker: lock.locker },
     tus: {
       optionsStatus200: tus.optionsStatus200 === true,
@@ -349,8 +402,14 @@ export function resolveValiBlobOptions(input: ValiBlobModuleOptions | undefined 
       naming: tus.naming,
       cors: tus.cors ?? false,
       maxMetadataSize,
+      conflict: tus.conflict ?? 'fail',
     },
   };
+}
+
+/** Default owner-scope prefix: `owners/<ownerId>/`. */
+export function defaultOwnerPrefix(ownerId: string): string {
+  return `owners/${ownerId}/`;
 }
 
 /** Validate the static `http` option; problems are reported with the rest at bootstrap. */

@@ -8,6 +8,7 @@ import {
   UnauthorizedError,
   ValiBlobError,
 } from '../errors/vali-blob.errors';
+import { OwnerSpace } from '../uploads/owner-scope';
 import type { AuthorizeContext, ResolvedValiBlobOptions, UploadAction } from '../vali-blob.options';
 
 const logger = new Logger('ValiBlob');
@@ -129,14 +130,29 @@ export class HttpExchange {
   }
 }
 
+/** What a route tells the authorize hook besides the action and the request. */
+export type AuthorizeExtra = Omit<AuthorizeContext, 'action' | 'request'>;
+
 /**
  * Run the authorize hook for an action. Returns the owner id to bind (`null` for anonymous); throws 401/403.
+ * Under owner scope an answer without a (safe) owner id is refused here, so every route refuses alike.
  */
 export async function authorizeRequest(
   options: ResolvedValiBlobOptions,
   exchange: HttpExchange,
   action: UploadAction,
-  extra: Pick<AuthorizeContext, 'uploadId' | 'path'> = {},
+  extra: AuthorizeExtra = {},
+): Promise<string | null> {
+  const owner = await runAuthorizeHook(options, exchange, action, extra);
+  if (options.ownerScope) OwnerSpace.of(options, owner);
+  return owner;
+}
+
+async function runAuthorizeHook(
+  options: ResolvedValiBlobOptions,
+  exchange: HttpExchange,
+  action: UploadAction,
+  extra: AuthorizeExtra,
 ): Promise<string | null> {
   if (!options.authorize) return null;
   const result = await options.authorize({ action, request: exchange.platformRequest, ...extra });

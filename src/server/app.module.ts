@@ -21,7 +21,13 @@ export class AppModule {
       providers: { local: { root: config.storageDir } },
       maxUploadSize: config.maxUploadSize,
       wholeFileChecksum: config.wholeFileChecksum,
-      authorize: config.authToken ? bearerTokenCheck(config.authToken) : undefined,
+      authorize: config.ownerTokens
+        ? ownerTokenCheck(config.ownerTokens)
+        : config.authToken
+          ? bearerTokenCheck(config.authToken)
+          : undefined,
+      // AUTH_TOKENS: every owner gets its own path space (owners/<owner>/), the routes never cross it.
+      ownerScope: config.ownerTokens !== null,
       sessionStore: wiring.sessionStore,
       lock: { locker: wiring.locker, requestRelease: config.lockRequestRelease },
       cleanup: { lock: wiring.cleanupLock },
@@ -47,5 +53,21 @@ function bearerTokenCheck(token: string) {
     const header = (request as { headers: Record<string, string | undefined> }).headers.authorization ?? '';
     const given = Buffer.from(header);
     return given.length === expected.length && timingSafeEqual(given, expected);
+  };
+}
+
+/**
+ * With AUTH_TOKENS set, `Authorization: Bearer <token>` names the owner; unknown or missing tokens are refused.
+ * Every token is compared (constant time each) so the answer time does not reveal which one matched.
+ */
+function ownerTokenCheck(pairs: Array<{ owner: string; token: string }>) {
+  const expected = pairs.map(({ owner, token }) => ({ owner, value: Buffer.from(`Bearer ${token}`) }));
+  return ({ request }: AuthorizeContext): { ownerId: string } | false => {
+    const given = Buffer.from((request as { headers: Record<string, string | undefined> }).headers.authorization ?? '');
+    let owner: string | null = null;
+    for (const candidate of expected) {
+      if (given.length === candidate.value.length && timingSafeEqual(given, candidate.value)) owner = candidate.owner;
+    }
+    return owner === null ? false : { ownerId: owner };
   };
 }

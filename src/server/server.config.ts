@@ -9,6 +9,11 @@ export interface ServerConfig {
   storageDir: string;
   maxUploadSize: number | undefined;
   authToken: string | null;
+  /**
+   * `AUTH_TOKENS=owner:token,…`: one owner per bearer token, and owner scope on (each owner gets its own path space;
+   * no anonymous access). `null` when unset. Exclusive with `AUTH_TOKEN`.
+   */
+  ownerTokens: Array<{ owner: string; token: string }> | null;
   /** A newer request for a busy upload asks the current writer to stop (tus model); `false` makes it wait / 423. */
   lockRequestRelease: boolean;
   /** Record the whole-file sha256 on complete (default true; `WHOLE_FILE_CHECKSUM=false` skips the hashing). */
@@ -31,6 +36,11 @@ export function loadServerConfig(env: NodeJS.ProcessEnv = process.env): ServerCo
   const checksum = (env.WHOLE_FILE_CHECKSUM ?? 'true').toLowerCase();
   if (!['true', 'false', '1', '0'].includes(checksum)) problems.push('WHOLE_FILE_CHECKSUM must be true or false');
   if (!['true', 'false', '1', '0'].includes(release)) problems.push('LOCK_REQUEST_RELEASE must be true or false');
+  const ownerTokens = parseOwnerTokens(env.AUTH_TOKENS, problems);
+  if (ownerTokens && env.AUTH_TOKEN) {
+    // An anonymous token has no owner space to go to under owner scope: refuse the mix instead of guessing.
+    problems.push('Set AUTH_TOKEN (one anonymous token) or AUTH_TOKENS (owner:token pairs, owner scope), not both');
+  }
   if (problems.length > 0) throw new Error(`Invalid server environment:\n - ${problems.join('\n - ')}`);
   return {
     port,
@@ -40,7 +50,37 @@ export function loadServerConfig(env: NodeJS.ProcessEnv = process.env): ServerCo
     storageDir: resolve(env.STORAGE_DIR || './data/blobs'),
     maxUploadSize,
     authToken: env.AUTH_TOKEN || null,
+    ownerTokens,
     lockRequestRelease: release === 'true' || release === '1',
     wholeFileChecksum: checksum === 'true' || checksum === '1',
   };
+}
+
+/** Owner ids the server accepts: the library's safe single-segment rule (see `OWNER_ID_PATTERN`). */
+const SERVER_OWNER = /^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}$/;
+
+/** Parse `owner:token,owner:token`; every problem is pushed (tokens themselves are never echoed). */
+function parseOwnerTokens(
+  value: string | undefined,
+  problems: string[],
+): Array<{ owner: string; token: string }> | null {
+  if (value === undefined || value.trim() === '') return null;
+  const pairs: Array<{ owner: string; token: string }> = [];
+  const owners = new Set<string>();
+  const tokens = new Set<string>();
+  value.split(',').forEach((entry, i) => {
+    const at = entry.indexOf(':');
+    const owner = at < 0 ? '' : entry.slice(0, at).trim();
+    const token = at < 0 ? '' : entry.slice(at + 1).trim();
+    if (!SERVER_OWNER.test(owner) || token === '') {
+      problems.push(`AUTH_TOKENS entry ${i + 1} must be owner:token with owner matching ${SERVER_OWNER.source}`);
+    } else if (owners.has(owner)) problems.push(`AUTH_TOKENS names owner "${owner}" twice`);
+    else if (tokens.has(token)) problems.push(`AUTH_TOKENS gives two owners the same token (entry ${i + 1})`);
+    else {
+      owners.add(owner);
+      tokens.add(token);
+      pairs.push({ owner, token });
+    }
+  });
+  return pairs;
 }

@@ -1,3 +1,5 @@
+import type { ConflictPolicy } from '../uploads/conflict-policy';
+
 /** Lifecycle of an upload session. Stored as these exact strings by every store. */
 export enum UploadStatus {
   /** Created, no byte received yet. */
@@ -52,12 +54,19 @@ export interface UploadSession {
    * in its patch applies only while the stored fence is not newer, so a paused former holder cannot write late.
    */
   fence: number;
+  /**
+   * What complete does when the path already holds a blob (`fail` | `overwrite` | `rename`), applied atomically
+   * at publish. Sessions stored before this field existed read back as `overwrite` (the rule they were created
+   * under: overwrite was checked only at start); a session from a store that drops the field is treated as `fail`.
+   */
+  conflict: ConflictPolicy;
 }
 
 /** Fields `advance` may change together with the offset. */
 export type SessionPatch = Partial<
   Pick<
     UploadSession,
+    | 'path'
     | 'uploadedBytes'
     | 'totalSize'
     | 'status'

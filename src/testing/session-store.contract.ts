@@ -31,6 +31,7 @@ export function makeTestSession(overrides: Partial<UploadSession> = {}): UploadS
     checksum: null,
     concat: null,
     fence: 0,
+    conflict: 'fail',
     ...overrides,
   };
 }
@@ -69,6 +70,7 @@ export function runSessionStoreContract(name: string, createFixture: () => Promi
         checksum: null,
         concat: 'partial',
         fence: 1_763_000_000_000_123, // epoch-microsecond fences need 64-bit columns
+        conflict: 'rename',
       });
       await store.save(session);
       expect(await store.get(session.uploadId)).toEqual(session);

@@ -33,6 +33,9 @@ import { ShutdownInterruptedError, WriteSlot, WriteSlots } from './write-slots';
 import { ChunkChecksum, createDigest, IncrementalDigest } from './upload-checksum';
 import { UPLOAD_EVENTS, UploadEvents } from './upload.events';
 import { toSessionView, UploadSessionView } from './upload-session.view';
+import { ConflictPolicy, publishWithPolicy, resolveConflictPolicy } from './conflict-policy';
+import { assertInOwnerSpace } from './owner-scope';
+import { validateMetadata, validateTotalSize } from './upload-input';
 
 /** Who is calling: `owner` undefined means a trusted in-process caller (no ownership check). */
 export interface CallerContext {
@@ -52,8 +55,10 @@ export interface StartUploadInput extends CallerContext {
   metadata?: Record<string, string>;
   /** Provider name (default provider when omitted). */
   provider?: string;
-  /** Replace an existing blob at the path on complete (default false: `BLOB_EXISTS` at start). */
+  /** Legacy flag: `true` = conflict `overwrite`, `false` = `fail`. */
   overwrite?: boolean;
+  /** What complete does when the path holds a blob (default `fail`: 409, checked atomically at complete). */
+  conflict?: ConflictPolicy;
   /** tus concatenation role. */
   concat?: string | null;
   /** Complete at once when `totalSize` is 0 (tus semantics). */
@@ -134,7 +139,7 @@ export class ResumableUploadService implements BeforeApplicationShutdown, OnAppl
 
   /** Create an upload session. */
   async start(input: StartUploadInput): Promise<UploadSessionView> {
-    const totalSize = this.validateTotalSize(input.totalSize);
+    const totalSize = validateTotalSize(input.totalSize, this.options.maxUploadSize);
     const provider = this.registry.get(input.provider);
     const uploadId = randomBytes(18).toString('base64url');
     const path = validateBlobPath(
@@ -142,7 +147,10 @@ export class ResumableUploadService implements BeforeApplicationShutdown, OnAppl
     );
     const metadata = validateMetadata(input.metadata);
     const contentType = validateContentType(input.contentType);
-    if (!input.overwrite && (await this.providerCall(() => provider.exists(path)))) throw new BlobExistsError(path);
+    const conflict = resolveConflictPolicy(input.conflict, input.overwrite);
+    assertInOwnerSpace(this.options, input.owner, path);
+    // An early answer only: the rule holds at complete, where the provider publishes atomically.
+    if (conflict === 'fail' && (await this.providerCall(() => provider.exists(path)))) throw new BlobExistsError(path);
 
     const providerState = await this.providerCall(() =>
       provider.beginUpload({ uploadId, path, totalSize, contentType, metadata: toBlobMetadata(metadata) }),
@@ -166,6 +174,7 @@ export class ResumableUploadService implements BeforeApplicationShutdown, OnAppl
       checksum: null,
       concat: input.concat ?? null,
       fence: 0,
+      conflict,
     };
     try {
       await this.storeCall(() => this.store.save(session));
@@ -173,7 +182,7 @@ export class ResumableUploadService implements BeforeApplicationShutdown, OnAppl
       await provider.abortUpload(providerState).catch(() => undefined);
       throw error;
     }
-    if (this.options.wholeFileChecksum) this.rememberHash(uploadId, 0, createHash('sha256'));
+    if (this.recordsChecksum(session)) this.rememberHash(uploadId, 0, createHash('sha256'));
     this.events.emit(UPLOAD_EVENTS.started, { session: toSessionView(session) });
     if (totalSize === 0 && input.autoComplete) return (await this.complete(uploadId)).session;
     return toSessionView(session);
@@ -439,19 +448,27 @@ export class ResumableUploadService implements BeforeApplicationShutdown, OnAppl
       throw new UploadIncompleteError(session.uploadedBytes, session.totalSize);
     }
     const provider = this.registry.get(session.provider);
-    const blob = await this.providerCall(() =>
-      provider.completeUpload(session.providerState ?? {}, {
-        uploadId: session.uploadId,
-        path: session.path,
-        totalSize: session.totalSize!,
-        contentType: session.contentType,
-        metadata: toBlobMetadata(session.metadata),
-      }),
+    // BlobExistsError (policy fail, or rename out of names) leaves the session and staged data as they were.
+    const { blob, path } = await this.providerCall(() =>
+      publishWithPolicy(
+        provider,
+        session.providerState ?? {},
+        {
+          uploadId: session.uploadId,
+          path: session.path,
+          totalSize: session.totalSize!,
+          contentType: session.contentType,
+          metadata: toBlobMetadata(session.metadata),
+        },
+        // A store that drops the field must not turn the upload into a silent replace.
+        session.conflict ?? 'fail',
+      ),
     );
-    const checksum = this.options.wholeFileChecksum ? await this.wholeFileSha256(session, provider) : null;
+    const checksum = this.recordsChecksum(session) ? await this.wholeFileSha256(session, provider, path) : null;
     const now = Date.now();
     const completed = await this.storeCall(() =>
       this.store.advance(session.uploadId, session.uploadedBytes, {
+        path,
         status: UploadStatus.Complete,
         checksum,
         providerState: null,
@@ -489,12 +506,17 @@ export class ResumableUploadService implements BeforeApplicationShutdown, OnAppl
     return view;
   }
 
-  private async wholeFileSha256(session: UploadSession, provider: StorageProvider): Promise<string> {
+  /** Partials always record theirs: tus concatenation uses it to prove a partial's blob is unchanged. */
+  private recordsChecksum(session: Pick<UploadSession, 'concat'>): boolean {
+    return this.options.wholeFileChecksum || session.concat === 'partial';
+  }
+
+  private async wholeFileSha256(session: UploadSession, provider: StorageProvider, path: string): Promise<string> {
     const cached = this.hashes.get(session.uploadId);
     if (cached && cached.offset === session.totalSize) return cached.hash.digest('hex');
     // Fallback after a restart or when chunks went to another instance: read the blob back once.
     const hash = createHash('sha256');
-    const { stream } = await this.providerCall(() => provider.get(session.path));
+    const { stream } = await this.providerCall(() => provider.get(path));
     for await (const chunk of stream) hash.update(chunk as Buffer);
     return hash.digest('hex');
   }
@@ -545,22 +567,12 @@ export class ResumableUploadService implements BeforeApplicationShutdown, OnAppl
     return totalSize;
   }
 
-  private validateTotalSize(totalSize: number | null | undefined): number | null {
-    if (totalSize === null) return null;
-    if (typeof totalSize !== 'number' || !Number.isSafeInteger(totalSize) || totalSize < 0) {
-      throw new InvalidRequestError('totalSize must be a non-negative integer', 'INVALID_LENGTH');
-    }
-    if (totalSize > this.options.maxUploadSize) {
-      throw new SizeExceededError(`Upload size exceeds the maximum of ${this.options.maxUploadSize} bytes`, this.options.maxUploadSize);
-    }
-    return totalSize;
-  }
-
   private async requireSession(uploadId: string, caller: CallerContext): Promise<UploadSession> {
     if (typeof uploadId !== 'string' || !/^[A-Za-z0-9_-]{1,128}$/.test(uploadId)) throw new UploadNotFoundError(String(uploadId));
     const session = await this.storeCall(() => this.store.get(uploadId));
-    // Another owner's upload must be indistinguishable from a missing one.
-    if (!session || (caller.owner !== undefined && session.ownerId !== null && session.ownerId !== caller.owner)) {
+    // Another owner's upload must be indistinguishable from a missing one. Exact match: an ownerless session is
+    // not an authenticated owner's, and an anonymous caller (owner null) never sees an owned one.
+    if (!session || (caller.owner !== undefined && session.ownerId !== caller.owner)) {
       throw new UploadNotFoundError(uploadId);
     }
     return session;
@@ -609,23 +621,3 @@ function isActive(session: UploadSession): boolean {
 
 /** Longest wait for in-flight chunks to persist during shutdown. */
 const SHUTDOWN_DRAIN_MS = 10_000;
-
-/** Largest serialized metadata accepted per upload. */
-const MAX_METADATA_BYTES = 16 * 1024;
-
-function validateMetadata(metadata: unknown): Record<string, string> {
-  if (metadata === undefined || metadata === null) return {};
-  if (typeof metadata !== 'object' || Array.isArray(metadata)) {
-    throw new InvalidRequestError('metadata must be an object of strings', 'INVALID_METADATA');
-  }
-  const out: Record<string, string> = {};
-  for (const [key, value] of Object.entries(metadata as Record<string, unknown>)) {
-    if (key === '' || key.length > 128) throw new InvalidRequestError('metadata keys must have 1..128 characters', 'INVALID_METADATA');
-    if (typeof value !== 'string') throw new InvalidRequestError(`metadata value of "${key.slice(0, 64)}" must be a string`, 'INVALID_METADATA');
-    out[key] = value;
-  }
-  if (Buffer.byteLength(JSON.stringify(out)) > MAX_METADATA_BYTES) {
-    throw new InvalidRequestError(`metadata is larger than ${MAX_METADATA_BYTES} bytes`, 'INVALID_METADATA');
-  }
-  return out;
-}

@@ -100,6 +100,7 @@ export function expiredSession(overrides: Partial<UploadSession> = {}): UploadSe
     checksum: null,
     concat: null,
     fence: 0,
+    conflict: 'fail',
     ...overrides,
   };
 }

@@ -50,6 +50,6 @@ export async function startServer(env: Record<string, string>, timeoutMs = 60_00
 
 function withoutServerEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const copy = { ...env };
-  for (const key of ['DATABASE_URL', 'REDIS_URL', 'AUTH_TOKEN', 'STORAGE_DIR', 'MAX_UPLOAD_SIZE']) delete copy[key];
+  for (const key of ['DATABASE_URL', 'REDIS_URL', 'AUTH_TOKEN', 'AUTH_TOKENS', 'STORAGE_DIR', 'MAX_UPLOAD_SIZE']) delete copy[key];
   return copy;
 }

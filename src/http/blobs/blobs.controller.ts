@@ -5,13 +5,16 @@ import { BlobInfo, ByteRange } from '../../storage/storage-provider';
 import { StorageRegistry } from '../../storage/storage.registry';
 import { VALIBLOB_HTTP_OPTIONS, VALIBLOB_OPTIONS } from '../../vali-blob.constants';
 import type { ResolvedValiBlobOptions } from '../../vali-blob.options';
-import { authorizeRequest, errorToBody, HttpExchange } from '../http-exchange';
+import { errorToBody, HttpExchange } from '../http-exchange';
+import { RequestOwner } from '../request-owner';
 import { parseRangeHeader } from './range-header';
 
 /**
  * Blob read route (mounted at `http.blobs.path` when configured): `GET /<path>/*` streams a blob of the
  * default provider with single-range support (206 / 416), `HEAD` answers the same headers without a body.
  * Blobs are served as attachments with `nosniff` and a sandbox CSP, so uploaded HTML cannot run on this origin.
+ * Under owner scope the URL path is relative to the caller's owner space: another owner's blob does not exist
+ * at any spelling, because the caller's prefix is added after decoding and validating what was asked for.
  */
 @Injectable()
 export class BlobsController {
@@ -32,9 +35,11 @@ export class BlobsController {
   }
 
   private async serve(exchange: HttpExchange, headOnly: boolean): Promise<void> {
+    const caller = new RequestOwner(this.options, exchange);
     try {
-      const path = this.blobPath(exchange.urlPath);
-      await authorizeRequest(this.options, exchange, 'read', { path });
+      const requested = this.blobPath(exchange.urlPath);
+      await caller.authorize('read', { path: requested });
+      const path = caller.space.toStored(requested);
       const provider = this.registry.get();
       const info = await provider.stat(path);
       if (!info) return exchange.json(404, { statusCode: 404, code: 'BLOB_NOT_FOUND', message: 'Blob not found' });
@@ -62,6 +67,7 @@ export class BlobsController {
       return exchange.stream(200, { ...headers, 'Content-Length': info.size }, result.stream);
     } catch (error) {
       const { status, body } = errorToBody(error);
+      if (typeof body.message === 'string') body.message = caller.space.message(body.message);
       exchange.json(status, body);
     }
   }

@@ -5,7 +5,9 @@ import { ResumableUploadService } from '../../uploads/resumable-upload.service';
 import { VALIBLOB_HTTP_OPTIONS, VALIBLOB_OPTIONS } from '../../vali-blob.constants';
 import type { ResolvedValiBlobOptions } from '../../vali-blob.options';
 import { assertNoReservedMetadata } from '../../uploads/upload-transport';
-import { authorizeRequest, errorHeaders, errorToBody, HttpExchange, parseNonNegativeInteger } from '../http-exchange';
+import { ConflictPolicy, resolveConflictPolicy } from '../../uploads/conflict-policy';
+import { errorHeaders, errorToBody, HttpExchange, parseNonNegativeInteger } from '../http-exchange';
+import { RequestOwner } from '../request-owner';
 import { ValiBlobExceptionFilter } from '../vali-blob-exception.filter';
 
 /** Content types a chunk body may carry (or none). Anything else could be eaten by a body parser. */
@@ -14,13 +16,14 @@ const CHUNK_CONTENT_TYPES = ['application/octet-stream', 'application/offset+oct
 /**
  * The plain REST three-step API (mounted at `http.rest.path`, default `/uploads`):
  *
- * - `POST /uploads` `{ totalSize, path?, contentType?, metadata?, provider?, overwrite? }` → 201 session
+ * - `POST /uploads` `{ totalSize, path?, contentType?, metadata?, provider?, conflict?, overwrite? }` → 201 session
  * - `PUT /uploads/:id/chunks/:offset` raw body (optional `Content-MD5` / `Upload-Checksum`) → 200 session
  * - `GET /uploads/:id` → 200 session
  * - `POST /uploads/:id/complete` → 200 `{ session, blob }`
  * - `DELETE /uploads/:id` → 200 session (status `Aborted`)
  *
- * Errors are JSON `{ statusCode, code, message, ... }` with the stable codes of `ValiBlobErrorCode`.
+ * Errors are JSON `{ statusCode, code, message, ... }` with the stable codes of `ValiBlobErrorCode`. Under owner
+ * scope every `path` in bodies and answers is relative to the caller's owner space.
  * Mounted by the module under the configured path (the class itself carries no route prefix).
  */
 @Injectable()
@@ -35,13 +38,19 @@ export class RestUploadsController {
   @Post()
   async create(@Req() req: unknown, @Res() res: unknown): Promise<void> {
     const exchange = new HttpExchange(req, res);
-    await this.handle(exchange, async () => {
-      const owner = await authorizeRequest(this.options, exchange, 'create');
+    await this.handle(exchange, async (caller) => {
       const body = exchange.parsedBody;
-      if (!body || typeof body !== 'object' || Array.isArray(body)) {
-        throw new InvalidRequestError('Send a JSON object: { "totalSize": <bytes>, "path"?: "...", ... }');
-      }
-      const input = body as Record<string, unknown>;
+      const isObject = !!body && typeof body === 'object' && !Array.isArray(body);
+      const input = (isObject ? body : {}) as Record<string, unknown>;
+      // The hook sees what the client asked for, as sent (before owner scope); the body is validated after it.
+      const conflict = peekConflictPolicy(input);
+      const owner = await caller.authorize('create', {
+        path: typeof input.path === 'string' ? input.path : undefined,
+        provider: typeof input.provider === 'string' ? input.provider : undefined,
+        conflict,
+        overwrite: conflict === undefined ? undefined : conflict === 'overwrite',
+      });
+      if (!isObject) throw new InvalidRequestError('Send a JSON object: { "totalSize": <bytes>, "path"?: "...", ... }');
       if (input.path !== undefined && typeof input.path !== 'string') throw new InvalidRequestError('path must be a string');
       if (input.provider !== undefined && typeof input.provider !== 'string') {
         throw new InvalidRequestError('provider must be a string');
@@ -51,25 +60,28 @@ export class RestUploadsController {
         throw new InvalidRequestError('totalSize is required: a non-negative integer (bytes)', 'INVALID_LENGTH');
       }
       assertNoReservedMetadata(input.metadata);
+      const { space } = caller;
       const session = await this.uploads.start({
         owner,
-        path: input.path as string | undefined,
+        path: input.path === undefined ? undefined : space.toStored(input.path),
+        // The default path must lie in the owner's space too.
+        pathFor: (uploadId) => space.toStored(`uploads/${uploadId}`),
         totalSize: input.totalSize as number,
         contentType: input.contentType as string | undefined,
         metadata: input.metadata as Record<string, string> | undefined,
         provider: input.provider as string | undefined,
-        overwrite: input.overwrite === true,
+        conflict: resolveConflictPolicy(input.conflict, input.overwrite),
       });
       // Built on the path routing matched (global prefix kept), never on an absolute-form request target.
-      exchange.json(201, session, { Location: `${exchange.routedPath.replace(/\/+$/, '')}/${session.uploadId}` });
+      exchange.json(201, space.view(session), { Location: `${exchange.routedPath.replace(/\/+$/, '')}/${session.uploadId}` });
     });
   }
 
   @Put(':id/chunks/:offset')
   async chunk(@Req() req: unknown, @Res() res: unknown, @Param('id') id: string, @Param('offset') rawOffset: string): Promise<void> {
     const exchange = new HttpExchange(req, res);
-    await this.handle(exchange, async () => {
-      const owner = await authorizeRequest(this.options, exchange, 'write', { uploadId: id });
+    await this.handle(exchange, async (caller) => {
+      const owner = await caller.authorize('write', { uploadId: id });
       const offset = parseNonNegativeInteger(rawOffset, 'Chunk offset', 'INVALID_OFFSET');
       const contentType = exchange.header('content-type')?.split(';')[0].trim().toLowerCase();
       if (contentType && !CHUNK_CONTENT_TYPES.includes(contentType)) {
@@ -85,36 +97,40 @@ export class RestUploadsController {
         checksum: this.chunkChecksum(exchange),
         owner,
       });
-      exchange.json(200, { ...result.session, bytesWritten: result.bytesWritten }, { 'Upload-Offset': result.session.uploadedBytes });
+      const view = caller.space.view(result.session);
+      const offsetHeader = { 'Upload-Offset': result.session.uploadedBytes };
+      exchange.json(200, { ...view, bytesWritten: result.bytesWritten }, offsetHeader);
     });
   }
 
   @Get(':id')
   async status(@Req() req: unknown, @Res() res: unknown, @Param('id') id: string): Promise<void> {
     const exchange = new HttpExchange(req, res);
-    await this.handle(exchange, async () => {
-      const owner = await authorizeRequest(this.options, exchange, 'status', { uploadId: id });
+    await this.handle(exchange, async (caller) => {
+      const owner = await caller.authorize('status', { uploadId: id });
       const session = await this.uploads.getStatus(id, { owner });
-      exchange.json(200, session, { 'Cache-Control': 'no-store', 'Upload-Offset': session.uploadedBytes });
+      const headers = { 'Cache-Control': 'no-store', 'Upload-Offset': session.uploadedBytes };
+      exchange.json(200, caller.space.view(session), headers);
     });
   }
 
   @Post(':id/complete')
   async complete(@Req() req: unknown, @Res() res: unknown, @Param('id') id: string): Promise<void> {
     const exchange = new HttpExchange(req, res);
-    await this.handle(exchange, async () => {
-      const owner = await authorizeRequest(this.options, exchange, 'complete', { uploadId: id });
+    await this.handle(exchange, async (caller) => {
+      const owner = await caller.authorize('complete', { uploadId: id });
       const result = await this.uploads.complete(id, { owner });
-      exchange.json(200, result);
+      const { space } = caller;
+      exchange.json(200, { session: space.view(result.session), blob: result.blob && space.view(result.blob) });
     });
   }
 
   @Delete(':id')
   async abort(@Req() req: unknown, @Res() res: unknown, @Param('id') id: string): Promise<void> {
     const exchange = new HttpExchange(req, res);
-    await this.handle(exchange, async () => {
-      const owner = await authorizeRequest(this.options, exchange, 'abort', { uploadId: id });
-      exchange.json(200, await this.uploads.abort(id, { owner }));
+    await this.handle(exchange, async (caller) => {
+      const owner = await caller.authorize('abort', { uploadId: id });
+      exchange.json(200, caller.space.view(await this.uploads.abort(id, { owner })));
     });
   }
 
@@ -126,14 +142,26 @@ export class RestUploadsController {
     return undefined;
   }
 
-  private async handle(exchange: HttpExchange, work: () => Promise<void>): Promise<void> {
+  private async handle(exchange: HttpExchange, work: (caller: RequestOwner) => Promise<void>): Promise<void> {
+    const caller = new RequestOwner(this.options, exchange);
     try {
-      await work();
+      await work(caller);
     } catch (error) {
       const { status, body } = errorToBody(error);
+      // Messages name stored paths (e.g. BLOB_EXISTS): show them as the client knows them.
+      if (typeof body.message === 'string') body.message = caller.space.message(body.message);
       exchange.closeIfBodyUnread();
       // Upload-Offset to resume at; Retry-After on 503s (write cap, shutdown) so clients back off and retry.
       exchange.json(status, body, errorHeaders(error));
     }
+  }
+}
+
+/** The conflict policy a create body asks for, or `undefined` when it is invalid (reported after authorize). */
+function peekConflictPolicy(input: Record<string, unknown>): ConflictPolicy | undefined {
+  try {
+    return resolveConflictPolicy(input.conflict, input.overwrite);
+  } catch {
+    return undefined;
   }
 }

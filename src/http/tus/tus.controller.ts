@@ -2,7 +2,6 @@ import { Delete, Get, Head, Inject, Injectable, Options, Param, Patch, Post, Req
 import {
   ForbiddenError,
   InvalidRequestError,
-  StorageUnavailableError,
   UnsupportedContentTypeError,
   UploadGoneError,
   UploadIncompleteError,
@@ -10,7 +9,7 @@ import {
   ValiBlobError,
   BlobNotFoundError,
 } from '../../errors/vali-blob.errors';
-import { ACTIVE_STATUSES, UploadSession, UploadStatus } from '../../sessions/upload-session.model';
+import { ACTIVE_STATUSES, UploadStatus } from '../../sessions/upload-session.model';
 import { sanitizeFileName } from '../../storage/blob-path';
 import { StorageRegistry } from '../../storage/storage.registry';
 import { ChunkChecksum, parseUploadChecksum } from '../../uploads/upload-checksum';
@@ -22,6 +21,8 @@ import { isHeaderSafe } from '../../uploads/content-type';
 import { assertNoReservedMetadata, createdByTus, markCreatedByTus } from '../../uploads/upload-transport';
 import { ShutdownInterruptedError } from '../../uploads/write-slots';
 import { authorizeRequest, errorHeaders, errorToBody, HttpExchange, parseNonNegativeInteger } from '../http-exchange';
+import { RequestOwner } from '../request-owner';
+import { concatenatePartials } from './tus-concatenation';
 import { FILENAME_KEYS, formatTusMetadata, metadataContentType, parseTusMetadata, pickMetadata } from './tus-metadata';
 import {
   corsHeaders,
@@ -48,6 +49,8 @@ interface TusRequest {
   /** Path of the endpoint itself (`/files`, with any global prefix), for `Location` and concat URLs. */
   endpointPath: string;
   headers: Record<string, string | number>;
+  /** The caller once authorized at create (owner space for naming and error texts). */
+  caller: RequestOwner;
 }
 
 /**
@@ -121,7 +124,8 @@ export class TusController {
     const exchange = new HttpExchange(req, res);
     const path = exchange.routedPath;
     const endpointPath = id === undefined ? path.replace(/\/+$/, '') : path.replace(/\/[^/]*\/?$/, '');
-    const ctx: TusRequest = { exchange, method: realMethod, endpointPath, headers: {} };
+    const caller = new RequestOwner(this.options, exchange);
+    const ctx: TusRequest = { exchange, method: realMethod, endpointPath, headers: {}, caller };
     try {
       Object.assign(ctx.headers, corsHeaders(this.options, exchange, false));
       ctx.headers['Tus-Resumable'] = TUS_VERSION;
@@ -177,18 +181,26 @@ export class TusController {
 
   private async handleCreate(ctx: TusRequest): Promise<void> {
     const { exchange } = ctx;
-    const owner = await authorizeRequest(this.options, exchange, 'create');
     const concat = parseUploadConcat(exchange.header('upload-concat'));
+    const conflict = this.options.tus.conflict;
+    const owner = await ctx.caller.authorize('create', {
+      conflict,
+      overwrite: conflict === 'overwrite',
+      partials: concat.kind === 'final' ? concat.ids : undefined,
+    });
     const metadata = parseTusMetadata(exchange.header('upload-metadata'), this.options.tus.maxMetadataSize);
     assertNoReservedMetadata(metadata);
     const lengthHeader = exchange.header('upload-length');
     const deferHeader = exchange.header('upload-defer-length');
+    const { space } = ctx.caller;
     const base = {
       owner,
       // Marked as created through tus: only such uploads may be finished by a HEAD (see handleHead).
       metadata: markCreatedByTus(metadata),
       contentType: metadataContentType(metadata),
-      pathFor: (uploadId: string) => this.pathFor(uploadId, metadata, exchange),
+      // Naming speaks client paths; under owner scope they land in the caller's space.
+      pathFor: async (uploadId: string) => space.toStored(await this.pathFor(uploadId, metadata, exchange)),
+      conflict,
       autoComplete: true,
     };
 
@@ -196,7 +208,8 @@ export class TusController {
       if (lengthHeader !== undefined || deferHeader !== undefined) {
         throw new InvalidRequestError('A final concatenated upload takes no Upload-Length: it is the sum of its partials');
       }
-      const session = await this.concatenate(concat.ids, base);
+      const { maxUploadSize } = this.options;
+      const session = await concatenatePartials(this.uploads, this.registry, maxUploadSize, concat.ids, base);
       const location = `${endpointUrl(this.options, exchange, ctx.endpointPath)}/${session.uploadId}`;
       exchange.closeIfBodyUnread();
       return exchange.empty(201, { ...ctx.headers, Location: location, 'Upload-Offset': session.uploadedBytes });
@@ -249,52 +262,6 @@ export class TusController {
     if (ACTIVE_STATUSES.includes(status)) headers['Upload-Expires'] = httpDate(expiresAt);
     if (withBody) headers['Upload-Offset'] = offset;
     exchange.empty(201, headers);
-  }
-
-  /**
-   * Build a final upload from completed partial uploads: a new upload through the engine whose bytes are the
-   * partials' blobs streamed in order (so every provider works, and the whole-file sha256 is computed as usual).
-   * Partials must be complete (`concatenation-unfinished` is not offered). On failure the new upload is aborted.
-   */
-  private async concatenate(
-    ids: string[],
-    base: { owner: string | null; metadata: Record<string, string>; contentType: string | null; pathFor: (id: string) => Promise<string> },
-  ): Promise<{ uploadId: string; uploadedBytes: number }> {
-    const partials: UploadSession[] = [];
-    for (const id of ids) {
-      const partial = await this.uploads.getSession(id, { owner: base.owner });
-      if (partial.concat !== 'partial') throw new InvalidRequestError(`Upload ${id} is not a partial upload (Upload-Concat: partial)`);
-      if (partial.status === UploadStatus.Aborted) throw new UploadGoneError(id, 'aborted');
-      if (partial.status !== UploadStatus.Complete) {
-        throw new InvalidRequestError(`Partial upload ${id} is not complete (concatenation-unfinished is not supported)`);
-      }
-      partials.push(partial);
-    }
-    const totalSize = partials.reduce((sum, p) => sum + (p.totalSize ?? 0), 0);
-    const session = await this.uploads.start({ ...base, totalSize, concat: `final;${ids.join(' ')}`, autoComplete: true });
-    let offset = 0;
-    try {
-      for (const partial of partials) {
-        const size = partial.totalSize ?? 0;
-        if (size === 0) continue;
-        const { stream } = await this.registry.get(partial.provider).get(partial.path);
-        const result = await this.uploads.uploadChunk({
-          uploadId: session.uploadId,
-          offset,
-          body: stream,
-          contentLength: size,
-          owner: base.owner,
-          autoComplete: true,
-        });
-        if (result.bytesWritten !== size) throw new StorageUnavailableError(`Partial upload ${partial.uploadId} could not be read whole`);
-        offset += size;
-      }
-    } catch (error) {
-      await this.uploads.abort(session.uploadId).catch(() => undefined);
-      if (error instanceof BlobNotFoundError) throw new InvalidRequestError('A partial upload\'s data is gone');
-      throw error;
-    }
-    return { uploadId: session.uploadId, uploadedBytes: offset };
   }
 
   private async handleHead(ctx: TusRequest, id: string): Promise<void> {
@@ -497,6 +464,8 @@ export class TusController {
       if (error.code === 'SIZE_EXCEEDED') headers['Tus-Max-Size'] = this.options.maxUploadSize;
       body = { ...body, statusCode: status };
     }
+    // Messages name stored paths (e.g. BLOB_EXISTS): show them as the client knows them.
+    if (typeof body.message === 'string') body.message = ctx.caller.space.message(body.message);
     exchange.closeIfBodyUnread();
     if (ctx.method === 'HEAD') return exchange.empty(status, headers);
     exchange.json(status, body, headers);

@@ -338,6 +338,7 @@ function serialize(session: UploadSession): string {
     checksum: session.checksum,
     concat: session.concat,
     fence: session.fence,
+    conflict: session.conflict,
   };
   return JSON.stringify(ordered);
 }
@@ -349,6 +350,8 @@ function parse(json: string, uploadId: string): UploadSession {
     // Older records may lack fields added to the model later.
     session.fence ??= 0;
     session.concat ??= null;
+    // Records from before the field were created when overwrite was checked at start only.
+    session.conflict ??= 'overwrite';
     return session;
   } catch (error) {
     throw new StoreUnavailableError(`Session record ${uploadId} in Redis is not valid session JSON`, { cause: error });

@@ -17,6 +17,7 @@ import {
 } from '../upload-session.model';
 import { guardStoreCall, isUniqueViolation, SessionAlreadyExistsError } from './store-errors';
 import { UploadSessionEntity } from './upload-session.entity';
+import type { ConflictPolicy } from '../../uploads/conflict-policy';
 
 /** Options of `TypeOrmSessionStore`. */
 export interface TypeOrmSessionStoreOptions {
@@ -248,5 +249,7 @@ export function toSession(entity: UploadSessionEntity): UploadSession {
     checksum: entity.checksum,
     concat: entity.concat,
     fence: entity.fence,
+    // NULL = a row from before the column: those were created when overwrite was checked at start only.
+    conflict: (entity.conflict ?? 'overwrite') as ConflictPolicy,
   };
 }

@@ -76,4 +76,11 @@ export class UploadSessionEntity {
   /** Fencing token of the last lock holder that advanced the session (epoch-µs based, 64-bit). */
   @Column({ name: 'fence', type: 'bigint', transformer: bigintNumberTransformer })
   fence!: number;
+
+  /**
+   * Conflict policy at complete (`fail` | `overwrite` | `rename`). Nullable: rows created before the column
+   * existed read back as `overwrite`, the rule they were created under (see `UploadSession.conflict`).
+   */
+  @Column({ name: 'conflict', type: 'varchar', length: 16, nullable: true })
+  conflict!: string | null;
 }

@@ -1,6 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { BlobNotFoundError, InvalidRequestError, StorageUnavailableError } from '../../errors/vali-blob.errors';
+import {
+  BlobExistsError,
+  BlobNotFoundError,
+  InvalidRequestError,
+  StorageUnavailableError,
+} from '../../errors/vali-blob.errors';
 import { validateBlobPath, validateBlobPrefix } from '../blob-path';
 import { decodeListCursor, encodeListCursor, listLimit, normalizeMetadata, resolveRange } from '../storage-helpers';
 import {
@@ -127,6 +132,8 @@ export class MemoryStorageProvider extends StorageProvider {
       if (existing && existing.data.length === request.totalSize) return { ...existing.info };
       throw new StorageUnavailableError('Staging data of this upload is missing');
     }
+    // Check and store in one synchronous step (no await in between): atomic no-replace within the process.
+    if (request.overwrite === false && this.blobs.has(request.path)) throw new BlobExistsError(request.path);
     const data = Buffer.concat(parts).subarray(0, request.totalSize);
     const info = this.store(request.path, data, request.contentType, normalizeMetadata(request.metadata));
     this.staging.delete(key);
