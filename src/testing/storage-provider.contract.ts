@@ -183,14 +183,20 @@ export function runStorageProviderContract(
       expect(await readAll((await provider.get(path)).stream)).toEqual(Buffer.concat([first, second]));
     }, timeout);
 
-    it('overwrite:false at complete: BLOB_EXISTS, the existing blob intact, staged data kept for another path', async () => {
+    /** Begin an upload at `path` and stage all of `data` in one chunk; returns the state to complete. */
+    const stage = async (uploadId: string, path: string, data: Buffer) => {
+      const begin = { uploadId, path, totalSize: data.length, contentType: null, metadata: {} };
+      const state = await provider.beginUpload(begin);
+      return (await provider.writeChunk(state, 0, Readable.from([data]), { isFinal: true })).state;
+    };
+
+    it('overwrite:false at complete: BLOB_EXISTS, existing blob intact, staged data kept for elsewhere', async () => {
       const path = `${prefix}/taken.bin`;
       const original = randomBytes(500);
       await put(path, original, 'text/plain', { owner: 'first' });
       const data = randomBytes(1500);
       const uploadId = `o${prefix.slice(9)}`;
-      let state = await provider.beginUpload({ uploadId, path, totalSize: data.length, contentType: null, metadata: {} });
-      state = (await provider.writeChunk(state, 0, Readable.from([data]), { isFinal: true })).state;
+      const state = await stage(uploadId, path, data);
       const request = { uploadId, path, totalSize: data.length, contentType: 'application/x-new', metadata: { n: '1' } };
       await expect(provider.completeUpload(state, { ...request, overwrite: false })).rejects.toMatchObject({
         code: 'BLOB_EXISTS',
@@ -211,9 +217,9 @@ export function runStorageProviderContract(
       await put(path, randomBytes(100));
       const data = randomBytes(300);
       const uploadId = `w${prefix.slice(9)}`;
-      let state = await provider.beginUpload({ uploadId, path, totalSize: data.length, contentType: null, metadata: {} });
-      state = (await provider.writeChunk(state, 0, Readable.from([data]), { isFinal: true })).state;
-      await provider.completeUpload(state, { uploadId, path, totalSize: data.length, contentType: null, metadata: {}, overwrite: true });
+      const state = await stage(uploadId, path, data);
+      const request = { uploadId, path, totalSize: data.length, contentType: null, metadata: {}, overwrite: true };
+      await provider.completeUpload(state, request);
       expect(await readAll((await provider.get(path)).stream)).toEqual(data);
     }, timeout);
 
@@ -222,8 +228,7 @@ export function runStorageProviderContract(
       const uploadId = `p${prefix.slice(9)}`;
       const begun = `${prefix}/begun.bin`;
       const target = `${prefix}/elsewhere/final.bin`;
-      let state = await provider.beginUpload({ uploadId, path: begun, totalSize: data.length, contentType: null, metadata: {} });
-      state = (await provider.writeChunk(state, 0, Readable.from([data]), { isFinal: true })).state;
+      const state = await stage(uploadId, begun, data);
       const request = { uploadId, path: target, totalSize: data.length, contentType: null, metadata: {}, overwrite: false };
       try {
         await provider.completeUpload(state, request);

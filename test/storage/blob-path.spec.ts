@@ -7,7 +7,8 @@ describe('validateBlobPath: limits in UTF-8 bytes, well-formed Unicode only', ()
     const segment = '界'.repeat(85);
     expect(bytes(segment)).toBe(255);
     expect(validateBlobPath(`a/${segment}`)).toBe(`a/${segment}`);
-    expect(() => validateBlobPath(`a/${segment}x`)).toThrow(expect.objectContaining({ code: 'INVALID_PATH', status: 400 }));
+    const invalid = expect.objectContaining({ code: 'INVALID_PATH', status: 400 });
+    expect(() => validateBlobPath(`a/${segment}x`)).toThrow(invalid);
     // 86 CJK characters: 86 UTF-16 units (fine by length) but 258 bytes.
     expect(() => validateBlobPath(`${'界'.repeat(86)}`)).toThrow(expect.objectContaining({ code: 'INVALID_PATH' }));
 

@@ -17,7 +17,11 @@ describe('local provider over HTTP: path conflicts at create, byte-sanitised tus
   });
 
   const create = (body: Record<string, unknown>) =>
-    fetch(`${t.origin}/uploads`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    fetch(`${t.origin}/uploads`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
 
   it('answers 409 PATH_CONFLICT at create for a path below a blob or naming a folder', async () => {
     await writeFile(join(t.root, 'a-file.bin'), 'x');
@@ -25,7 +29,8 @@ describe('local provider over HTTP: path conflicts at create, byte-sanitised tus
     await writeFile(join(t.root, 'a-folder/inner.bin'), 'y');
     for (const path of ['a-file.bin/child.bin', 'a-folder']) {
       const res = await create({ totalSize: 3, path, overwrite: true });
-      expect({ path, status: res.status, body: await res.json() }).toMatchObject({ status: 409, body: { code: 'PATH_CONFLICT' } });
+      const answer = { path, status: res.status, body: await res.json() };
+      expect(answer).toMatchObject({ status: 409, body: { code: 'PATH_CONFLICT' } });
     }
   });
 

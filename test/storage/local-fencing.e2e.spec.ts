@@ -96,12 +96,16 @@ describePostgres('local disk: a writer stopped past its lease cannot change comm
     let timer: NodeJS.Timeout | undefined;
     const answer = await Promise.race([
       a.outcome,
-      new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('writer A never answered')), 20_000))),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error('writer A never answered')), 20_000);
+      }),
     ]).finally(() => clearTimeout(timer));
     a.req.destroy();
     // A never gets a success for its bytes: 409 with the committed offset (or, at worst, a dropped connection).
     expect(answer.status === undefined ? answer.error : answer.status).not.toBe(200);
-    if (answer.status !== undefined) expect({ status: answer.status, body: answer.body }).toMatchObject({ status: 409 });
+    if (answer.status !== undefined) {
+      expect({ status: answer.status, body: answer.body }).toMatchObject({ status: 409 });
+    }
     // Let anything A still had in flight reach the disk before looking.
     await sleep(300);
 
@@ -116,7 +120,7 @@ describePostgres('local disk: a writer stopped past its lease cannot change comm
     expect(seenByOne.checksum).toBe(sha256(expected));
   }
 
-  it('SIGSTOP writer A mid-chunk, B takes over and completes, SIGCONT A: the blob is exactly B and its sha256 matches', async () => {
+  it('SIGSTOP writer A mid-chunk, B takes over and completes, SIGCONT A: blob is exactly B, sha256 too', async () => {
     await race(0);
   }, 30_000);
 

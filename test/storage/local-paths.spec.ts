@@ -29,17 +29,20 @@ describe('LocalStorageProvider: names, sidecars and reads never turn a client mi
     provider.put(path, body(data), { contentType: 'text/plain', metadata });
 
   async function resumable(path: string, data: string, overwrite?: boolean, uploadId = `u${Date.now()}`) {
-    let state = await provider.beginUpload({ uploadId, path, totalSize: data.length, contentType: 'text/plain', metadata: {} });
+    const begin = { uploadId, path, totalSize: data.length, contentType: 'text/plain', metadata: {} };
+    let state = await provider.beginUpload(begin);
     state = (await provider.writeChunk(state, 0, body(data))).state;
-    const request = { uploadId, path, totalSize: data.length, contentType: 'text/plain', metadata: { k: 'v' }, overwrite };
+    const request = { ...begin, metadata: { k: 'v' }, overwrite };
     return { state, complete: (to = path) => provider.completeUpload(state, { ...request, path: to }) };
   }
 
   describe('sidecars', () => {
     it('stores metadata of a 255-byte segment (the sidecar adds no bytes to the user’s name)', async () => {
       await put(`a/${LONGEST_SEGMENT}`, 'data', { k: 'v' });
-      expect(await provider.stat(`a/${LONGEST_SEGMENT}`)).toMatchObject({ size: 4, contentType: 'text/plain', metadata: { k: 'v' } });
-      expect(await provider.sidecarPathOf(`a/${LONGEST_SEGMENT}`)).toMatch(/\.valiblob\/meta\/[0-9a-f]{2}\/[0-9a-f]{64}\.json$/);
+      const info = await provider.stat(`a/${LONGEST_SEGMENT}`);
+      expect(info).toMatchObject({ size: 4, contentType: 'text/plain', metadata: { k: 'v' } });
+      const sidecar = await provider.sidecarPathOf(`a/${LONGEST_SEGMENT}`);
+      expect(sidecar).toMatch(/\.valiblob\/meta\/[0-9a-f]{2}\/[0-9a-f]{64}\.json$/);
     });
 
     it('keeps `x` and `x.json/y` apart (they shared one sidecar location before)', async () => {
@@ -57,7 +60,8 @@ describe('LocalStorageProvider: names, sidecars and reads never turn a client mi
       await mkdir(join(root, '.valiblob/meta/old'), { recursive: true });
       await writeFile(legacy, JSON.stringify({ contentType: 'image/png', metadata: { from: 'legacy' } }));
       await rm(await provider.sidecarPathOf('old/blob.bin'), { force: true });
-      expect(await provider.stat('old/blob.bin')).toMatchObject({ contentType: 'image/png', metadata: { from: 'legacy' } });
+      const legacyInfo = await provider.stat('old/blob.bin');
+      expect(legacyInfo).toMatchObject({ contentType: 'image/png', metadata: { from: 'legacy' } });
       await provider.put('old/blob.bin', body('new'), {});
       expect(await provider.stat('old/blob.bin')).toMatchObject({ contentType: null, metadata: {} });
       await expect(readFile(legacy)).rejects.toMatchObject({ code: 'ENOENT' });
@@ -65,16 +69,18 @@ describe('LocalStorageProvider: names, sidecars and reads never turn a client mi
   });
 
   describe('assertCreatable and publishing', () => {
-    it('refuses a path below an existing blob or naming a folder with PATH_CONFLICT; accepts a fresh path', async () => {
+    it('refuses a path below a blob or naming a folder with PATH_CONFLICT; accepts a fresh path', async () => {
       await put('file.bin');
       await put('folder/inner.bin');
-      await expect(provider.assertCreatable('file.bin/child')).rejects.toMatchObject({ code: 'PATH_CONFLICT', status: 409 });
+      const conflict = { code: 'PATH_CONFLICT', status: 409 };
+      await expect(provider.assertCreatable('file.bin/child')).rejects.toMatchObject(conflict);
       await expect(provider.assertCreatable('file.bin/a/b')).rejects.toMatchObject({ code: 'PATH_CONFLICT' });
       await expect(provider.assertCreatable('folder')).rejects.toMatchObject({ code: 'PATH_CONFLICT' });
       await expect(provider.assertCreatable('folder/new.bin')).resolves.toBeUndefined();
       await expect(provider.assertCreatable('file.bin')).resolves.toBeUndefined();
       await expect(provider.assertCreatable(`n/${LONGEST_SEGMENT}/x`)).resolves.toBeUndefined();
-      await expect(provider.assertCreatable(`n/${LONGEST_SEGMENT}界`)).rejects.toMatchObject({ code: 'INVALID_PATH', status: 400 });
+      const tooLong = provider.assertCreatable(`n/${LONGEST_SEGMENT}界`);
+      await expect(tooLong).rejects.toMatchObject({ code: 'INVALID_PATH', status: 400 });
     });
 
     it('maps races at complete to 4xx: a parent that became a file, a path that became a folder', async () => {
@@ -89,7 +95,7 @@ describe('LocalStorageProvider: names, sidecars and reads never turn a client mi
       expect(await readFile(join(root, 'elsewhere.bin'), 'utf8')).toBe('data');
     });
 
-    it('overwrite:false publishes with link: BLOB_EXISTS when a blob is there, which stays intact, staged data kept', async () => {
+    it('overwrite:false publishes with link: BLOB_EXISTS over a blob (kept intact), staged data kept', async () => {
       await put('taken.bin', 'original', { owner: 'first' });
       const upload = await resumable('taken.bin', 'second', false);
       await expect(upload.complete()).rejects.toMatchObject({ code: 'BLOB_EXISTS', status: 409 });

@@ -90,7 +90,7 @@ describe('LocalStorageProvider staging: a stale or failing writer never changes 
     expect(await final()).toEqual(Buffer.concat([fill(100, 'a'), fill(100, 'b'), fill(100, 'c')]));
   });
 
-  it('a write still in flight on the segment cannot reach the published blob (concurrent writers, one instance)', async () => {
+  it('a write in flight on the segment cannot reach the published blob (two writers, one instance)', async () => {
     const s0 = await begin(one, 200);
     const slow = new PassThrough();
     const stale = one.writeChunk(s0, 0, slow);

@@ -6,7 +6,7 @@ const body = (data: Buffer) => Readable.from([data]);
 const fill = (n: number, byte: string) => Buffer.alloc(n, byte);
 
 describe('MemoryStorageProvider staging: only parts listed by the committed state make the blob', () => {
-  it('a stale writer (state behind the committed one) cannot change the published bytes or stall the upload', async () => {
+  it('a stale writer (state behind the committed one) cannot change the blob or stall the upload', async () => {
     const provider = new MemoryStorageProvider();
     const request = { uploadId: 'm1', path: 'm/final.bin', totalSize: 300, contentType: null, metadata: {} };
     const s0 = await provider.beginUpload(request);
@@ -26,12 +26,20 @@ describe('MemoryStorageProvider staging: only parts listed by the committed stat
     const provider = new MemoryStorageProvider();
     const states = [];
     for (const id of ['r1', 'r2']) {
-      const s = await provider.beginUpload({ uploadId: id, path: 'race.bin', totalSize: 2, contentType: null, metadata: {} });
+      const begin = { uploadId: id, path: 'race.bin', totalSize: 2, contentType: null, metadata: {} };
+      const s = await provider.beginUpload(begin);
       states.push((await provider.writeChunk(s, 0, body(Buffer.from(id)))).state);
     }
     const results = await Promise.allSettled(
       states.map((s, i) =>
-        provider.completeUpload(s, { uploadId: `r${i}`, path: 'race.bin', totalSize: 2, contentType: null, metadata: {}, overwrite: false }),
+        provider.completeUpload(s, {
+          uploadId: `r${i}`,
+          path: 'race.bin',
+          totalSize: 2,
+          contentType: null,
+          metadata: {},
+          overwrite: false,
+        }),
       ),
     );
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);

@@ -67,7 +67,12 @@ export class LocalStaging {
   }
 
   /** Store `body` at the committed offset `offset`; see the class comment for the fencing rules. */
-  async write(rawState: ResumableState, offset: number, body: Readable, options: WriteChunkOptions): Promise<WriteChunkResult> {
+  async write(
+    rawState: ResumableState,
+    offset: number,
+    body: Readable,
+    options: WriteChunkOptions,
+  ): Promise<WriteChunkResult> {
     let state: LocalUploadState;
     let dir: string;
     try {
@@ -114,7 +119,11 @@ export class LocalStaging {
    * idle: truncate its uncommitted tail and hand it over to be renamed or linked (no copy). Otherwise copy every
    * committed range into a fresh file under `tempDir`, never renaming a file another process may hold open.
    */
-  async assemble(rawState: ResumableState, totalSize: number, tempFile: () => Promise<string>): Promise<AssembledUpload> {
+  async assemble(
+    rawState: ResumableState,
+    totalSize: number,
+    tempFile: () => Promise<string>,
+  ): Promise<AssembledUpload> {
     const state = parseLocalState(rawState, totalSize);
     if (committedLength(state) !== totalSize) {
       throw new StorageUnavailableError('Staged data does not match the upload size');

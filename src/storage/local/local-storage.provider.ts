@@ -1,5 +1,18 @@
 import { randomBytes } from 'node:crypto';
-import { FileHandle, link, lstat, mkdir, open, readdir, realpath, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import {
+  FileHandle,
+  link,
+  lstat,
+  mkdir,
+  open,
+  readdir,
+  realpath,
+  rename,
+  rm,
+  stat,
+  unlink,
+  writeFile,
+} from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import {
@@ -62,7 +75,8 @@ export class LocalStorageProvider extends StorageProvider {
     this.root = resolve(options.root);
     this.fsyncEnabled = options.fsync !== false;
     this.sidecars = new LocalSidecars(async () => join(await this.realRoot(), RESERVED_SEGMENT, 'meta'));
-    this.staging = new LocalStaging(async () => join(await this.realRoot(), RESERVED_SEGMENT, 'staging'), this.fsyncEnabled);
+    const stagingRoot = async () => join(await this.realRoot(), RESERVED_SEGMENT, 'staging');
+    this.staging = new LocalStaging(stagingRoot, this.fsyncEnabled);
   }
 
   /** The resolved root directory (for logs and tests). */
@@ -86,7 +100,8 @@ export class LocalStorageProvider extends StorageProvider {
       } finally {
         await handle.close();
       }
-      await this.sidecars.write(path, { contentType: options.contentType ?? null, metadata: normalizeMetadata(options.metadata) });
+      const metadata = normalizeMetadata(options.metadata);
+      await this.sidecars.write(path, { contentType: options.contentType ?? null, metadata });
       await rename(temp, target).catch((error) => {
         throw mapWriteError(error, path);
       });

@@ -1,6 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { BlobExistsError, BlobNotFoundError, InvalidRequestError, StorageUnavailableError } from '../../errors/vali-blob.errors';
+import {
+  BlobExistsError,
+  BlobNotFoundError,
+  InvalidRequestError,
+  StorageUnavailableError,
+} from '../../errors/vali-blob.errors';
 import { validateBlobPath, validateBlobPrefix } from '../blob-path';
 import { decodeListCursor, encodeListCursor, listLimit, normalizeMetadata, resolveRange } from '../storage-helpers';
 import {
@@ -141,7 +146,9 @@ export class MemoryStorageProvider extends StorageProvider {
       throw new StorageUnavailableError('Staging data of this upload is missing');
     }
     const buffers = committed.map((id) => parts.get(id));
-    if (buffers.some((b) => b === undefined)) throw new StorageUnavailableError('Staging data of this upload is missing');
+    if (buffers.some((b) => b === undefined)) {
+      throw new StorageUnavailableError('Staging data of this upload is missing');
+    }
     // Checked and published in one synchronous step: nothing can slip in between (atomic no-replace).
     if (request.overwrite === false && this.blobs.has(request.path)) throw new BlobExistsError(request.path);
     const data = Buffer.concat(buffers as Buffer[]).subarray(0, request.totalSize);
