@@ -183,6 +183,63 @@ export function runStorageProviderContract(
       expect(await readAll((await provider.get(path)).stream)).toEqual(Buffer.concat([first, second]));
     }, timeout);
 
+    /** Begin an upload at `path` and stage all of `data` in one chunk; returns the state to complete. */
+    const stage = async (uploadId: string, path: string, data: Buffer) => {
+      const begin = { uploadId, path, totalSize: data.length, contentType: null, metadata: {} };
+      const state = await provider.beginUpload(begin);
+      return (await provider.writeChunk(state, 0, Readable.from([data]), { isFinal: true })).state;
+    };
+
+    it('overwrite:false at complete: BLOB_EXISTS, existing blob intact, staged data kept for elsewhere', async () => {
+      const path = `${prefix}/taken.bin`;
+      const original = randomBytes(500);
+      await put(path, original, 'text/plain', { owner: 'first' });
+      const data = randomBytes(1500);
+      const uploadId = `o${prefix.slice(9)}`;
+      const state = await stage(uploadId, path, data);
+      const request = { uploadId, path, totalSize: data.length, contentType: 'application/x-new', metadata: { n: '1' } };
+      await expect(provider.completeUpload(state, { ...request, overwrite: false })).rejects.toMatchObject({
+        code: 'BLOB_EXISTS',
+        status: 409,
+      });
+      expect(await readAll((await provider.get(path)).stream)).toEqual(original);
+      expect(await provider.stat(path)).toMatchObject({ contentType: 'text/plain', metadata: { owner: 'first' } });
+      // The engine's `rename` conflict policy retries the same staged data at another path.
+      const other = `${prefix}/taken-1.bin`;
+      const info = await provider.completeUpload(state, { ...request, path: other, overwrite: false });
+      expect(info).toMatchObject({ path: other, size: data.length, contentType: 'application/x-new' });
+      expect(await readAll((await provider.get(other)).stream)).toEqual(data);
+      expect(await readAll((await provider.get(path)).stream)).toEqual(original);
+    }, timeout);
+
+    it('overwrite true (or absent) at complete replaces an existing blob', async () => {
+      const path = `${prefix}/replaced.bin`;
+      await put(path, randomBytes(100));
+      const data = randomBytes(300);
+      const uploadId = `w${prefix.slice(9)}`;
+      const state = await stage(uploadId, path, data);
+      const request = { uploadId, path, totalSize: data.length, contentType: null, metadata: {}, overwrite: true };
+      await provider.completeUpload(state, request);
+      expect(await readAll((await provider.get(path)).stream)).toEqual(data);
+    }, timeout);
+
+    it('completes to a path other than the one given to beginUpload (or says NOT_SUPPORTED)', async () => {
+      const data = randomBytes(700);
+      const uploadId = `p${prefix.slice(9)}`;
+      const begun = `${prefix}/begun.bin`;
+      const target = `${prefix}/elsewhere/final.bin`;
+      const state = await stage(uploadId, begun, data);
+      const request = { uploadId, path: target, totalSize: data.length, contentType: null, metadata: {}, overwrite: false };
+      try {
+        await provider.completeUpload(state, request);
+      } catch (error) {
+        expect(error).toMatchObject({ code: 'NOT_SUPPORTED' });
+        return;
+      }
+      expect(await readAll((await provider.get(target)).stream)).toEqual(data);
+      expect(await provider.exists(begun)).toBe(false);
+    }, timeout);
+
     it('aborts an upload idempotently and publishes nothing', async () => {
       const path = `${prefix}/aborted.bin`;
       const state = await provider.beginUpload({ uploadId: `a${prefix.slice(9)}`, path, totalSize: 10, contentType: null, metadata: {} });

@@ -145,6 +145,7 @@ export class ResumableUploadService implements BeforeApplicationShutdown, OnAppl
     const path = validateBlobPath(
       input.path ?? (input.pathFor ? await input.pathFor(uploadId) : `uploads/${uploadId}`),
     );
+    await this.providerCall(() => provider.assertCreatable(path));
     const metadata = validateMetadata(input.metadata);
     const contentType = validateContentType(input.contentType);
     const conflict = resolveConflictPolicy(input.conflict, input.overwrite);

@@ -1,12 +1,25 @@
 import { randomBytes } from 'node:crypto';
-import { constants as fsConstants, createReadStream } from 'node:fs';
-import { FileHandle, mkdir, open, readdir, readFile, realpath, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import {
+  FileHandle,
+  link,
+  lstat,
+  mkdir,
+  open,
+  readdir,
+  realpath,
+  rename,
+  rm,
+  stat,
+  unlink,
+  writeFile,
+} from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import {
+  BlobExistsError,
   BlobNotFoundError,
   InvalidPathError,
-  InvalidRequestError,
+  PathConflictError,
   StorageUnavailableError,
 } from '../../errors/vali-blob.errors';
 import { RESERVED_SEGMENT, validateBlobPath, validateBlobPrefix } from '../blob-path';
@@ -25,6 +38,10 @@ import {
   WriteChunkOptions,
   WriteChunkResult,
 } from '../storage-provider';
+import { errnoOf, ignoreMissing, isMissing, mapReadError, mapWriteError } from './local-fs-errors';
+import { writeAt } from './local-file-io';
+import { LocalSidecars, Sidecar } from './local-sidecar';
+import { LocalStaging, StagingMissingError } from './local-staging';
 
 /** Options of the local disk provider. */
 export interface LocalStorageOptions {
@@ -34,42 +51,42 @@ export interface LocalStorageOptions {
   fsync?: boolean;
 }
 
-/** Sidecar kept next to the data (under the reserved namespace) for content type and user metadata. */
-interface Sidecar {
-  contentType: string | null;
-  metadata: Record<string, string>;
-}
-
-/** Local provider's resumable state: only the staging file name, derived from the upload id. */
-interface LocalUploadState extends ResumableState {
-  staging: string;
-}
-
-const UPLOAD_ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
-
 /**
  * Blob storage on the local file system.
  *
  * - Every path is validated and then resolved against the root with symlinks followed; anything that would land
  *   outside the root (case-sensitive comparison of real paths) is refused with `INVALID_PATH`.
- * - Resumable uploads write by position into `<root>/.valiblob/staging/<uploadId>`, a namespace users cannot
- *   address, `fsync` before reporting bytes as written, and publish with one atomic `rename` on complete.
+ * - Resumable uploads are staged under `<root>/.valiblob/staging/<uploadId>.parts/`, a namespace users cannot
+ *   address, in per-instance segment files fenced at the byte level (see `LocalStaging`); bytes are `fsync`ed
+ *   before they are reported as written. Complete publishes with one atomic `rename` (or `link` when
+ *   `overwrite: false`, so an existing blob is never replaced).
  * - Whole-blob writes go to a temp file first and are renamed into place, so readers never see half a blob.
+ * - Content type and metadata live in sidecars under `<root>/.valiblob/meta/` named by a hash of the path.
  */
 export class LocalStorageProvider extends StorageProvider {
   private readonly root: string;
   private realRootPromise?: Promise<string>;
   private readonly fsyncEnabled: boolean;
+  private readonly sidecars: LocalSidecars;
+  private readonly staging: LocalStaging;
 
   constructor(options: LocalStorageOptions) {
     super();
     this.root = resolve(options.root);
     this.fsyncEnabled = options.fsync !== false;
+    this.sidecars = new LocalSidecars(async () => join(await this.realRoot(), RESERVED_SEGMENT, 'meta'));
+    const stagingRoot = async () => join(await this.realRoot(), RESERVED_SEGMENT, 'staging');
+    this.staging = new LocalStaging(stagingRoot, this.fsyncEnabled);
   }
 
   /** The resolved root directory (for logs and tests). */
   get rootDirectory(): string {
     return this.root;
+  }
+
+  /** Random id naming this instance's staging segments (for tests and diagnostics). */
+  get instanceId(): string {
+    return this.staging.instanceId;
   }
 
   async put(path: string, body: Readable, options: PutOptions = {}): Promise<BlobInfo> {
@@ -83,8 +100,11 @@ export class LocalStorageProvider extends StorageProvider {
       } finally {
         await handle.close();
       }
-      await this.writeSidecar(path, { contentType: options.contentType ?? null, metadata: normalizeMetadata(options.metadata) });
-      await rename(temp, target);
+      const metadata = normalizeMetadata(options.metadata);
+      await this.sidecars.write(path, { contentType: options.contentType ?? null, metadata });
+      await rename(temp, target).catch((error) => {
+        throw mapWriteError(error, path);
+      });
     } catch (error) {
       await rm(temp, { force: true });
       throw error;
@@ -92,12 +112,30 @@ export class LocalStorageProvider extends StorageProvider {
     return this.requireInfo(path);
   }
 
+  /**
+   * Every check (path, existence, type, range) runs on an open descriptor before the stream exists, and the
+   * descriptor is closed on any failure, so a failing read never leaves one open. Size and range come from that
+   * descriptor, so they describe exactly the bytes served even if the blob is replaced meanwhile.
+   */
   async get(path: string, range?: ByteRange): Promise<BlobReadResult> {
     const file = await this.resolveForRead(path);
-    const info = await this.requireInfo(path);
-    if (!range) return { info, stream: createReadStream(file) };
-    const served = resolveRange(range, info.size);
-    return { info, range: served, stream: createReadStream(file, { start: served.start, end: served.end }) };
+    let handle: FileHandle;
+    try {
+      handle = await open(file, 'r');
+    } catch (error) {
+      throw mapReadError(error, path);
+    }
+    try {
+      const st = await handle.stat();
+      if (!st.isFile()) throw new BlobNotFoundError(path);
+      const info = this.infoOf(path, st, await this.sidecars.read(path));
+      if (!range) return { info, stream: handle.createReadStream() };
+      const served = resolveRange(range, st.size);
+      return { info, range: served, stream: handle.createReadStream({ start: served.start, end: served.end }) };
+    } catch (error) {
+      await handle.close().catch(() => undefined);
+      throw mapReadError(error, path);
+    }
   }
 
   async stat(path: string): Promise<BlobInfo | null> {
@@ -108,17 +146,13 @@ export class LocalStorageProvider extends StorageProvider {
       if (error instanceof BlobNotFoundError) return null;
       throw error;
     }
-    const st = await stat(file).catch(ignoreMissing);
+    const st = await stat(file).catch((error) => {
+      const mapped = mapReadError(error, path);
+      if (mapped instanceof BlobNotFoundError) return null;
+      throw mapped;
+    });
     if (!st || !st.isFile()) return null;
-    const sidecar = await this.readSidecar(path);
-    return {
-      path,
-      size: st.size,
-      contentType: sidecar.contentType,
-      lastModified: Math.floor(st.mtimeMs),
-      etag: `"${st.size.toString(16)}-${Math.floor(st.mtimeMs).toString(16)}"`,
-      metadata: sidecar.metadata,
-    };
+    return this.infoOf(path, st, await this.sidecars.read(path));
   }
 
   async delete(path: string): Promise<boolean> {
@@ -126,7 +160,7 @@ export class LocalStorageProvider extends StorageProvider {
     const st = await stat(file).catch(ignoreMissing);
     if (!st || !st.isFile()) return false;
     await unlink(file).catch(ignoreMissing);
-    await rm(await this.sidecarFile(path), { force: true });
+    await this.sidecars.remove(path);
     return true;
   }
 
@@ -155,7 +189,7 @@ export class LocalStorageProvider extends StorageProvider {
   }
 
   async copy(from: string, to: string): Promise<BlobInfo> {
-    const sidecar = await this.readSidecar(from);
+    const sidecar = await this.sidecars.read(from);
     const { stream } = await this.get(from);
     return this.put(to, stream, sidecar);
   }
@@ -164,20 +198,43 @@ export class LocalStorageProvider extends StorageProvider {
     const source = await this.resolveForRead(from);
     if (!(await this.stat(from))) throw new BlobNotFoundError(from);
     const target = await this.resolveForWrite(to);
-    const sidecar = await this.readSidecar(from);
-    await this.writeSidecar(to, sidecar);
-    await rename(source, target);
-    if (from !== to) await rm(await this.sidecarFile(from), { force: true });
+    const sidecar = await this.sidecars.read(from);
+    await this.sidecars.write(to, sidecar);
+    await rename(source, target).catch((error) => {
+      throw mapWriteError(error, to);
+    });
+    if (from !== to) await this.sidecars.remove(from);
     return this.requireInfo(to);
   }
 
+  /**
+   * A blob cannot live below another blob (a parent segment that is a file) nor replace a folder of blobs; a
+   * name the file system refuses is a bad path. Checked segment by segment down to the first one missing.
+   */
+  override async assertCreatable(path: string): Promise<void> {
+    validateBlobPath(path);
+    const segments = path.split('/');
+    let current = await this.realRoot();
+    for (let i = 0; i < segments.length; i++) {
+      current = join(current, segments[i]);
+      let st;
+      try {
+        st = await stat(current);
+      } catch (error) {
+        if (isMissing(error)) return;
+        const mapped = mapWriteError(error, path);
+        if (mapped !== error) throw mapped;
+        throw error;
+      }
+      if (i < segments.length - 1 && !st.isDirectory()) throw new PathConflictError(path, 'a parent segment is a blob');
+      if (i === segments.length - 1 && st.isDirectory()) {
+        throw new PathConflictError(path, 'the path names a folder of other blobs');
+      }
+    }
+  }
+
   async beginUpload(request: BeginUploadRequest): Promise<ResumableState> {
-    const staging = this.stagingName(request.uploadId);
-    const file = await this.stagingFile(staging);
-    await mkdir(dirname(file), { recursive: true });
-    const handle = await open(file, 'w');
-    await handle.close();
-    return { staging } satisfies LocalUploadState;
+    return this.staging.begin(request.uploadId);
   }
 
   async writeChunk(
@@ -186,60 +243,49 @@ export class LocalStorageProvider extends StorageProvider {
     body: Readable,
     options: WriteChunkOptions = {},
   ): Promise<WriteChunkResult> {
-    const file = await this.stagingFile(this.stagingName((state as LocalUploadState).staging));
-    let handle: FileHandle;
-    try {
-      handle = await open(file, fsConstants.O_RDWR);
-    } catch (error) {
-      body.resume();
-      if (isMissing(error)) throw new StorageUnavailableError('Staging data of this upload is missing');
-      throw error;
-    }
-    try {
-      const written = await writeAt(handle, body, offset);
-      if (options.beforeCommit) await options.beforeCommit(written);
-      if (this.fsyncEnabled) await handle.datasync();
-      return { state, bytesWritten: written };
-    } catch (error) {
-      // Discard every byte of this chunk so the staging file never holds data past the committed offset.
-      await handle.truncate(offset).catch(() => undefined);
-      throw error;
-    } finally {
-      await handle.close();
-    }
+    return this.staging.write(state, offset, body, options);
   }
 
   async completeUpload(state: ResumableState, request: CompleteUploadRequest): Promise<BlobInfo> {
-    const file = await this.stagingFile(this.stagingName((state as LocalUploadState).staging));
-    const target = await this.resolveForWrite(request.path);
-    const st = await stat(file).catch(ignoreMissing);
-    if (!st) {
-      // A previous complete may have renamed the file and died before the session was updated.
-      const existing = await this.stat(request.path);
-      if (existing && existing.size === request.totalSize) return existing;
-      throw new StorageUnavailableError('Staging data of this upload is missing');
-    }
-    if (st.size !== request.totalSize) {
-      const handle = await open(file, fsConstants.O_RDWR);
-      try {
-        if (st.size < request.totalSize) throw new StorageUnavailableError('Staging data is shorter than the upload');
-        await handle.truncate(request.totalSize);
-        if (this.fsyncEnabled) await handle.datasync();
-      } finally {
-        await handle.close();
-      }
-    }
-    await this.writeSidecar(request.path, {
-      contentType: request.contentType,
-      metadata: normalizeMetadata(request.metadata),
+    const target = await this.resolveForWrite(request.path).catch((error) => {
+      throw mapWriteError(error, request.path);
     });
-    await rename(file, target);
+    const sidecar: Sidecar = { contentType: request.contentType, metadata: normalizeMetadata(request.metadata) };
+    let assembled;
+    try {
+      assembled = await this.staging.assemble(state, request.totalSize, () => this.tempFile());
+    } catch (error) {
+      if (!(error instanceof StagingMissingError)) throw error;
+      // A previous complete may have published the data and died before the session was updated.
+      const existing = await this.stat(request.path);
+      if (!existing || existing.size !== request.totalSize) throw error;
+      await this.sidecars.write(request.path, sidecar);
+      return this.requireInfo(request.path);
+    }
+    try {
+      if (request.overwrite === false) {
+        await this.publishNoReplace(assembled.file, target, request.path);
+        await this.sidecars.write(request.path, sidecar);
+      } else {
+        await this.sidecars.write(request.path, sidecar);
+        await rename(assembled.file, target).catch((error) => {
+          throw mapWriteError(error, request.path, true);
+        });
+      }
+    } catch (error) {
+      // Keep the staged data (the caller may retry at another path); only a copy made for this call goes.
+      if (assembled.copied) await rm(assembled.file, { force: true });
+      throw error;
+    } finally {
+      assembled.release();
+    }
+    // Published: the segments (every instance's, committed or not) are no longer needed.
+    await this.staging.discard(state).catch(() => undefined);
     return this.requireInfo(request.path);
   }
 
   async abortUpload(state: ResumableState): Promise<void> {
-    const file = await this.stagingFile(this.stagingName((state as LocalUploadState).staging));
-    await rm(file, { force: true });
+    await this.staging.discard(state);
   }
 
   async ping(): Promise<void> {
@@ -248,56 +294,54 @@ export class LocalStorageProvider extends StorageProvider {
       await writeFile(temp, 'ok');
       await unlink(temp);
     } catch (error) {
-      throw new StorageUnavailableError(`Local storage root is not writable (${(error as NodeJS.ErrnoException).code ?? 'error'})`, {
+      throw new StorageUnavailableError(`Local storage root is not writable (${errnoOf(error) ?? 'error'})`, {
         cause: error,
       });
     }
   }
 
-  /** Staging path of an upload (exposed for tests and cleanup diagnostics). */
+  /** Staging file of an upload's last committed segment, or its staging directory (for tests and diagnostics). */
   async stagingPathOf(state: ResumableState): Promise<string> {
-    return this.stagingFile(this.stagingName((state as LocalUploadState).staging));
+    return this.staging.pathOf(state);
   }
 
-  private stagingName(uploadId: string): string {
-    // The id becomes a file name: allow only the URL-safe alphabet the engine generates.
-    if (typeof uploadId !== 'string' || !UPLOAD_ID_PATTERN.test(uploadId)) {
-      throw new InvalidRequestError('Malformed upload id');
+  /** Where the sidecar of `path` lives (for tests and diagnostics). */
+  async sidecarPathOf(path: string): Promise<string> {
+    return this.sidecars.fileOf(validateBlobPath(path));
+  }
+
+  /**
+   * Publish `file` at `target` only if nothing is there: `link` fails with EEXIST instead of replacing (atomic,
+   * no check-then-act), then the staging name is dropped. A target that is already the same inode is a previous
+   * attempt of this very publish that died before the unlink.
+   */
+  private async publishNoReplace(file: string, target: string, path: string): Promise<void> {
+    try {
+      await link(file, target);
+    } catch (error) {
+      if (errnoOf(error) !== 'EEXIST') throw mapWriteError(error, path, true);
+      const [mine, theirs] = await Promise.all([lstat(file), lstat(target).catch(() => null)]);
+      if (theirs?.isDirectory()) throw new PathConflictError(path, 'the path names a folder of other blobs');
+      if (!theirs || theirs.ino !== mine.ino || theirs.dev !== mine.dev) throw new BlobExistsError(path);
     }
-    return uploadId;
+    await unlink(file).catch(ignoreMissing);
   }
 
-  private async stagingFile(name: string): Promise<string> {
-    return join(await this.realRoot(), RESERVED_SEGMENT, 'staging', name);
+  private infoOf(path: string, st: { size: number; mtimeMs: number }, sidecar: Sidecar): BlobInfo {
+    return {
+      path,
+      size: st.size,
+      contentType: sidecar.contentType,
+      lastModified: Math.floor(st.mtimeMs),
+      etag: `"${st.size.toString(16)}-${Math.floor(st.mtimeMs).toString(16)}"`,
+      metadata: sidecar.metadata,
+    };
   }
 
   private async tempFile(): Promise<string> {
     const dir = join(await this.realRoot(), RESERVED_SEGMENT, 'tmp');
     await mkdir(dir, { recursive: true });
     return join(dir, randomBytes(12).toString('hex'));
-  }
-
-  private async sidecarFile(path: string): Promise<string> {
-    return join(await this.realRoot(), RESERVED_SEGMENT, 'meta', `${path}.json`);
-  }
-
-  private async readSidecar(path: string): Promise<Sidecar> {
-    try {
-      const raw = JSON.parse(await readFile(await this.sidecarFile(path), 'utf8')) as Sidecar;
-      return { contentType: raw.contentType ?? null, metadata: raw.metadata ?? {} };
-    } catch {
-      return { contentType: null, metadata: {} };
-    }
-  }
-
-  private async writeSidecar(path: string, sidecar: Sidecar): Promise<void> {
-    const file = await this.sidecarFile(path);
-    if (sidecar.contentType === null && Object.keys(sidecar.metadata).length === 0) {
-      await rm(file, { force: true });
-      return;
-    }
-    await mkdir(dirname(file), { recursive: true });
-    await writeFile(file, JSON.stringify(sidecar));
   }
 
   private realRoot(): Promise<string> {
@@ -316,8 +360,8 @@ export class LocalStorageProvider extends StorageProvider {
     try {
       real = await realpath(candidate);
     } catch (error) {
-      if (isMissing(error)) throw new BlobNotFoundError(path);
-      throw error;
+      // Missing, through a file (ENOTDIR) → 404; a name the file system refuses → 400.
+      throw mapReadError(error, path);
     }
     this.assertInside(realRoot, real, path);
     return candidate;
@@ -333,11 +377,16 @@ export class LocalStorageProvider extends StorageProvider {
     const realRoot = await this.realRoot();
     const candidate = join(realRoot, path);
     const parent = dirname(candidate);
-    const existing = await this.nearestExisting(parent);
-    this.assertInside(realRoot, existing, path, true);
-    if (create) {
-      await mkdir(parent, { recursive: true });
-      this.assertInside(realRoot, await realpath(parent), path, true);
+    try {
+      const existing = await this.nearestExisting(parent);
+      this.assertInside(realRoot, existing, path, true);
+      if (create) {
+        await mkdir(parent, { recursive: true });
+        this.assertInside(realRoot, await realpath(parent), path, true);
+      }
+    } catch (error) {
+      // A parent that is a file (ENOTDIR/EEXIST), a name too long: the client's path, not an outage.
+      throw mapWriteError(error, path);
     }
     return candidate;
   }
@@ -348,7 +397,7 @@ export class LocalStorageProvider extends StorageProvider {
       try {
         return await realpath(current);
       } catch (error) {
-        if (!isMissing(error) && (error as NodeJS.ErrnoException).code !== 'ENOTDIR') throw error;
+        if (!isMissing(error) && errnoOf(error) !== 'ENOTDIR') throw error;
         const up = dirname(current);
         if (up === current) throw error;
         current = up;
@@ -370,7 +419,7 @@ export class LocalStorageProvider extends StorageProvider {
     try {
       entries = await readdir(dir, { withFileTypes: true });
     } catch (error) {
-      if (isMissing(error) || (error as NodeJS.ErrnoException).code === 'ENOTDIR') return;
+      if (isMissing(error) || errnoOf(error) === 'ENOTDIR') return;
       throw error;
     }
     for (const entry of entries) {
@@ -387,55 +436,4 @@ export class LocalStorageProvider extends StorageProvider {
     if (!info) throw new BlobNotFoundError(path);
     return info;
   }
-}
-
-/** Pieces of a body are gathered up to this size and written with one positional `writev`. */
-const WRITE_BATCH_BYTES = 1024 * 1024;
-
-/**
- * Copy a stream into a file at a position with positional writes: memory stays bounded (one batch of at most
- * 1 MiB) whatever the size, and nothing depends on a WriteStream's close semantics. Request bodies arrive in
- * 16–64 KiB pieces; gathering them into one `writev` per MiB saves an await and a syscall per piece. Returns
- * the number of bytes written.
- */
-async function writeAt(handle: FileHandle, body: Readable, start: number): Promise<number> {
-  let position = start;
-  let batch: Buffer[] = [];
-  let batched = 0;
-  const flush = async () => {
-    if (batched === 0) return;
-    const pieces = batch;
-    const total = batched;
-    batch = [];
-    batched = 0;
-    let { bytesWritten } = await handle.writev(pieces, position);
-    if (bytesWritten < total) {
-      // Short write (rare for files): write the rest from one contiguous buffer.
-      const rest = Buffer.concat(pieces, total).subarray(bytesWritten);
-      let done = 0;
-      while (done < rest.length) {
-        const result = await handle.write(rest, done, rest.length - done, position + bytesWritten + done);
-        done += result.bytesWritten;
-      }
-      bytesWritten = total;
-    }
-    position += bytesWritten;
-  };
-  for await (const piece of body) {
-    const buffer = typeof piece === 'string' ? Buffer.from(piece) : (piece as Buffer);
-    batch.push(buffer);
-    batched += buffer.length;
-    if (batched >= WRITE_BATCH_BYTES) await flush();
-  }
-  await flush();
-  return position - start;
-}
-
-function isMissing(error: unknown): boolean {
-  return (error as NodeJS.ErrnoException)?.code === 'ENOENT';
-}
-
-function ignoreMissing(error: unknown): null {
-  if (isMissing(error) || (error as NodeJS.ErrnoException)?.code === 'ENOTDIR') return null;
-  throw error;
 }

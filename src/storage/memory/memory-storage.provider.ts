@@ -28,8 +28,14 @@ interface StoredBlob {
   info: BlobInfo;
 }
 
+/**
+ * Memory provider's resumable state: the upload's staging key and the ids of its committed parts, in order.
+ * Like the local provider's segments, a part is referenced only by a committed state, so a writer that lost its
+ * lease (whose part id never reaches the session) cannot change the bytes of the upload.
+ */
 interface MemoryUploadState extends ResumableState {
   staging: string;
+  parts?: string[];
 }
 
 /**
@@ -38,7 +44,9 @@ interface MemoryUploadState extends ResumableState {
  */
 export class MemoryStorageProvider extends StorageProvider {
   private readonly blobs = new Map<string, StoredBlob>();
-  private readonly staging = new Map<string, Buffer[]>();
+  /** staging key → part id → bytes (parts of failed or fenced writes too, until complete or abort). */
+  private readonly staging = new Map<string, Map<string, Buffer>>();
+  private partSequence = 0;
 
   async put(path: string, body: Readable, options: PutOptions = {}): Promise<BlobInfo> {
     validateBlobPath(path);
@@ -98,8 +106,8 @@ export class MemoryStorageProvider extends StorageProvider {
 
   async beginUpload(request: BeginUploadRequest): Promise<ResumableState> {
     const staging = `${request.uploadId}.${randomBytes(4).toString('hex')}`;
-    this.staging.set(staging, []);
-    return { staging } satisfies MemoryUploadState;
+    this.staging.set(staging, new Map());
+    return { staging, parts: [] } satisfies MemoryUploadState;
   }
 
   async writeChunk(
@@ -108,33 +116,42 @@ export class MemoryStorageProvider extends StorageProvider {
     body: Readable,
     options: WriteChunkOptions = {},
   ): Promise<WriteChunkResult> {
-    const parts = this.staging.get((state as MemoryUploadState).staging);
+    const { staging, parts: committed = [] } = state as MemoryUploadState;
+    const parts = this.staging.get(staging);
     if (!parts) {
       body.resume();
       throw new StorageUnavailableError('Staging data of this upload is missing');
     }
-    const current = parts.reduce((n, p) => n + p.length, 0);
+    const current = committed.reduce((n, id) => n + (parts.get(id)?.length ?? 0), 0);
     if (current !== offset) {
       body.resume();
       throw new InvalidRequestError(`Staged ${current} bytes but the chunk is for offset ${offset}`, 'INVALID_OFFSET');
     }
     const data = await collect(body);
     if (options.beforeCommit) await options.beforeCommit(data.length);
-    if (data.length > 0) parts.push(data);
-    return { state, bytesWritten: data.length };
+    if (data.length === 0) return { state: { staging, parts: [...committed] }, bytesWritten: 0 };
+    // A new part, never a shared buffer: only a committed state that lists it makes it part of the upload.
+    const id = String(++this.partSequence);
+    parts.set(id, data);
+    return { state: { staging, parts: [...committed, id] } satisfies MemoryUploadState, bytesWritten: data.length };
   }
 
   async completeUpload(state: ResumableState, request: CompleteUploadRequest): Promise<BlobInfo> {
-    const key = (state as MemoryUploadState).staging;
+    const { staging: key, parts: committed = [] } = state as MemoryUploadState;
+    validateBlobPath(request.path);
     const parts = this.staging.get(key);
     if (!parts) {
       const existing = this.blobs.get(request.path);
       if (existing && existing.data.length === request.totalSize) return { ...existing.info };
       throw new StorageUnavailableError('Staging data of this upload is missing');
     }
-    // Check and store in one synchronous step (no await in between): atomic no-replace within the process.
+    const buffers = committed.map((id) => parts.get(id));
+    if (buffers.some((b) => b === undefined)) {
+      throw new StorageUnavailableError('Staging data of this upload is missing');
+    }
+    // Checked and published in one synchronous step: nothing can slip in between (atomic no-replace).
     if (request.overwrite === false && this.blobs.has(request.path)) throw new BlobExistsError(request.path);
-    const data = Buffer.concat(parts).subarray(0, request.totalSize);
+    const data = Buffer.concat(buffers as Buffer[]).subarray(0, request.totalSize);
     const info = this.store(request.path, data, request.contentType, normalizeMetadata(request.metadata));
     this.staging.delete(key);
     return info;
