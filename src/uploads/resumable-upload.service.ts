@@ -22,6 +22,7 @@ import { ResumableSessionStore } from '../sessions/resumable-session-store';
 import { ACTIVE_STATUSES, SessionPatch, UploadSession, UploadStatus } from '../sessions/upload-session.model';
 import { validateBlobPath } from '../storage/blob-path';
 import { toBlobMetadata } from '../storage/storage-helpers';
+import { publicMetadata } from './upload-transport';
 import { BlobInfo, StorageProvider } from '../storage/storage-provider';
 import { StorageRegistry } from '../storage/storage.registry';
 import { VALIBLOB_OPTIONS } from '../vali-blob.constants';
@@ -154,7 +155,7 @@ export class ResumableUploadService implements BeforeApplicationShutdown, OnAppl
     if (conflict === 'fail' && (await this.providerCall(() => provider.exists(path)))) throw new BlobExistsError(path);
 
     const providerState = await this.providerCall(() =>
-      provider.beginUpload({ uploadId, path, totalSize, contentType, metadata: toBlobMetadata(metadata) }),
+      provider.beginUpload({ uploadId, path, totalSize, contentType, metadata: toBlobMetadata(publicMetadata(metadata)) }),
     );
     const now = Date.now();
     const session: UploadSession = {
@@ -459,7 +460,8 @@ export class ResumableUploadService implements BeforeApplicationShutdown, OnAppl
           path: session.path,
           totalSize: session.totalSize!,
           contentType: session.contentType,
-          metadata: toBlobMetadata(session.metadata),
+          // The library's own keys (e.g. the tus marker) stay in the session, never in the blob.
+          metadata: toBlobMetadata(publicMetadata(session.metadata)),
         },
         // A store that drops the field must not turn the upload into a silent replace.
         session.conflict ?? 'fail',
