@@ -2,6 +2,7 @@ import { Provider } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { deferRecipe, isRecipe, recipeToProvider } from './common/provider-recipe';
 import { FastifyBodyParserRegistrar } from './http/fastify-body-parser';
+import { IdleConnectionReaper } from './http/idle-connection.reaper';
 import { PlatformErrorBridge } from './http/platform-error.bridge';
 import { CleanupLock } from './cleanup/cleanup-lock';
 import { StaleUploadCleanupService } from './cleanup/stale-upload-cleanup.service';
@@ -67,6 +68,8 @@ export function createCoreProviders(optionsToken: string | symbol, staticOptions
     FastifyBodyParserRegistrar,
     // Express only: malformed JSON bodies on the library's routes get the library's error shape.
     PlatformErrorBridge,
+    // Shutdown never waits out an upload client's keep-alive timeout.
+    IdleConnectionReaper,
     StaleUploadCleanupService,
   ];
 }

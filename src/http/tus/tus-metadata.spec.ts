@@ -36,7 +36,10 @@ describe('Upload-Metadata parsing', () => {
   it('takes a content type only when it looks like a MIME type', () => {
     expect(metadataContentType({ filetype: 'image/png' })).toBe('image/png');
     expect(metadataContentType({ filetype: 'text/html; charset=utf-8' })).toBe('text/html; charset=utf-8');
-    expect(metadataContentType({ filetype: 'nonsense\r\nX: y' })).toBeNull();
+    expect(metadataContentType({ filetype: 'nonsense' })).toBeNull();
+    // A value that could never be a header (controls, beyond Latin-1) is refused, not silently dropped.
+    expect(() => metadataContentType({ filetype: 'nonsense\r\nX: y' })).toThrow(expect.objectContaining({ code: 'INVALID_METADATA' }));
+    expect(() => metadataContentType({ filetype: 'image/\u2603' })).toThrow(expect.objectContaining({ code: 'INVALID_METADATA' }));
     expect(metadataContentType({})).toBeNull();
   });
 });
