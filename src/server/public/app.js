@@ -140,6 +140,8 @@
     item.upload = upload;
 
     item.buttons.pause.addEventListener('click', function () {
+      // Paused means paused: a progress event that was already on its way must not move the bar any more.
+      item.paused = true;
       upload.abort().then(function () {
         item.samples = [];
         setState(item, 'paused', 'Paused');
@@ -151,6 +153,7 @@
       item.error.hidden = true;
       item.samples = [];
       item.awaitingFirstPatch = true;
+      item.paused = false;
       setState(item, 'uploading', '');
       upload.start();
     });
@@ -211,6 +214,7 @@
   }
 
   function progress(item, sent, total) {
+    if (item.paused) return;
     var now = performance.now();
     item.samples.push([now, sent]);
     while (item.samples.length > 2 && now - item.samples[0][0] > SPEED_WINDOW_MS) item.samples.shift();
@@ -266,7 +270,8 @@
         setState(item, 'complete', 'Done');
         renderResumable();
         // Leave the finished row visible briefly, then let the completed list take over.
-        setTimeout(function () { item.li.remove(); }, 1500);
+        // Then list again what is left to resume: tus-js-client forgets the finished upload's URL asynchronously.
+        setTimeout(function () { item.li.remove(); renderResumable(); }, 1500);
       });
   }
 
