@@ -34,6 +34,14 @@ export function mapReadError(error: unknown, path: string): unknown {
     case 'ENOTDIR':
     case 'EISDIR':
       return new BlobNotFoundError(path);
+    default:
+      return unusablePathError(error, path);
+  }
+}
+
+/** A path the file system cannot hold at all (400 whether reading or writing), else the error unchanged. */
+function unusablePathError(error: unknown, path: string): unknown {
+  switch (errnoOf(error)) {
     case 'ENAMETOOLONG':
       return new InvalidPathError(path, 'a path segment is too long for the storage file system');
     case 'ELOOP':
@@ -58,11 +66,7 @@ export function mapWriteError(error: unknown, path: string, publishing = false):
     case 'EISDIR':
     case 'ENOTEMPTY':
       return new PathConflictError(path, 'the path names a folder of other blobs');
-    case 'ENAMETOOLONG':
-      return new InvalidPathError(path, 'a path segment is too long for the storage file system');
-    case 'ELOOP':
-      return new InvalidPathError(path, 'path runs through too many symbolic links');
     default:
-      return error;
+      return unusablePathError(error, path);
   }
 }
