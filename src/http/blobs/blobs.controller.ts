@@ -1,5 +1,5 @@
 import { Get, Head, Inject, Injectable, Req, Res } from '@nestjs/common';
-import { InvalidRequestError } from '../../errors/vali-blob.errors';
+import { InvalidPathError, InvalidRequestError } from '../../errors/vali-blob.errors';
 import { validateBlobPath } from '../../storage/blob-path';
 import { BlobInfo, ByteRange } from '../../storage/storage-provider';
 import { StorageRegistry } from '../../storage/storage.registry';
@@ -37,7 +37,7 @@ export class BlobsController {
   private async serve(exchange: HttpExchange, headOnly: boolean): Promise<void> {
     const caller = new RequestOwner(this.options, exchange);
     try {
-      const requested = this.blobPath(exchange.urlPath);
+      const requested = this.blobPath(exchange);
       await caller.authorize('read', { path: requested });
       const path = caller.space.toStored(requested);
       const provider = this.registry.get();
@@ -72,19 +72,34 @@ export class BlobsController {
     }
   }
 
-  /** Blob path from the URL: everything after `/<mount>/`, each segment percent-decoded, then validated. */
-  private blobPath(urlPath: string): string {
-    const mount = `/${this.http.blobs}/`;
-    const at = urlPath.indexOf(mount);
-    if (at < 0) throw new InvalidRequestError('Blob path missing');
-    const segments = urlPath.slice(at + mount.length).split('/');
-    let decoded: string;
-    try {
-      decoded = segments.map((s) => decodeURIComponent(s)).join('/');
-    } catch {
-      throw new InvalidRequestError('Blob path is not valid percent-encoding');
+  /**
+   * Blob path as routing matched it. Express hands the `*path` wildcard over as decoded segments, after the
+   * mount and any global prefix, whatever their case (routing is case-insensitive), so the path is never
+   * re-derived from the URL by searching for the mount (which `/BLOBS/x/blobs/y` would fool). A segment that
+   * held an encoded `/` is refused: it would name another blob than the URL shows. Without router params
+   * (other platforms) the path is everything after the first `/<mount>/`, matched case-insensitively.
+   */
+  private blobPath(exchange: HttpExchange): string {
+    const params = (exchange.platformRequest as { params?: Record<string, unknown> }).params;
+    const routed = params?.path;
+    let segments: string[];
+    if (Array.isArray(routed) && routed.every((segment) => typeof segment === 'string')) {
+      segments = routed as string[];
+    } else {
+      const urlPath = exchange.urlPath;
+      const mount = `/${this.http.blobs}/`;
+      const at = urlPath.toLowerCase().indexOf(mount.toLowerCase());
+      if (at < 0) throw new InvalidRequestError('Blob path missing');
+      try {
+        segments = urlPath.slice(at + mount.length).split('/').map((s) => decodeURIComponent(s));
+      } catch {
+        throw new InvalidRequestError('Blob path is not valid percent-encoding');
+      }
     }
-    return validateBlobPath(decoded);
+    if (segments.some((segment) => segment.includes('/'))) {
+      throw new InvalidPathError(segments.join('/'), 'a path segment holds an encoded "/"');
+    }
+    return validateBlobPath(segments.join('/'));
   }
 }
 
