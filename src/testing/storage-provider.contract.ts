@@ -190,6 +190,26 @@ export function runStorageProviderContract(
       return (await provider.writeChunk(state, 0, Readable.from([data]), { isFinal: true })).state;
     };
 
+    it('a late writer from a stale state never changes committed bytes (fencing through the state)', async () => {
+      // Writer 2's states are the committed ones (the engine persists them through the fenced advance); writer 1
+      // paused and writes from a stale state afterwards. Only the committed state may decide the blob.
+      const path = `${prefix}/fenced.bin`;
+      const a = randomBytes(3000);
+      const b = randomBytes(3000);
+      const uploadId = `f${prefix.slice(9)}`;
+      const write = (state: Record<string, unknown>, offset: number, data: Buffer, isFinal = false) =>
+        provider.writeChunk(state, offset, Readable.from([data]), { expectedLength: data.length, isFinal });
+      const s0 = await provider.beginUpload({ uploadId, path, totalSize: 3000, contentType: null, metadata: {} });
+      const s1 = (await write(s0, 0, b.subarray(0, 1000))).state;
+      await write(s0, 0, a.subarray(0, 1000)).catch(() => undefined);
+      const s2 = (await write(s1, 1000, b.subarray(1000, 2000))).state;
+      await write(s1, 1000, a.subarray(1000, 2000)).catch(() => undefined);
+      const s3 = (await write(s2, 2000, b.subarray(2000), true)).state;
+      await write(s2, 2000, a.subarray(2000), true).catch(() => undefined);
+      await provider.completeUpload(s3, { uploadId, path, totalSize: 3000, contentType: null, metadata: {} });
+      expect(await readAll((await provider.get(path)).stream)).toEqual(b);
+    }, timeout);
+
     it('overwrite:false at complete: BLOB_EXISTS, existing blob intact, staged data kept for elsewhere', async () => {
       const path = `${prefix}/taken.bin`;
       const original = randomBytes(500);
