@@ -88,7 +88,7 @@ export class PlatformErrorBridge {
  * parsed: a parser touching one means the content type was wrong (415). Otherwise 413 → SIZE_EXCEEDED,
  * 415 → UNSUPPORTED_CONTENT_TYPE, any other 4xx → INVALID_REQUEST.
  */
-export function bodyErrorAnswer(
+function bodyErrorAnswer(
   error: PlatformBodyError | undefined,
   isBodyError: boolean | undefined,
   request: unknown,

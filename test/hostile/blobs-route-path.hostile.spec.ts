@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import { StorageProvider } from '../../src/storage/storage-provider';
 import { Platform, startTusApp, TusTestApp } from '../tus/tus-app';
+import { rawHttp } from './raw-http';
 
 /** Express routes case-insensitively by default; Fastify does when told (`caseSensitive: false`). */
 const CASE_INSENSITIVE: Array<[Platform, object]> = [
@@ -48,6 +49,14 @@ describe.each(CASE_INSENSITIVE)('blob route path on %s', (platform, fastifyOptio
       const res = await read(path);
       expect([path, res.status, JSON.parse(res.text).code]).toEqual([path, 400, 'INVALID_PATH']);
     }
+  });
+
+  it('reads the path of an absolute-form target (raw socket) the same way', async () => {
+    const port = Number(new URL(t.origin).port);
+    const get = (target: string) => rawHttp(port, `GET http://evil.example${target} HTTP/1.1\r\nHost: 127.0.0.1:${port}`);
+    expect(await get('/api/blobs/x/blobs/b.txt')).toMatchObject({ status: 200, body: 'NESTED' });
+    const encoded = await get('/api/blobs/x%2Fblobs%2Fb.txt');
+    expect([encoded.status, JSON.parse(encoded.body).code]).toEqual([400, 'INVALID_PATH']);
   });
 
   it('a path through a file is 404 and an over-long segment 400, on GET and HEAD', async () => {

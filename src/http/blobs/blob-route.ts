@@ -46,7 +46,8 @@ function routePath(mount: string, platform: keyof typeof WILDCARD): string {
 /**
  * The blob path as routing matched it, as decoded segments (after the mount and any global prefix, in the
  * case the client sent, whatever case routing matched; `[]` for `/<mount>/`), or `null` when the request
- * carries no router parameters (not routed by this route). A segment may hold a decoded `/` (sent as `%2F`): callers refuse it.
+ * carries no router parameters (not routed by this route). A segment may hold a decoded `/` (sent as `%2F`):
+ * callers refuse it.
  *
  * Express gives the segments itself. Fastify gives one string decoded as a whole, which cannot tell `a%2Fb`
  * from `a/b`; the segments are therefore read back from the raw URL — its shortest suffix of whole segments
@@ -75,7 +76,8 @@ export function routedBlobSegments(exchange: HttpExchange): string[] | null {
 /** The whole `/`-separated segments at the end of `rawPath` that decode to `decoded`, or null. */
 function segmentsDecodingTo(rawPath: string, decoded: string): string[] | null {
   const raw = rawPath.split('/');
-  const out: string[] = [];
+  // Collected from the end (reversed once at the end: linear in the number of segments).
+  const reversed: string[] = [];
   let length = -1;
   // Index 0 is the empty string before the leading `/`: never part of the wildcard.
   for (let i = raw.length - 1; i >= 1; i--) {
@@ -85,10 +87,13 @@ function segmentsDecodingTo(rawPath: string, decoded: string): string[] | null {
     } catch {
       return null;
     }
-    out.unshift(segment);
+    reversed.push(segment);
     length += segment.length + 1;
-    if (length === decoded.length) return out.join('/') === decoded ? out : null;
     if (length > decoded.length) return null;
+    if (length === decoded.length) {
+      const segments = reversed.reverse();
+      return segments.join('/') === decoded ? segments : null;
+    }
   }
   return null;
 }
