@@ -1,4 +1,4 @@
-// @vali-blob/nestjs/typeorm — durable sessions and cross-instance upload locks on TypeORM (SQLite, PostgreSQL).
+// @vali-blob/nestjs/typeorm — durable sessions and cross-instance upload locks on TypeORM 0.3.20+ or 1.x (SQLite, PostgreSQL).
 // Separate from the root entry so apps without TypeORM never load it.
 export { TypeOrmSessionStore } from './sessions/typeorm/typeorm-session.store';
 export type { TypeOrmSessionStoreOptions } from './sessions/typeorm/typeorm-session.store';
@@ -10,6 +10,14 @@ export {
   DEFAULT_DATABASE_URL,
   VALIBLOB_MIGRATIONS_TABLE,
 } from './sessions/typeorm/database-url';
+export type { DatabaseUrlOptions } from './sessions/typeorm/database-url';
+export { chooseSqliteDriver, installedTypeOrm, SqliteDriverError } from './sessions/typeorm/sqlite-driver';
+export type {
+  ChooseSqliteDriverOptions,
+  InstalledTypeOrm,
+  SqliteDriverErrorCode,
+  SqliteDriverPackage,
+} from './sessions/typeorm/sqlite-driver';
 export { typeOrmStoreImports, typeOrmStoreProvider } from './sessions/typeorm/typeorm-store.wiring';
 export type { TypeOrmSessionStoreConfig } from './vali-blob.options';
 export { SqlUploadLocker } from './locking/sql/sql-upload.locker';

@@ -10,13 +10,15 @@ import type { ServerWiring } from './server.wiring';
 
 /**
  * Sessions and upload locks in the database of `DATABASE_URL`: SQLite (`sqlite:./data/vali-blob.sqlite`, the
- * default) or PostgreSQL (`postgres://…`). The migrations run at start, so a fresh database just works; several
+ * default; driver chosen by the installed TypeORM line, or `SQLITE_DRIVER`) or PostgreSQL (`postgres://…`). The migrations run at start, so a fresh database just works; several
  * server processes on one PostgreSQL database share sessions and locks.
  */
 export function databaseWiring(config: ServerConfig): ServerWiring {
-  const options = dataSourceOptionsFromUrl(config.databaseUrl);
-  if (options.type === 'sqlite' && options.database !== ':memory:') {
-    mkdirSync(dirname(resolve(options.database)), { recursive: true });
+  const options = dataSourceOptionsFromUrl(config.databaseUrl, { sqliteDriver: config.sqliteDriver });
+  // A SQLite file (either driver; TypeORM 1.x's types no longer know `sqlite`, so tell by the URL, not the type).
+  const sqliteFile = config.databaseUrl.startsWith('sqlite:') ? (options as { database: string }).database : null;
+  if (sqliteFile !== null && sqliteFile !== ':memory:') {
+    mkdirSync(dirname(resolve(sqliteFile)), { recursive: true });
   }
   return {
     imports: [

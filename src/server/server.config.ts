@@ -1,10 +1,13 @@
 import { resolve } from 'node:path';
+import { chooseSqliteDriver, SqliteDriverPackage } from '../sessions/typeorm/sqlite-driver';
 
 /** Settings of the runnable server, read from the environment (DESIGN §7). */
 export interface ServerConfig {
   port: number;
   host: string;
   databaseUrl: string;
+  /** `SQLITE_DRIVER=sqlite3|better-sqlite3` forces the driver of a `sqlite:` URL; unset = chosen by the installed TypeORM. */
+  sqliteDriver: SqliteDriverPackage | undefined;
   redisUrl: string | null;
   storageDir: string;
   maxUploadSize: number | undefined;
@@ -32,6 +35,18 @@ export function loadServerConfig(env: NodeJS.ProcessEnv = process.env): ServerCo
   }
   const databaseUrl = env.DATABASE_URL || 'sqlite:./data/vali-blob.sqlite';
   if (!/^(sqlite:|postgres(ql)?:\/\/)/.test(databaseUrl)) problems.push('DATABASE_URL must start with sqlite: or postgres://');
+  const sqliteDriver = env.SQLITE_DRIVER || undefined;
+  if (sqliteDriver !== undefined && sqliteDriver !== 'sqlite3' && sqliteDriver !== 'better-sqlite3') {
+    problems.push('SQLITE_DRIVER must be sqlite3 or better-sqlite3');
+  } else if (!env.REDIS_URL && databaseUrl.startsWith('sqlite:')) {
+    // The SQLite database is in use (REDIS_URL would replace it): a driver the installed TypeORM cannot use is
+    // reported now, with the package to install, rather than as TypeORM's connection failure after Nest started.
+    try {
+      chooseSqliteDriver({ driver: sqliteDriver });
+    } catch (error) {
+      problems.push((error as Error).message);
+    }
+  }
   const release = (env.LOCK_REQUEST_RELEASE ?? 'true').toLowerCase();
   const checksum = (env.WHOLE_FILE_CHECKSUM ?? 'true').toLowerCase();
   if (!['true', 'false', '1', '0'].includes(checksum)) problems.push('WHOLE_FILE_CHECKSUM must be true or false');
@@ -46,6 +61,7 @@ export function loadServerConfig(env: NodeJS.ProcessEnv = process.env): ServerCo
     port,
     host: env.HOST || '0.0.0.0',
     databaseUrl,
+    sqliteDriver: sqliteDriver as SqliteDriverPackage | undefined,
     redisUrl: env.REDIS_URL || null,
     storageDir: resolve(env.STORAGE_DIR || './data/blobs'),
     maxUploadSize,

@@ -14,7 +14,14 @@ import { UploadLocker } from '../../src/locking/upload-locker';
 import { RedisCleanupLock, RedisSessionStore, RedisUploadLocker } from '../../src/redis';
 import { MemorySessionStore } from '../../src/sessions/memory/memory-session.store';
 import { ResumableSessionStore } from '../../src/sessions/resumable-session-store';
-import { SqlUploadLocker, TypeOrmSessionStore, VALIBLOB_ENTITIES, VALIBLOB_MIGRATIONS, VALIBLOB_MIGRATIONS_TABLE } from '../../src/typeorm';
+import {
+  dataSourceOptionsFromUrl,
+  SqlUploadLocker,
+  TypeOrmSessionStore,
+  VALIBLOB_ENTITIES,
+  VALIBLOB_MIGRATIONS,
+  VALIBLOB_MIGRATIONS_TABLE,
+} from '../../src/typeorm';
 import { ValiBlobModule } from '../../src/vali-blob.module';
 import { REDIS_URL, serviceAvailable } from '../support/services';
 import { describePostgres } from '../typeorm/postgres-gate';
@@ -51,10 +58,10 @@ function lockWarnings(): string[] {
   return warn.mock.calls.map((call) => String(call[0])).filter((m) => m.includes('offers no shared locks'));
 }
 
+/** The app's TypeORM on a SQLite file, with the SQLite driver of the installed TypeORM line (sqlite3 / better-sqlite3). */
 function sqliteTypeOrm(file: string, extra: Record<string, unknown> = {}) {
   return TypeOrmModule.forRoot({
-    type: 'sqlite',
-    database: join(tmp.dir, file),
+    ...dataSourceOptionsFromUrl(`sqlite:${join(tmp.dir, file)}`),
     migrations: VALIBLOB_MIGRATIONS,
     migrationsTableName: VALIBLOB_MIGRATIONS_TABLE,
     migrationsRun: true,

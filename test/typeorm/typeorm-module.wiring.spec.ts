@@ -5,7 +5,13 @@ import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { UploadLocker } from '../../src/locking/upload-locker';
 import { ResumableSessionStore } from '../../src/sessions/resumable-session-store';
-import { SqlUploadLocker, TypeOrmSessionStore, VALIBLOB_MIGRATIONS, VALIBLOB_MIGRATIONS_TABLE } from '../../src/typeorm';
+import {
+  dataSourceOptionsFromUrl,
+  SqlUploadLocker,
+  TypeOrmSessionStore,
+  VALIBLOB_MIGRATIONS,
+  VALIBLOB_MIGRATIONS_TABLE,
+} from '../../src/typeorm';
 import { ValiBlobModule } from '../../src/vali-blob.module';
 import { RestUploadClient } from './rest-client';
 import { scratchDir } from './typeorm-test-db';
@@ -22,9 +28,9 @@ describe("ValiBlobModule.forRoot({ sessionStore: { type: 'typeorm' } }) in an au
     @Module({
       imports: [
         TypeOrmModule.forRoot({
+          // The SQLite driver of the installed TypeORM line (sqlite3 on 0.3, better-sqlite3 on 1.x).
+          ...dataSourceOptionsFromUrl(`sqlite:${join(tmp.dir, 'app.sqlite')}`),
           name: 'uploadsDb',
-          type: 'sqlite',
-          database: join(tmp.dir, 'app.sqlite'),
           autoLoadEntities: true, // the app lists no ValiBlob entity itself
           migrations: VALIBLOB_MIGRATIONS,
           migrationsTableName: VALIBLOB_MIGRATIONS_TABLE,

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { Client } from 'pg';
 import { DataSource, DataSourceOptions } from 'typeorm';
 import { VALIBLOB_ENTITIES, VALIBLOB_MIGRATIONS } from '../../migrations';
-import { dataSourceOptionsFromUrl, VALIBLOB_MIGRATIONS_TABLE } from '../../src/sessions/typeorm/database-url';
+import { DatabaseUrlOptions, dataSourceOptionsFromUrl, VALIBLOB_MIGRATIONS_TABLE } from '../../src/sessions/typeorm/database-url';
+import { chooseSqliteDriver, SqliteDriverPackage } from '../../src/sessions/typeorm/sqlite-driver';
 import { PG_URL } from '../support/services';
 
 /** A uniquely named PostgreSQL database for one spec file; `drop()` removes it (terminating leftovers). */
@@ -49,9 +50,9 @@ export function scratchDir(label: string): { dir: string; cleanup(): void } {
 }
 
 /** DataSource for a DATABASE_URL with the library's entities and migrations (not yet initialised). */
-export function valiBlobDataSource(url: string, extra: Partial<DataSourceOptions> = {}): DataSource {
+export function valiBlobDataSource(url: string, extra: Partial<DataSourceOptions> = {}, urlOptions: DatabaseUrlOptions = {}): DataSource {
   return new DataSource({
-    ...dataSourceOptionsFromUrl(url),
+    ...dataSourceOptionsFromUrl(url, urlOptions),
     entities: VALIBLOB_ENTITIES,
     migrations: VALIBLOB_MIGRATIONS,
     migrationsTableName: VALIBLOB_MIGRATIONS_TABLE,
@@ -60,9 +61,27 @@ export function valiBlobDataSource(url: string, extra: Partial<DataSourceOptions
 }
 
 /** Initialise and run the migrations (the schema comes from the migrations, never from `synchronize`). */
-export async function migratedDataSource(url: string, extra: Partial<DataSourceOptions> = {}): Promise<DataSource> {
-  const dataSource = valiBlobDataSource(url, extra);
+export async function migratedDataSource(
+  url: string,
+  extra: Partial<DataSourceOptions> = {},
+  urlOptions: DatabaseUrlOptions = {},
+): Promise<DataSource> {
+  const dataSource = valiBlobDataSource(url, extra, urlOptions);
   await dataSource.initialize();
   await dataSource.runMigrations();
   return dataSource;
+}
+
+/**
+ * The SQLite drivers this TypeORM line supports AND that are installed: better-sqlite3 on 1.x; sqlite3 and, when
+ * installed, better-sqlite3 on 0.3 (both are supported there).
+ */
+export function installedSqliteDrivers(): SqliteDriverPackage[] {
+  return (['sqlite3', 'better-sqlite3'] as const).filter((driver) => {
+    try {
+      return chooseSqliteDriver({ driver }) === driver;
+    } catch {
+      return false;
+    }
+  });
 }

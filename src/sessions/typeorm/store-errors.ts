@@ -23,10 +23,14 @@ export async function guardStoreCall<T>(what: string, timeoutMs: number, call: (
   }
 }
 
-/** True for a primary-key / unique violation on PostgreSQL (23505) or SQLite (SQLITE_CONSTRAINT). */
+/**
+ * True for a primary-key / unique violation on PostgreSQL (23505) or SQLite: `sqlite3` reports the primary code
+ * `SQLITE_CONSTRAINT` (the kind only in the message), `better-sqlite3` the extended `SQLITE_CONSTRAINT_PRIMARYKEY` /
+ * `SQLITE_CONSTRAINT_UNIQUE`.
+ */
 export function isUniqueViolation(error: unknown): boolean {
   const e = error as { code?: string; driverError?: { code?: string; errno?: number; message?: string } };
   const code = e?.driverError?.code ?? e?.code;
-  if (code === '23505') return true;
+  if (code === '23505' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === 'SQLITE_CONSTRAINT_UNIQUE') return true;
   return code === 'SQLITE_CONSTRAINT' && /UNIQUE|PRIMARY KEY/i.test(e?.driverError?.message ?? '');
 }

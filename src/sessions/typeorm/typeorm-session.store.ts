@@ -31,7 +31,7 @@ export interface TypeOrmSessionStoreOptions {
 type SessionFields = Omit<UploadSession, 'uploadId' | 'version'>;
 
 /**
- * Durable session store on TypeORM (SQLite via `sqlite3`, PostgreSQL via `pg`); table
+ * Durable session store on TypeORM 0.3 or 1.x (SQLite via `sqlite3` or `better-sqlite3`, PostgreSQL via `pg`); table
  * `valiblob_upload_sessions` (`UploadSessionEntity`, created by `VALIBLOB_MIGRATIONS`).
  *
  * - `advance` is one conditional `UPDATE … WHERE upload_id = ? AND uploaded_bytes = ? AND status IN
