@@ -212,6 +212,12 @@ export interface ValiBlobHttpOptions {
   rest?: { path: string } | false;
   /** Blob read route `/<path>/*` (GET with Range, HEAD); default `false` (off: it exposes stored blobs). */
   blobs?: { path: string } | false;
+  /**
+   * Keep the HTTP server's `requestTimeout` as the app set it (default `false`: when tus or REST is mounted,
+   * ValiBlob sets it to 0 at bootstrap so Node's 300 s default cannot cut a long chunk; stalled bodies end
+   * after `idleTimeoutMs`).
+   */
+  keepRequestTimeout?: boolean;
 }
 
 /** Options after defaults; what the services receive. */
@@ -417,9 +423,12 @@ export function resolveHttpOptions(http: ValiBlobHttpOptions | undefined): {
   tus: string | null;
   rest: string | null;
   blobs: string | null;
+  keepRequestTimeout: boolean;
 } {
   const problems: string[] = [];
-  const pick = (key: keyof ValiBlobHttpOptions, fallback: string | null): string | null => {
+  const keep = http?.keepRequestTimeout;
+  if (keep !== undefined && typeof keep !== 'boolean') problems.push('http.keepRequestTimeout must be a boolean');
+  const pick = (key: 'tus' | 'rest' | 'blobs', fallback: string | null): string | null => {
     const value = http?.[key];
     if (value === undefined) return fallback;
     if (value === false) return null;
@@ -429,7 +438,12 @@ export function resolveHttpOptions(http: ValiBlobHttpOptions | undefined): {
     }
     return value.path.replace(/^\/+|\/+$/g, '');
   };
-  const result = { tus: pick('tus', 'files'), rest: pick('rest', 'uploads'), blobs: pick('blobs', null) };
+  const result = {
+    tus: pick('tus', 'files'),
+    rest: pick('rest', 'uploads'),
+    blobs: pick('blobs', null),
+    keepRequestTimeout: keep === true,
+  };
   if (problems.length > 0) throw new InvalidValiBlobOptionsError(problems);
   return result;
 }

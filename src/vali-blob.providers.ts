@@ -3,6 +3,7 @@ import { ModuleRef } from '@nestjs/core';
 import { deferRecipe, isRecipe, recipeToProvider } from './common/provider-recipe';
 import { FastifyBodyParserRegistrar } from './http/fastify-body-parser';
 import { IdleConnectionReaper } from './http/idle-connection.reaper';
+import { RequestTimeoutAdjuster } from './http/request-timeout.adjuster';
 import { PlatformErrorBridge } from './http/platform-error.bridge';
 import { CleanupLock } from './cleanup/cleanup-lock';
 import { StaleUploadCleanupService } from './cleanup/stale-upload-cleanup.service';
@@ -70,6 +71,8 @@ export function createCoreProviders(optionsToken: string | symbol, staticOptions
     PlatformErrorBridge,
     // Shutdown never waits out an upload client's keep-alive timeout.
     IdleConnectionReaper,
+    // Node's 300 s requestTimeout would cut long upload chunks in apps that kept Node's default.
+    RequestTimeoutAdjuster,
     StaleUploadCleanupService,
   ];
 }
