@@ -1,7 +1,9 @@
 // Subpath entry `@vali-blob/nestjs/health`: Terminus health indicators. `@nestjs/terminus` is an optional peer,
 // so nothing here is re-exported from the root entry.
 export { ValiBlobHealthIndicator } from './health/vali-blob.health-indicator';
+export { ValiBlobHealthModule } from './health/vali-blob-health.module';
 export type {
+  ValiBlobHealthCheckAllOptions,
   CleanupBacklogHealthOptions,
   SessionStoreHealthOptions,
   StorageHealthOptions,

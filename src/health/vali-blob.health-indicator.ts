@@ -1,5 +1,6 @@
-import { Injectable } from '@nestjs/common';
-import { HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus';
+import { Injectable, OnModuleInit, Optional } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
+import { HealthIndicatorFunction, HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus';
 import { ResumableSessionStore } from '../sessions/resumable-session-store';
 import { StorageRegistry } from '../storage/storage.registry';
 import { withTimeout } from '../common/with-timeout';
@@ -27,14 +28,29 @@ export interface CleanupBacklogHealthOptions {
   timeoutMs?: number;
 }
 
+/** Options of `checkAll`: the three usual checks with one probe budget. */
+export interface ValiBlobHealthCheckAllOptions {
+  /** Budget of each probe (default 2000 ms). */
+  timeoutMs?: number;
+  /** Storage provider to probe (default provider when omitted). */
+  provider?: string;
+  /** Expired sessions tolerated before the cleanup check is `down` (default 10 000). */
+  maxExpired?: number;
+  /** Result keys (default `storage`, `sessionStore`, `cleanup`). */
+  keys?: { storage?: string; sessionStore?: string; cleanup?: string };
+}
+
 /** Default probe budget: well under the usual 5-10 s probe timeouts of orchestrators. */
 const DEFAULT_TIMEOUT_MS = 2000;
+/** Default backlog limit of `checkAll`: far above a healthy backlog, far below one that hurts the store. */
+const DEFAULT_MAX_EXPIRED = 10_000;
 
 /**
- * Terminus health indicator for ValiBlob (`@vali-blob/nestjs/health`). Add it to the providers of a module
- * that imports `TerminusModule` and can see ValiBlob's exports, then use it in a `@HealthCheck()` route:
+ * Terminus health indicator for ValiBlob (`@vali-blob/nestjs/health`). Import `ValiBlobHealthModule` (or list this
+ * class in the providers of a module that imports `TerminusModule`), then use it in a `@HealthCheck()` route:
  *
  * ```ts
+ * this.health.check(this.valiBlob.checkAll());           // storage, sessionStore, cleanup
  * this.health.check([
  *   () => this.valiBlob.checkStorage('storage', { timeoutMs: 2000 }),
  *   () => this.valiBlob.checkSessionStore('sessions', { timeoutMs: 2000 }),
@@ -42,16 +58,51 @@ const DEFAULT_TIMEOUT_MS = 2000;
  * ])
  * ```
  *
+ * The storage registry and the session store come from `ValiBlobModule` wherever the app registered it (looked up
+ * across the application when this module cannot see its exports), so no extra wiring is needed.
  * The checks never throw for backend failures: timeouts and driver errors become `down` with a reason and a
  * code only (no driver messages, which can quote connection strings or credentials).
  */
 @Injectable()
-export class ValiBlobHealthIndicator {
+export class ValiBlobHealthIndicator implements OnModuleInit {
+  private registry!: StorageRegistry;
+  private store!: ResumableSessionStore;
+
   constructor(
     private readonly indicators: HealthIndicatorService,
-    private readonly registry: StorageRegistry,
-    private readonly store: ResumableSessionStore,
-  ) {}
+    private readonly moduleRef: ModuleRef,
+    @Optional() registry?: StorageRegistry,
+    @Optional() store?: ResumableSessionStore,
+  ) {
+    if (registry) this.registry = registry;
+    if (store) this.store = store;
+  }
+
+  /** Finds ValiBlob's registry and store when this module cannot see them; fails the bootstrap when absent. */
+  onModuleInit(): void {
+    try {
+      this.registry ??= this.moduleRef.get(StorageRegistry, { strict: false });
+      this.store ??= this.moduleRef.get(ResumableSessionStore, { strict: false });
+    } catch {
+      throw new Error(
+        'ValiBlobHealthIndicator needs ValiBlobModule.forRoot() or forRootAsync() in the same application ' +
+          '(import it next to ValiBlobHealthModule).',
+      );
+    }
+  }
+
+  /**
+   * The usual three checks, ready for `HealthCheckService.check()`: storage `ping()`, session store `ping()` and
+   * the cleanup backlog, each within `timeoutMs`.
+   */
+  checkAll(options: ValiBlobHealthCheckAllOptions = {}): HealthIndicatorFunction[] {
+    const { timeoutMs, provider, maxExpired = DEFAULT_MAX_EXPIRED, keys = {} } = options;
+    return [
+      () => this.checkStorage(keys.storage ?? 'storage', { provider, timeoutMs }),
+      () => this.checkSessionStore(keys.sessionStore ?? 'sessionStore', { timeoutMs }),
+      () => this.checkCleanupBacklog(keys.cleanup ?? 'cleanup', { maxExpired, timeoutMs }),
+    ];
+  }
 
   /** `up` when the storage provider answers `ping()` (local: root writable; S3/Azure: bucket/container reachable). */
   async checkStorage<const Key extends string>(key: Key, options: StorageHealthOptions = {}): Promise<HealthIndicatorResult<Key>> {

@@ -1,12 +1,12 @@
 import { DynamicModule, Logger, Module } from '@nestjs/common';
 import { timingSafeEqual } from 'node:crypto';
 import { ScheduleModule } from '@nestjs/schedule';
-import { TerminusModule } from '@nestjs/terminus';
 import { ValiBlobModule } from '../vali-blob.module';
 import type { AuthorizeContext, ValiBlobModuleOptions } from '../vali-blob.options';
 import { databaseWiring } from './database.wiring';
 import { DemoController } from './demo.controller';
 import { redisWiring } from './redis.wiring';
+import { ValiBlobHealthModule } from '../health/vali-blob-health.module';
 import { HealthController } from './health.controller';
 import { ServerConfig } from './server.config';
 
@@ -39,7 +39,8 @@ export class AppModule {
         // The cleanup cron registers in the app's SchedulerRegistry (the library never calls forRoot itself).
         ScheduleModule.forRoot(),
         ValiBlobModule.forRoot({ ...options, http: { tus: { path: 'files' }, rest: { path: 'uploads' }, blobs: { path: 'blobs' } } }),
-        TerminusModule,
+        // ValiBlobHealthIndicator + Terminus' HealthCheckService, as an app gets them.
+        ValiBlobHealthModule,
       ],
       controllers: [HealthController, DemoController],
     };
