@@ -2,14 +2,17 @@ import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Client } from 'pg';
 import { waitForListeningPort } from '../support/child-port';
 import { httpRequest, TestResponse } from '../support/http-client';
-import { childEnv, run } from './scratch-project';
+import { childEnv, run } from './npm-client';
 import { TsconfigMode } from './consumer-project';
 
 /** The compiled consumer app running as `node <outDir>/main.js` in its project. */
 export interface RunningConsumerApp {
   url: string;
+  /** The HTTP server's `requestTimeout` after bootstrap, as the app logged it. */
+  requestTimeout: number;
   output(): string;
   /** SIGTERM (graceful, the app enables shutdown hooks); resolves with the exit code and signal. */
   stop(): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
@@ -29,9 +32,11 @@ export async function startConsumerApp(
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.once('exit', (code, signal) => resolve({ code, signal })),
   );
-  const { port, output } = await waitForListeningPort(child, /consumer app listening on port (\d+)/, 'consumer app', 60_000);
+  const listening = /consumer app listening on port (\d+) \(requestTimeout (\d+)\)/;
+  const { port, output } = await waitForListeningPort(child, listening, 'consumer app', 60_000);
   return {
     url: `http://127.0.0.1:${port}`,
+    requestTimeout: Number(listening.exec(output())![2]),
     output,
     stop: async () => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
@@ -90,4 +95,28 @@ export async function readBack(
     servedSha256: sha256(served.body),
     onDiskSha256: sha256(readFileSync(join(storageDir, ...path.split('/')))),
   };
+}
+
+/** Run one query on a database (the scratch one), closing the connection after. */
+export async function queryDatabase<T>(url: string, sql: string, params: unknown[] = []): Promise<T[]> {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query(sql, params)).rows as T[];
+  } finally {
+    await client.end();
+  }
+}
+
+/** The tables of the public schema and the migrations TypeORM recorded as applied (default table `migrations`). */
+export async function migratedSchema(url: string): Promise<{ tables: string[]; applied: string[] }> {
+  const tables = await queryDatabase<{ table_name: string }>(
+    url,
+    "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name",
+  );
+  const hasMigrations = tables.some((row) => row.table_name === 'migrations');
+  const applied = hasMigrations
+    ? await queryDatabase<{ name: string }>(url, 'SELECT name FROM migrations ORDER BY id')
+    : [];
+  return { tables: tables.map((row) => row.table_name), applied: applied.map((row) => row.name) };
 }

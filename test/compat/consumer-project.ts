@@ -1,16 +1,7 @@
 import { cpSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  CHECKOUT,
-  ChildResult,
-  childEnv,
-  npmCommand,
-  PackedLibrary,
-  prepareScratchProject,
-  run,
-  ScratchProject,
-  ScratchSpec,
-} from './scratch-project';
+import { ChildResult, childEnv, npmCommand, run } from './npm-client';
+import { CHECKOUT, PackedLibrary, prepareScratchProject, ScratchProject, ScratchSpec } from './scratch-project';
 
 /** The consumer app (fixture) copied into every scratch project: see scripts/consumer-app/README.md. */
 export const CONSUMER_APP = join(CHECKOUT, 'scripts', 'consumer-app');
@@ -75,7 +66,10 @@ export const TSCONFIG_MODES: TsconfigMode[] = [
 ];
 
 /** Scratch project of one variant with the packed library installed and the consumer app copied in. */
-export async function prepareConsumerProject(variant: ConsumerVariant, library: PackedLibrary): Promise<ScratchProject> {
+export async function prepareConsumerProject(
+  variant: ConsumerVariant,
+  library: PackedLibrary,
+): Promise<ScratchProject> {
   const project = await prepareScratchProject(variant.spec, library);
   cpSync(CONSUMER_APP, project.dir, { recursive: true });
   return project;

@@ -1,11 +1,10 @@
 import { cpSync } from 'node:fs';
 import { join } from 'node:path';
+import { childEnv, run } from './npm-client';
 import {
   buildAndPack,
   CHECKOUT,
-  childEnv,
   prepareScratchProject,
-  run,
   ScratchProject,
   ScratchSpec,
   stopwatch,
@@ -78,7 +77,9 @@ export interface SmokeResult {
 }
 
 /** Run the ESM app with plain `node` (no loaders, no flags) in the project; returns its report and output. */
-export async function runSmokeApp(dir: string): Promise<{ code: number | null; output: string; result: SmokeResult | null }> {
+export async function runSmokeApp(
+  dir: string,
+): Promise<{ code: number | null; output: string; result: SmokeResult | null }> {
   // childEnv drops NODE_OPTIONS / NODE_PATH: nothing may steer module loading.
   const env = childEnv({ VALIBLOB_CHECKOUT: CHECKOUT });
   const { code, stdout, stderr } = await run(process.execPath, ['app.mjs'], dir, 60_000, env);

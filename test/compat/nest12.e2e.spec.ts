@@ -7,7 +7,8 @@ import {
   SmokeProject,
   SmokeResult,
 } from './nest12-project';
-import { RegistryUnreachableError, registryGate } from './scratch-project';
+import { RegistryUnreachableError } from './npm-client';
+import { registryGate } from './scratch-project';
 
 /**
  * DESIGN.md §1: the CommonJS build of @vali-blob/nestjs works inside a Nest 12 (ESM-only) application.
@@ -44,7 +45,9 @@ describeIfRunnable('Nest 12 compatibility smoke test (packed CJS build inside an
       project = await prepareSmokeProject();
     } catch (error) {
       // `npm ping` answered but the install still could not reach the registry (flaky network): say so plainly.
-      if (error instanceof RegistryUnreachableError) throw new Error(`npm registry unreachable during install:\n${error.message}`);
+      if (error instanceof RegistryUnreachableError) {
+        throw new Error(`npm registry unreachable during install:\n${error.message}`);
+      }
       throw error;
     }
     const run = await runSmokeApp(project.dir);
