@@ -106,7 +106,7 @@ describeIfRunnable(SUITE, () => {
         const output = `${result.stdout}${result.stderr}`.trim();
         expect({ code: result.code, output }).toEqual({ code: 0, output: '' });
         compiledOk = true;
-      });
+      }, 180_000);
 
       it('creates the tables with the app’s CLI: npx typeorm migration:run -d <outDir>/data-source.js', async () => {
         if (!compiledOk) throw new Error('not compiled (see the test above)');
@@ -122,7 +122,7 @@ describeIfRunnable(SUITE, () => {
           applied: ['CreateValiBlobTables1763600000000', 'AddUploadConflictPolicy1764500000000'],
         });
         migrated = true;
-      });
+      }, 120_000);
 
       it('starts, takes a chunked tus-js-client upload, serves it byte-exact, is healthy, stops', async () => {
         if (!migrated) throw new Error('not migrated (see the test above)');
@@ -177,7 +177,7 @@ describeIfRunnable(SUITE, () => {
         }
         // Nest's shutdown hook closes the app and then re-raises the signal: a clean stop is SIGTERM or exit 0.
         expect([{ code: 0, signal: null }, { code: null, signal: 'SIGTERM' }]).toContainEqual(stopped);
-      });
+      }, 180_000);
     });
   });
 });
