@@ -1,6 +1,8 @@
-import { Module } from '@nestjs/common';
-import { ModulesContainer } from '@nestjs/core';
+import { Module, NestModule, Optional } from '@nestjs/common';
+import { HttpAdapterHost, ModulesContainer } from '@nestjs/core';
 import { ValiBlobAlreadyRegisteredError } from './errors/vali-blob.errors';
+import { routeBlobMounts } from './http/blobs/blob-route';
+import { PlatformErrorBridge } from './http/platform-error.bridge';
 import { ValiBlobConfigurableModule } from './vali-blob.module-definition';
 
 /**
@@ -16,11 +18,28 @@ import { ValiBlobConfigurableModule } from './vali-blob.module-definition';
  * static `http` option.
  */
 @Module({})
-export class ValiBlobModule extends ValiBlobConfigurableModule {
-  constructor(modules: ModulesContainer) {
+export class ValiBlobModule extends ValiBlobConfigurableModule implements NestModule {
+  constructor(
+    private readonly modules: ModulesContainer,
+    private readonly platformErrors: PlatformErrorBridge,
+    @Optional() private readonly adapterHost?: HttpAdapterHost,
+  ) {
     super();
     // Two registrations would mean two engines, two stores and two cron jobs fighting over one upload.
     const registrations = [...modules.values()].filter((module) => module.metatype === ValiBlobModule).length;
     if (registrations > 1) throw new ValiBlobAlreadyRegisteredError();
+  }
+
+  /**
+   * Nest runs this once the HTTP adapter is known and just before it registers routes: the moment to give the
+   * blob route the wildcard syntax of the platform (Express and Fastify have none in common) and to let the
+   * library's Fastify routes answer refused bodies in the library's shape.
+   */
+  configure(): void {
+    this.platformErrors.beforeRoutes();
+    const controllers = [...this.modules.values()]
+      .filter((module) => module.metatype === ValiBlobModule)
+      .flatMap((module) => [...module.controllers.values()].map((wrapper) => wrapper.metatype));
+    routeBlobMounts(controllers, this.adapterHost?.httpAdapter?.getType?.());
   }
 }

@@ -67,7 +67,7 @@ export function createCoreProviders(optionsToken: string | symbol, staticOptions
     ResumableUploadService,
     // Fastify only: lets raw upload bodies through to the tus and REST handlers.
     FastifyBodyParserRegistrar,
-    // Express only: malformed JSON bodies on the library's routes get the library's error shape.
+    // Bodies the platform's parsers refuse on the library's routes get the library's error shape (both platforms).
     PlatformErrorBridge,
     // Shutdown never waits out an upload client's keep-alive timeout.
     IdleConnectionReaper,

@@ -5,12 +5,20 @@ import { VALIBLOB_HTTP_OPTIONS } from '../vali-blob.constants';
 /** Content types whose bodies the ValiBlob routes stream themselves. */
 export const RAW_BODY_CONTENT_TYPES = ['application/offset+octet-stream', 'application/octet-stream'];
 
+/** The slice of a Fastify request the parsers look at. */
+interface ParsedRequest {
+  routeOptions?: { url?: string };
+  /** True when no route matched (Fastify's not-found context). */
+  is404?: boolean;
+  url?: string;
+}
+
 /** The slice of the Fastify instance this file uses (Fastify is an optional peer: no import of its types). */
 interface FastifyLike {
   hasContentTypeParser(contentType: string): boolean;
   addContentTypeParser(
     contentType: string | string[],
-    parser: (request: { routeOptions?: { url?: string } }, payload: unknown, done: (error: Error | null, body?: unknown) => void) => void,
+    parser: (request: ParsedRequest, payload: unknown, done: (error: Error | null, body?: unknown) => void) => void,
   ): void;
 }
 
@@ -21,8 +29,9 @@ interface FastifyLike {
  * before any handler runs — so tus PATCH (`application/offset+octet-stream`) and REST chunk PUT bodies would
  * never arrive. On module init, which Nest runs before `listen` serves a route, this registers a pass-through
  * parser (it reads nothing; the handler streams `request.raw`) for those types and a catch-all for bodies
- * with no or unknown content types. The parsers pass through only on routes under the ValiBlob mounts;
- * elsewhere they answer exactly what Fastify would have (415), so the rest of the application is unchanged.
+ * with no or unknown content types. The parsers pass through only on routes under the ValiBlob mounts (and
+ * on unknown paths under them, which then get the 404 Express gives); elsewhere they answer exactly what
+ * Fastify would have (415, as a FastifyError), so the rest of the application is unchanged.
  * A parser the application registered first is left alone (with a warning when it would eat upload bodies).
  * On Express, and without an HTTP server, this does nothing.
  */
@@ -31,14 +40,15 @@ export class FastifyBodyParserRegistrar implements OnModuleInit {
   private readonly logger = new Logger('ValiBlob');
 
   constructor(
-    @Inject(VALIBLOB_HTTP_OPTIONS) private readonly http: { tus: string | null; rest: string | null },
+    @Inject(VALIBLOB_HTTP_OPTIONS) private readonly http: { tus: string | null; rest: string | null; blobs: string | null },
     @Optional() private readonly adapterHost?: HttpAdapterHost,
   ) {}
 
   onModuleInit(): void {
     const adapter = this.adapterHost?.httpAdapter;
     if (!adapter || adapter.getType() !== 'fastify') return;
-    const mounts = [this.http.tus, this.http.rest].filter((m): m is string => m !== null);
+    // The blob route too: a body sent to an unknown path under it gets the 404 Express gives, not a 415.
+    const mounts = [this.http.tus, this.http.rest, this.http.blobs].filter((m): m is string => m !== null);
     if (mounts.length === 0) return;
     registerPassThroughParsers(adapter.getInstance() as FastifyLike, mounts, this.logger);
   }
@@ -52,9 +62,16 @@ export function registerPassThroughParsers(fastify: FastifyLike, mounts: string[
     return mounts.some((mount) => route.includes(`/${mount}/`));
   };
   const passThrough: Parameters<FastifyLike['addContentTypeParser']>[1] = (request, _payload, done) => {
-    if (isUploadRoute(request.routeOptions?.url)) return done(null, undefined);
-    // Not ours: the same answer Fastify gives when no parser matches.
-    const error = Object.assign(new Error('Unsupported Media Type'), { statusCode: 415, code: 'FST_ERR_CTP_INVALID_MEDIA_TYPE' });
+    // No route matched: a path under a mount goes on to the not-found answer (404), as on Express.
+    const url = request.is404 ? request.url?.split('?')[0] : request.routeOptions?.url;
+    if (isUploadRoute(url)) return done(null, undefined);
+    // Not ours: the same answer Fastify gives when no parser matches — a FastifyError, so Nest maps it to a
+    // plain 415 (any other error it would log with a stack, for every such request).
+    const error = Object.assign(new Error('Unsupported Media Type'), {
+      name: 'FastifyError',
+      statusCode: 415,
+      code: 'FST_ERR_CTP_INVALID_MEDIA_TYPE',
+    });
     done(error);
   };
   for (const contentType of [...RAW_BODY_CONTENT_TYPES, '*']) {

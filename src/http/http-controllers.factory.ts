@@ -1,5 +1,6 @@
 import { Controller, Type } from '@nestjs/common';
 import { ValiBlobHttpOptions, resolveHttpOptions } from '../vali-blob.options';
+import { markBlobMount } from './blobs/blob-route';
 import { BlobsController } from './blobs/blobs.controller';
 import { RestUploadsController } from './rest/rest-uploads.controller';
 import { TusController } from './tus/tus.controller';
@@ -13,7 +14,12 @@ export function createHttpControllers(http: ValiBlobHttpOptions | undefined): Ty
   const controllers: Type<unknown>[] = [];
   if (paths.tus !== null) controllers.push(mount(TusController, paths.tus));
   if (paths.rest !== null) controllers.push(mount(RestUploadsController, paths.rest));
-  if (paths.blobs !== null) controllers.push(mount(BlobsController, paths.blobs));
+  if (paths.blobs !== null) {
+    const blobs = mount(BlobsController, paths.blobs);
+    // The wildcard is part of the controller path, so it can follow the platform (see routeBlobMounts).
+    markBlobMount(blobs, paths.blobs);
+    controllers.push(blobs);
+  }
   return controllers;
 }
 

@@ -28,13 +28,15 @@ export interface TusTestApp {
 
 /**
  * Start a Nest app with ValiBlobModule on `platform`, local storage in a fresh temp dir, listening on port 0.
- * Sets `requestTimeout = 0` as the runnable server does.
+ * Sets `requestTimeout = 0` as the runnable server does. `fastifyOptions` go to `new FastifyAdapter(...)`
+ * (e.g. router options such as `caseSensitive`).
  */
 export async function startTusApp(
   platform: Platform,
   options: ValiBlobModuleOptions = {},
   http: ValiBlobHttpOptions = { tus: { path: 'files' }, rest: { path: 'uploads' } },
   globalPrefix?: string,
+  fastifyOptions?: ConstructorParameters<typeof FastifyAdapter>[0],
 ): Promise<TusTestApp> {
   const root = await mkdtemp(join(tmpdir(), 'valiblob-tus-'));
   @Module({
@@ -50,7 +52,7 @@ export async function startTusApp(
   class TestModule {}
   const app =
     platform === 'fastify'
-      ? await NestFactory.create(TestModule, new FastifyAdapter(), { logger: ['error'] })
+      ? await NestFactory.create(TestModule, new FastifyAdapter(fastifyOptions), { logger: ['error'] })
       : await NestFactory.create(TestModule, { logger: ['error'] });
   if (globalPrefix) app.setGlobalPrefix(globalPrefix);
   await app.listen(0, '127.0.0.1');

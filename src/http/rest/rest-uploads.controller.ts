@@ -8,6 +8,7 @@ import { assertNoReservedMetadata } from '../../uploads/upload-transport';
 import { ConflictPolicy, resolveConflictPolicy } from '../../uploads/conflict-policy';
 import { errorHeaders, errorToBody, HttpExchange, parseNonNegativeInteger } from '../http-exchange';
 import { RequestOwner } from '../request-owner';
+import { assertAcceptedJsonBody } from './json-body';
 import { ValiBlobExceptionFilter } from '../vali-blob-exception.filter';
 
 /** Content types a chunk body may carry (or none). Anything else could be eaten by a body parser. */
@@ -39,6 +40,8 @@ export class RestUploadsController {
   async create(@Req() req: unknown, @Res() res: unknown): Promise<void> {
     const exchange = new HttpExchange(req, res);
     await this.handle(exchange, async (caller) => {
+      // What Fastify's parser refuses before any handler, refused here too (before authorize, as there).
+      assertAcceptedJsonBody(exchange);
       const body = exchange.parsedBody;
       const isObject = !!body && typeof body === 'object' && !Array.isArray(body);
       const input = (isObject ? body : {}) as Record<string, unknown>;
