@@ -19,7 +19,8 @@ const APP_BASE: Readonly<Record<string, string>> = {
   'reflect-metadata': '^0.2.0',
   rxjs: '^7.8.0',
   pg: '^8.11.0',
-  // What `nest new` installs (^5.7); TypeScript 6+ deprecates the classic node10 resolution this test covers.
+  // What `nest new` installs (^5.7). TypeScript 6 rejects both `nest new` tsconfigs as they are (TS5011 rootDir,
+  // TS5101 baseUrl), so the apps that have these tsconfigs are on TypeScript 5.
   typescript: '^5.7.3',
   '@types/node': '^20.11.0',
   'tus-js-client': '^4.3.1',
