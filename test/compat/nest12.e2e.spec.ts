@@ -1,14 +1,14 @@
 import { join } from 'node:path';
 import {
-  cacheWarm,
+  NEST12_SMOKE,
   prepareSmokeProject,
-  RegistryUnreachableError,
-  registryReachable,
   requireEsmSupported,
   runSmokeApp,
   SmokeProject,
   SmokeResult,
 } from './nest12-project';
+import { RegistryUnreachableError } from './npm-client';
+import { registryGate } from './scratch-project';
 
 /**
  * DESIGN.md §1: the CommonJS build of @vali-blob/nestjs works inside a Nest 12 (ESM-only) application.
@@ -21,22 +21,19 @@ import {
  * cache is cold, the npm registry must answer `npm ping`. Otherwise the suite is skipped loudly — or fails
  * under CI=true, where both are required.
  */
-function gate(): { run: true } | { run: false; reason: string } {
+function gate(): { run: boolean } {
+  const what = 'the Nest 12 smoke test';
   if (!requireEsmSupported()) {
-    return { run: false, reason: `Node ${process.version} cannot require() ES modules (Nest 12 needs Node >= 20.19 / 22.12)` };
+    const reason = `Node ${process.version} cannot require() ES modules (Nest 12 needs Node >= 20.19 / 22.12)`;
+    if (process.env.CI === 'true') throw new Error(`${what} cannot run: ${reason} (CI=true: required)`);
+    // eslint-disable-next-line no-console
+    console.warn(`\n!!! SKIPPING ${what}: ${reason}.\n`);
+    return { run: false };
   }
-  if (cacheWarm()) return { run: true };
-  const ping = registryReachable();
-  return ping.ok ? { run: true } : { run: false, reason: `the npm registry is unreachable (npm ping: ${ping.detail})` };
+  return registryGate(what, [NEST12_SMOKE]);
 }
 
 const decision = gate();
-if (!decision.run) {
-  if (process.env.CI === 'true') throw new Error(`Nest 12 smoke test cannot run: ${decision.reason} (CI=true: required)`);
-  // eslint-disable-next-line no-console
-  console.warn(`\n!!! SKIPPING the Nest 12 smoke test: ${decision.reason}.\n`);
-}
-
 const describeIfRunnable = decision.run ? describe : describe.skip;
 
 describeIfRunnable('Nest 12 compatibility smoke test (packed CJS build inside an ESM Nest 12 app)', () => {
@@ -48,7 +45,9 @@ describeIfRunnable('Nest 12 compatibility smoke test (packed CJS build inside an
       project = await prepareSmokeProject();
     } catch (error) {
       // `npm ping` answered but the install still could not reach the registry (flaky network): say so plainly.
-      if (error instanceof RegistryUnreachableError) throw new Error(`npm registry unreachable during install:\n${error.message}`);
+      if (error instanceof RegistryUnreachableError) {
+        throw new Error(`npm registry unreachable during install:\n${error.message}`);
+      }
       throw error;
     }
     const run = await runSmokeApp(project.dir);
