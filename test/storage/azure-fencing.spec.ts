@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { AzureBlobStorageProvider } from '../../src/azure';
 import { readAll } from '../../src/testing';
+import { beginRequest as request } from '../support/begin-request';
 import { AzuriteHandle, startAzurite } from '../support/azurite';
 
 const MiB = 1024 * 1024;
@@ -23,13 +24,6 @@ describe('Azure fencing through the block list: a late writer with a stale state
   }, 60_000);
   afterAll(() => azurite?.stop());
 
-  const request = (uploadId: string, path: string, totalSize: number) => ({
-    uploadId,
-    path,
-    totalSize,
-    contentType: null,
-    metadata: {},
-  });
   const write = (state: Record<string, unknown>, offset: number, bytes: Buffer) =>
     provider.writeChunk(state, offset, Readable.from([bytes]), { expectedLength: bytes.length });
 

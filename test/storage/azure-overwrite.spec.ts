@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { AzureBlobStorageProvider } from '../../src/azure';
 import { readAll } from '../../src/testing';
+import { beginRequest as request } from '../support/begin-request';
 import { AzuriteHandle, startAzurite } from '../support/azurite';
 
 /** `CompleteUploadRequest.overwrite: false` is one conditional commit (`If-None-Match: *`), checked by Azurite. */
@@ -16,14 +17,6 @@ describe('Azure complete with overwrite: false (Azurite)', () => {
   }, 60_000);
   afterAll(() => azurite?.stop());
 
-  const request = (uploadId: string, path: string, totalSize: number, overwrite?: boolean) => ({
-    uploadId,
-    path,
-    totalSize,
-    contentType: null,
-    metadata: {},
-    overwrite,
-  });
   async function staged(uploadId: string, path: string, bytes: Buffer) {
     const s0 = await provider.beginUpload({ uploadId, path, totalSize: bytes.length, contentType: null, metadata: {} });
     return (await provider.writeChunk(s0, 0, Readable.from([bytes]))).state;

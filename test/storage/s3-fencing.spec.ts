@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { S3StorageProvider } from '../../src/s3';
 import { readAll } from '../../src/testing';
+import { beginRequest as request } from '../support/begin-request';
 import { startS3rver, S3rverHandle } from '../support/s3rver';
 
 const MiB = 1024 * 1024;
@@ -22,13 +23,6 @@ describe('S3 fencing through the manifest: a late writer with a stale state (s3r
   });
   afterAll(() => s3?.stop());
 
-  const request = (uploadId: string, path: string, totalSize: number) => ({
-    uploadId,
-    path,
-    totalSize,
-    contentType: null,
-    metadata: {},
-  });
   const write = (state: Record<string, unknown>, offset: number, bytes: Buffer, isFinal = false) =>
     provider.writeChunk(state, offset, Readable.from([bytes]), { expectedLength: bytes.length, isFinal });
 

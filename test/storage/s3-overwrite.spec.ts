@@ -2,18 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { S3StorageProvider } from '../../src/s3';
 import { readAll } from '../../src/testing';
+import { beginRequest as request } from '../support/begin-request';
 import { createS3rverClient, startS3rver, S3rverHandle } from '../support/s3rver';
 
 const MiB = 1024 * 1024;
-
-const request = (uploadId: string, path: string, totalSize: number, overwrite?: boolean) => ({
-  uploadId,
-  path,
-  totalSize,
-  contentType: null,
-  metadata: {},
-  overwrite,
-});
 
 async function staged(provider: S3StorageProvider, uploadId: string, path: string, bytes: Buffer) {
   const s0 = await provider.beginUpload({ uploadId, path, totalSize: bytes.length, contentType: null, metadata: {} });
