@@ -1,4 +1,5 @@
-import { Logger, LoggerService } from '@nestjs/common';
+import { Logger } from '@nestjs/common';
+import { CapturingLogger } from '../support/capturing-logger';
 import { httpRequest } from '../support/http-client';
 import { PLATFORMS, Platform, startTusApp, TusTestApp } from '../tus/tus-app';
 import { OFFSET_STREAM, TUS } from '../tus/tus-http';
@@ -6,35 +7,6 @@ import { OFFSET_STREAM, TUS } from '../tus/tus-http';
 /** A fetch answer's JSON body, loosely typed for assertions. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const jsonOf = (res: Response): Promise<any> => res.json();
-
-interface Entry {
-  level: string;
-  text: string;
-}
-
-/** A Nest logger that keeps every entry (all levels), with whatever stack or trace the caller passed. */
-class CapturingLogger implements LoggerService {
-  readonly entries: Entry[] = [];
-  private add(level: string, message: unknown, rest: unknown[]): void {
-    const parts = [message, ...rest].map((p) => (p instanceof Error ? `${p.message}\n${p.stack}` : String(p)));
-    this.entries.push({ level, text: parts.join(' ') });
-  }
-  log(message: unknown, ...rest: unknown[]): void {
-    this.add('log', message, rest);
-  }
-  error(message: unknown, ...rest: unknown[]): void {
-    this.add('error', message, rest);
-  }
-  warn(message: unknown, ...rest: unknown[]): void {
-    this.add('warn', message, rest);
-  }
-  debug(message: unknown, ...rest: unknown[]): void {
-    this.add('debug', message, rest);
-  }
-  verbose(message: unknown, ...rest: unknown[]): void {
-    this.add('verbose', message, rest);
-  }
-}
 
 const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
 const STACK = /\n\s+at |Error: .*\n|\.ts:\d+:\d+/;

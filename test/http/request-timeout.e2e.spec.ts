@@ -1,4 +1,4 @@
-import { LoggerService, Module } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import type { INestApplication } from '@nestjs/common';
@@ -7,6 +7,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ValiBlobModule } from '../../src';
+import { CapturingLogger } from '../support/capturing-logger';
 import { PLATFORMS, Platform } from '../tus/tus-app';
 import { testBytes, TUS } from '../tus/tus-http';
 
@@ -21,20 +22,6 @@ const LOWERED_TIMEOUT_MS = 1500;
 const CHUNK = 48 * 1024;
 const PIECES = 12;
 const PIECE_DELAY_MS = 250;
-
-/** Captures log lines so the "changed" message can be counted. */
-class CapturingLogger implements LoggerService {
-  readonly lines: string[] = [];
-  log(message: unknown): void {
-    this.lines.push(`log ${String(message)}`);
-  }
-  warn(message: unknown): void {
-    this.lines.push(`warn ${String(message)}`);
-  }
-  error(message: unknown): void {
-    this.lines.push(`error ${String(message)}`);
-  }
-}
 
 interface Started {
   app: INestApplication;
@@ -127,9 +114,9 @@ describe.each(PLATFORMS)('Node requestTimeout does not cut a long chunk (%s)', (
     const result = await slowPatch(url, body);
     expect(Date.now() - began).toBeGreaterThan(LOWERED_TIMEOUT_MS * 1.5);
     expect(result).toEqual({ status: 204, offset: String(body.length) });
-    const changed = started.logger.lines.filter((line) => line.includes('requestTimeout changed'));
+    const changed = started.logger.entries.filter((entry) => entry.text.includes('requestTimeout changed'));
     expect(changed).toHaveLength(1);
-    expect(changed[0]).toContain(`from ${LOWERED_TIMEOUT_MS} ms to 0`);
+    expect(changed[0].text).toContain(`from ${LOWERED_TIMEOUT_MS} ms to 0`);
     const id = url.split('/').pop()!;
     const head = await fetch(`${started.origin}/files/${id}`, { method: 'HEAD', headers: TUS });
     expect(head.headers.get('upload-offset')).toBe(String(body.length));
@@ -141,7 +128,7 @@ describe.each(PLATFORMS)('Node requestTimeout does not cut a long chunk (%s)', (
   it('with http.keepRequestTimeout the app keeps its limit, and the same chunk is cut (the lowered timeout bites)', async () => {
     started = await start(platform, true);
     expect(started.server.requestTimeout).toBe(LOWERED_TIMEOUT_MS);
-    expect(started.logger.lines.some((line) => line.startsWith('warn') && line.includes('keepRequestTimeout'))).toBe(true);
+    expect(started.logger.entries.some((entry) => entry.level === 'warn' && entry.text.includes('keepRequestTimeout'))).toBe(true);
     const body = testBytes(CHUNK * PIECES);
     const url = await createUpload(started.origin, body.length);
     const result = await slowPatch(url, body);
