@@ -26,8 +26,7 @@ export class ValiBlobModule extends ValiBlobConfigurableModule implements NestMo
   ) {
     super();
     // Two registrations would mean two engines, two stores and two cron jobs fighting over one upload.
-    const registrations = [...modules.values()].filter((module) => module.metatype === ValiBlobModule).length;
-    if (registrations > 1) throw new ValiBlobAlreadyRegisteredError();
+    if (this.registrations().length > 1) throw new ValiBlobAlreadyRegisteredError();
   }
 
   /**
@@ -37,9 +36,12 @@ export class ValiBlobModule extends ValiBlobConfigurableModule implements NestMo
    */
   configure(): void {
     this.platformErrors.beforeRoutes();
-    const controllers = [...this.modules.values()]
-      .filter((module) => module.metatype === ValiBlobModule)
-      .flatMap((module) => [...module.controllers.values()].map((wrapper) => wrapper.metatype));
+    const controllers = this.registrations().flatMap((module) => [...module.controllers.values()].map((wrapper) => wrapper.metatype));
     routeBlobMounts(controllers, this.adapterHost?.httpAdapter?.getType?.());
+  }
+
+  /** The ValiBlobModule registrations of this application (one, unless it was imported twice). */
+  private registrations() {
+    return [...this.modules.values()].filter((module) => module.metatype === ValiBlobModule);
   }
 }
