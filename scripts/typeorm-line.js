@@ -12,9 +12,10 @@
 'use strict';
 const { spawn, spawnSync } = require('node:child_process');
 const { createHash } = require('node:crypto');
-const { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } = require('node:fs');
+const { readFileSync, writeFileSync } = require('node:fs');
 const { tmpdir } = require('node:os');
 const path = require('node:path');
+const { ensureInstalled } = require('./cached-install');
 
 const CHECKOUT = path.resolve(__dirname, '..');
 const HOOK = path.join(__dirname, 'typeorm-line', 'redirect.js');
@@ -33,16 +34,6 @@ function cacheDir() {
     .digest('hex')
     .slice(0, 16);
   return path.join(process.env.VALIBLOB_TYPEORM1_CACHE || path.join(tmpdir(), 'valiblob-typeorm1'), key);
-}
-
-function warm(dir) {
-  if (process.env.VALIBLOB_TYPEORM1_REFRESH === '1') return false;
-  try {
-    const { createdAt } = JSON.parse(readFileSync(path.join(dir, '.ready'), 'utf8'));
-    return Date.now() - createdAt < MAX_AGE_MS;
-  } catch {
-    return false;
-  }
 }
 
 /** Run to completion with inherited or captured output; resolves with the exit code. */
@@ -67,33 +58,31 @@ function driverLoads(dir) {
   return spawnSync(process.execPath, ['-e', probe], { cwd: dir, stdio: 'ignore' }).status === 0;
 }
 
-/** Install the tree atomically (a half-finished install never looks ready); returns its directory. */
-async function ensureTree() {
-  const dir = cacheDir();
-  if (warm(dir)) return { dir, cached: true };
-  const partial = `${dir}.partial-${process.pid}`;
-  rmSync(partial, { recursive: true, force: true });
-  mkdirSync(partial, { recursive: true });
-  writeFileSync(path.join(partial, 'package.json'), `${JSON.stringify({ name: 'valiblob-typeorm1-tree', private: true }, null, 2)}\n`);
+/** The cached tree (installed first when cold or older than MAX_AGE_MS); returns its directory. */
+function ensureTree() {
   const specs = Object.entries(TREE_DEPENDENCIES).map(([name, range]) => `${name}@${range}`);
-  // better-sqlite3 has no downloadable prebuild here: its install script falls back to node-gyp (Node headers
-  // from npm's nodedir), which is expected and is most of a cold install's time.
-  log(`installing ${specs.join(' ')} into ${partial}`);
-  const code = await run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', '--prefer-offline', ...specs], {
-    cwd: partial,
-    env: npmEnv(),
+  return ensureInstalled(cacheDir(), {
+    maxAgeMs: MAX_AGE_MS,
+    refresh: process.env.VALIBLOB_TYPEORM1_REFRESH === '1',
+    marker: { specs },
+    install: async (partial) => {
+      writeFileSync(path.join(partial, 'package.json'), `${JSON.stringify({ name: 'valiblob-typeorm1-tree', private: true }, null, 2)}\n`);
+      // better-sqlite3 has no downloadable prebuild here: its install script falls back to node-gyp (Node headers
+      // from npm's nodedir), which is expected and is most of a cold install's time.
+      log(`installing ${specs.join(' ')} into ${partial}`);
+      const code = await run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', '--prefer-offline', ...specs], {
+        cwd: partial,
+        env: npmEnv(),
+      });
+      if (code !== 0) throw new Error(`npm install in ${partial} exited with ${code}`);
+      if (!driverLoads(partial)) {
+        log('better-sqlite3 native module missing; rebuilding');
+        if ((await run('npm', ['rebuild', 'better-sqlite3'], { cwd: partial, env: npmEnv() })) !== 0 || !driverLoads(partial)) {
+          throw new Error('better-sqlite3 does not load after npm rebuild');
+        }
+      }
+    },
   });
-  if (code !== 0) throw new Error(`npm install in ${partial} exited with ${code}`);
-  if (!driverLoads(partial)) {
-    log('better-sqlite3 native module missing; rebuilding');
-    if ((await run('npm', ['rebuild', 'better-sqlite3'], { cwd: partial, env: npmEnv() })) !== 0 || !driverLoads(partial)) {
-      throw new Error('better-sqlite3 does not load after npm rebuild');
-    }
-  }
-  writeFileSync(path.join(partial, '.ready'), JSON.stringify({ createdAt: Date.now(), specs }));
-  rmSync(dir, { recursive: true, force: true });
-  renameSync(partial, dir);
-  return { dir, cached: false };
 }
 
 function treeVersion(tree, name) {

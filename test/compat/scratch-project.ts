@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ensureInstalled, installWarm } from '../../scripts/cached-install';
 import { npm, registryReachable, run } from './npm-client';
 
 /** The checkout whose build is packed (this repository). */
@@ -17,6 +18,8 @@ const CACHE_MAX_AGE_MS = 7 * 24 * 3600 * 1000;
  * TypeORM 0.3, @nestjs/schedule …) for anything it lacks — exactly the mix-up these tests exist to rule out.
  */
 const CACHE_ROOT = process.env.VALIBLOB_SCRATCH_CACHE ?? join(tmpdir(), 'vali-blob-scratch');
+/** `VALIBLOB_SCRATCH_REFRESH=1` installs every tree afresh. */
+const REFRESH = process.env.VALIBLOB_SCRATCH_REFRESH === '1';
 
 /** What a scratch project installs from the registry, besides the packed library and its own dependencies. */
 export interface ScratchSpec {
@@ -49,14 +52,7 @@ export function cachedProjectDir(spec: ScratchSpec): string {
 
 /** Whether a usable cached dependency tree exists for `spec` (installed, complete, not too old). */
 export function cacheWarm(spec: ScratchSpec): boolean {
-  const marker = join(cachedProjectDir(spec), '.ready');
-  if (process.env.VALIBLOB_SCRATCH_REFRESH === '1' || !existsSync(marker)) return false;
-  try {
-    const { createdAt } = JSON.parse(readFileSync(marker, 'utf8')) as { createdAt: number };
-    return Date.now() - createdAt < CACHE_MAX_AGE_MS;
-  } catch {
-    return false;
-  }
+  return installWarm(cachedProjectDir(spec), { maxAgeMs: CACHE_MAX_AGE_MS, refresh: REFRESH });
 }
 
 /** The packed library: the tarball and the files npm put in it. */
@@ -84,31 +80,24 @@ export async function buildAndPack(): Promise<PackedLibrary> {
  * a half-finished install never looks ready. `--prefer-offline` takes what npm's own cache already holds.
  */
 async function ensureCachedProject(spec: ScratchSpec): Promise<string> {
-  const dir = cachedProjectDir(spec);
-  if (cacheWarm(spec)) return dir;
-  mkdirSync(CACHE_ROOT, { recursive: true });
-  const partial = `${dir}.partial-${process.pid}`;
-  rmSync(partial, { recursive: true, force: true });
-  mkdirSync(partial, { recursive: true });
   const manifest = JSON.parse(readFileSync(join(CHECKOUT, 'package.json'), 'utf8')) as {
     dependencies?: Record<string, string>;
   };
-  const project = { name: `vali-blob-${spec.name}`, version: '0.0.0', private: true };
-  writeFileSync(join(partial, 'package.json'), `${JSON.stringify(project, null, 2)}\n`);
   // The library's own dependencies go in here too, so installing the tarball later needs no registry.
   const specs = Object.entries({ ...spec.dependencies, ...(manifest.dependencies ?? {}) }).map(
     ([name, range]) => `${name}@${range}`,
   );
-  try {
-    const install = ['install', '--no-audit', '--no-fund', '--loglevel=error', '--prefer-offline'];
-    await npm([...install, ...specs], partial, 300_000);
-  } catch (error) {
-    rmSync(partial, { recursive: true, force: true });
-    throw error;
-  }
-  writeFileSync(join(partial, '.ready'), JSON.stringify({ createdAt: Date.now(), specs }));
-  rmSync(dir, { recursive: true, force: true });
-  renameSync(partial, dir);
+  const { dir } = await ensureInstalled(cachedProjectDir(spec), {
+    maxAgeMs: CACHE_MAX_AGE_MS,
+    refresh: REFRESH,
+    marker: { specs },
+    install: async (partial) => {
+      const project = { name: `vali-blob-${spec.name}`, version: '0.0.0', private: true };
+      writeFileSync(join(partial, 'package.json'), `${JSON.stringify(project, null, 2)}\n`);
+      const install = ['install', '--no-audit', '--no-fund', '--loglevel=error', '--prefer-offline'];
+      await npm([...install, ...specs], partial, 300_000);
+    },
+  });
   return dir;
 }
 
