@@ -1,21 +1,20 @@
 import { Get, Head, Inject, Injectable, Req, Res } from '@nestjs/common';
 import { InvalidPathError, InvalidRequestError } from '../../errors/vali-blob.errors';
 import { validateBlobPath } from '../../storage/blob-path';
-import { BlobInfo, ByteRange } from '../../storage/storage-provider';
 import { StorageRegistry } from '../../storage/storage.registry';
-import { isHeaderSafe } from '../../uploads/content-type';
 import { VALIBLOB_OPTIONS } from '../../vali-blob.constants';
 import type { ResolvedValiBlobOptions } from '../../vali-blob.options';
+import { respondWithDownload } from '../download.responder';
 import { errorToBody, HttpExchange } from '../http-exchange';
 import { RequestOwner } from '../request-owner';
 import { routedBlobSegments } from './blob-route';
-import { parseRangeHeader } from './range-header';
 
 /**
  * Blob read route (mounted at `http.blobs.path` when configured; the wildcard route path per platform comes
  * from `markBlobMount`/`routeBlobMounts`): `GET /<path>/*` streams a blob of the
  * default provider with single-range support (206 / 416), `HEAD` answers the same headers without a body.
- * Blobs are served as attachments with `nosniff` and a sandbox CSP, so uploaded HTML cannot run on this origin.
+ * Answers come from the one download responder (`respondWithDownload`, shared with tus `GET`): attachments with
+ * `nosniff` and a sandbox CSP, so uploaded HTML cannot run on this origin.
  * Under owner scope the URL path is relative to the caller's owner space: another owner's blob does not exist
  * at any spelling, because the caller's prefix is added after decoding and validating what was asked for.
  */
@@ -49,29 +48,8 @@ export class BlobsController {
       const provider = this.registry.get();
       const info = await provider.stat(path);
       if (!info) return exchange.json(404, NOT_FOUND);
-      const headers = blobHeaders(info);
-      const rangeHeader = exchange.header('range');
-      let range: ByteRange | undefined = rangeHeader ? parseRangeHeader(rangeHeader, info.size) ?? undefined : undefined;
-      if (range && range.start >= info.size) {
-        return exchange.json(416, { statusCode: 416, code: 'INVALID_RANGE', message: 'Range not satisfiable' }, {
-          'Content-Range': `bytes */${info.size}`,
-        });
-      }
-      if (range && range.start === 0 && (range.end ?? info.size - 1) >= info.size - 1) range = undefined;
-      if (headOnly) {
-        return exchange.empty(200, { ...headers, 'Content-Length': info.size });
-      }
-      const result = await provider.get(path, range);
-      if (result.range) {
-        const { start, end } = result.range;
-        // Awaited inside the try: a failure while sending headers is answered here, not by the framework.
-        return await exchange.stream(206, {
-          ...headers,
-          'Content-Length': end - start + 1,
-          'Content-Range': `bytes ${start}-${end}/${info.size}`,
-        }, result.stream);
-      }
-      return await exchange.stream(200, { ...headers, 'Content-Length': info.size }, result.stream);
+      // Awaited inside the try: a failure while sending headers is answered here, not by the framework.
+      return await respondWithDownload(exchange, { provider, path, info, headOnly });
     } catch (error) {
       const { status, body } = errorToBody(error);
       if (typeof body.message === 'string') body.message = caller.space.message(body.message);
@@ -98,20 +76,3 @@ export class BlobsController {
 
 /** The answer for a path that names no blob. */
 const NOT_FOUND = { statusCode: 404, code: 'BLOB_NOT_FOUND', message: 'Blob not found' };
-
-/** Headers common to GET and HEAD of a blob. */
-function blobHeaders(info: BlobInfo): Record<string, string | number> {
-  const name = info.path.split('/').pop() ?? 'blob';
-  // A type stored by another writer (or before create validated it) that cannot be a header is not sent.
-  const stored = info.contentType;
-  const headers: Record<string, string | number> = {
-    'Content-Type': stored && isHeaderSafe(stored) ? stored : 'application/octet-stream',
-    'Accept-Ranges': 'bytes',
-    'Last-Modified': new Date(info.lastModified).toUTCString(),
-    'X-Content-Type-Options': 'nosniff',
-    'Content-Security-Policy': "sandbox; default-src 'none'",
-    'Content-Disposition': `attachment; filename*=UTF-8''${encodeURIComponent(name)}`,
-  };
-  if (info.etag && isHeaderSafe(info.etag)) headers.ETag = info.etag;
-  return headers;
-}
