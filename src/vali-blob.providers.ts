@@ -5,6 +5,7 @@ import { FastifyBodyParserRegistrar } from './http/fastify-body-parser';
 import { IdleConnectionReaper } from './http/idle-connection.reaper';
 import { RequestTimeoutAdjuster } from './http/request-timeout.adjuster';
 import { PlatformErrorBridge } from './http/platform-error.bridge';
+import { TUS_HANDLERS } from './http/tus/tus-handlers';
 import { CleanupLock } from './cleanup/cleanup-lock';
 import { StaleUploadCleanupService } from './cleanup/stale-upload-cleanup.service';
 import { createLockProviders } from './locking/lock-selection';
@@ -14,6 +15,8 @@ import { ResumableSessionStore } from './sessions/resumable-session-store';
 import { StorageProvider } from './storage/storage-provider';
 import { StorageRegistry } from './storage/storage.registry';
 import { ResumableUploadService } from './uploads/resumable-upload.service';
+import { UploadConcatenator } from './uploads/upload-concatenation';
+import { UploadRecovery } from './uploads/upload-recovery';
 import { UploadEvents } from './uploads/upload.events';
 import { VALIBLOB_OPTIONS } from './vali-blob.constants';
 import { ResolvedValiBlobOptions, resolveValiBlobOptions, ValiBlobModuleOptions } from './vali-blob.options';
@@ -65,6 +68,10 @@ export function createCoreProviders(optionsToken: string | symbol, staticOptions
     ...createLockProviders(staticOptions?.lock?.locker),
     UploadEvents,
     ResumableUploadService,
+    UploadConcatenator,
+    UploadRecovery,
+    // One handler per tus method, dispatched to by the TusController.
+    ...TUS_HANDLERS,
     // Fastify only: lets raw upload bodies through to the tus and REST handlers.
     FastifyBodyParserRegistrar,
     // Bodies the platform's parsers refuse on the library's routes get the library's error shape (both platforms).

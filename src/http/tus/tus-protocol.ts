@@ -1,4 +1,5 @@
 import { InvalidRequestError } from '../../errors/vali-blob.errors';
+import type { ConcatRole } from '../../uploads/upload-concatenation';
 import { TUS_VERSION } from '../../vali-blob.constants';
 import type { ResolvedValiBlobOptions } from '../../vali-blob.options';
 import type { HttpExchange } from '../http-exchange';
@@ -107,10 +108,11 @@ function firstValue(header: string | undefined): string | undefined {
 }
 
 /**
- * Upload ids of an `Upload-Concat: final;<url> <url>` header (absolute or relative URLs; the id is the last
- * path segment). Returns `null` for `partial`, throws 400 on anything else.
+ * The concatenation role an `Upload-Concat` header asks for: none without the header, `partial`, or `final`
+ * with the upload ids of `final;<url> <url>` (absolute or relative URLs; the id is the last path segment).
+ * Throws 400 on anything else.
  */
-export function parseUploadConcat(header: string | undefined): { kind: 'none' } | { kind: 'partial' } | { kind: 'final'; ids: string[] } {
+export function parseUploadConcat(header: string | undefined): ConcatRole {
   if (header === undefined) return { kind: 'none' };
   const value = header.trim();
   if (value === 'partial') return { kind: 'partial' };
