@@ -3,7 +3,7 @@ import { HttpAdapterHost } from '@nestjs/core';
 import { VALIBLOB_HTTP_OPTIONS } from '../vali-blob.constants';
 
 /** Content types whose bodies the ValiBlob routes stream themselves. */
-export const RAW_BODY_CONTENT_TYPES = ['application/offset+octet-stream', 'application/octet-stream'];
+const RAW_BODY_CONTENT_TYPES = ['application/offset+octet-stream', 'application/octet-stream'];
 
 /** The slice of a Fastify request the parsers look at. */
 interface ParsedRequest {
@@ -54,8 +54,8 @@ export class FastifyBodyParserRegistrar implements OnModuleInit {
   }
 }
 
-/** Register the pass-through parsers on a Fastify instance (exported for tests and custom setups). */
-export function registerPassThroughParsers(fastify: FastifyLike, mounts: string[], logger?: Logger): void {
+/** Register the pass-through parsers on a Fastify instance (see `FastifyBodyParserRegistrar`). */
+function registerPassThroughParsers(fastify: FastifyLike, mounts: string[], logger?: Logger): void {
   const isUploadRoute = (url: string | undefined): boolean => {
     if (!url) return false;
     const route = `/${url.replace(/^\/+|\/+$/g, '')}/`;

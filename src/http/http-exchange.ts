@@ -189,7 +189,8 @@ export function errorToBody(error: unknown): { status: number; body: Record<stri
   }
   const status = (error as { status?: number; statusCode?: number })?.status ?? (error as { statusCode?: number })?.statusCode;
   if (typeof status === 'number' && status >= 400 && status < 500) {
-    // Platform errors for bad input (e.g. Express's JSON parser): keep them client errors.
+    // Not ours but a client error (an HttpException from an application's guard or pipe, through
+    // ValiBlobExceptionFilter): keep it one. Body-parser refusals never get here (PlatformErrorBridge).
     logger.debug(`${status} INVALID_REQUEST: ${(error as Error).message}`);
     return { status, body: { statusCode: status, code: 'INVALID_REQUEST', message: (error as Error).message } };
   }

@@ -24,16 +24,21 @@ type FastifyErrorHandler = (error: unknown, request: unknown, reply: unknown) =>
 
 /**
  * Both platforms parse bodies before any controller runs, so controller filters never see what a parser
- * refuses (malformed or empty JSON, prototype keys, a body over the platform's limit, a chunk in a type a
- * parser claimed) and the answer would be the framework's, without a stable `code`. This answers those
- * refusals with the library's JSON — the same status and `code` on Express and Fastify — only on routes under
- * the library's own mounts; every other route of the app keeps its behaviour. `beforeRoutes()` sets it up;
+ * refuses and the answer would be the framework's, without a stable `code`. This answers those refusals with
+ * the library's JSON — the same status and `code` on Express and Fastify — only on routes under the library's
+ * own mounts; every other route of the app keeps its behaviour. `beforeRoutes()` sets it up;
  * `ValiBlobModule.configure` calls it once the platform is known, just before Nest registers routes.
  *
- * - Express: an error middleware placed after the body parsers and before the routes. A GET/HEAD body is
- *   ignored as Fastify ignores it (never parsed): the request goes on to its route.
- * - Fastify: a route-level `errorHandler` on the library's routes, set by an `onRoute` hook. Errors other than
- *   body refusals go on to the application's error handler (Nest's) unchanged.
+ * What the parsers refuse differs: both refuse malformed JSON and a body over the platform's limit; only Fastify
+ * also refuses an empty JSON body and prototype keys (`__proto__`, `constructor.prototype`), which Express's
+ * parser accepts — the REST route refuses those itself (`assertAcceptedJsonBody`), with the same status and
+ * `code`. A chunk (PUT/PATCH) a parser tried to read was sent in a wrong content type: 415, as its route says.
+ *
+ * - Express: an error middleware placed after the body parsers and before the routes. Only body-parser's
+ *   `entity.*` errors (parse failure, too large, verify) are answered; other errors go on unchanged. A GET/HEAD
+ *   body is ignored as Fastify ignores it (never parsed): the request goes on to its route.
+ * - Fastify: a route-level `errorHandler` on the library's routes, set by an `onRoute` hook, for the content-type
+ *   parser's `FST_ERR_CTP_*` errors. Other errors go on to the application's error handler (Nest's) unchanged.
  */
 @Injectable()
 export class PlatformErrorBridge {
