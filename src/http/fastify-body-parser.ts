@@ -40,7 +40,8 @@ export class FastifyBodyParserRegistrar implements OnModuleInit {
   private readonly logger = new Logger('ValiBlob');
 
   constructor(
-    @Inject(VALIBLOB_HTTP_OPTIONS) private readonly http: { tus: string | null; rest: string | null; blobs: string | null },
+    @Inject(VALIBLOB_HTTP_OPTIONS)
+    private readonly http: { tus: string | null; rest: string | null; blobs: string | null },
     @Optional() private readonly adapterHost?: HttpAdapterHost,
   ) {}
 
@@ -92,6 +93,7 @@ function registerPassThroughParsers(fastify: FastifyLike, mounts: string[], logg
  */
 function hasCatchAllParser(fastify: FastifyLike): boolean {
   const symbol = Object.getOwnPropertySymbols(fastify).find((s) => s.description === 'fastify.contentTypeParser');
-  const table = symbol ? (fastify as unknown as Record<symbol, { customParsers?: Map<string, unknown> }>)[symbol] : undefined;
+  const tables = fastify as unknown as Record<symbol, { customParsers?: Map<string, unknown> }>;
+  const table = symbol ? tables[symbol] : undefined;
   return table?.customParsers instanceof Map ? table.customParsers.has('') : false;
 }

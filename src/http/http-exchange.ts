@@ -185,9 +185,11 @@ export function errorToBody(error: unknown): { status: number; body: Record<stri
     else if (error.code === 'UPLOAD_INTERRUPTED') logger.log(line);
     else if (error.code === 'TOO_MANY_WRITES') logger.warn(line);
     else logger.error(line);
-    return { status: error.status, body: { statusCode: error.status, code: error.code, message: error.message, ...error.details } };
+    const body = { statusCode: error.status, code: error.code, message: error.message, ...error.details };
+    return { status: error.status, body };
   }
-  const status = (error as { status?: number; statusCode?: number })?.status ?? (error as { statusCode?: number })?.statusCode;
+  const withStatus = error as { status?: number; statusCode?: number } | undefined;
+  const status = withStatus?.status ?? withStatus?.statusCode;
   if (typeof status === 'number' && status >= 400 && status < 500) {
     // Not ours but a client error (an HttpException from an application's guard or pipe, through
     // ValiBlobExceptionFilter): keep it one. Body-parser refusals never get here (PlatformErrorBridge).

@@ -43,7 +43,8 @@ type FastifyErrorHandler = (error: unknown, request: unknown, reply: unknown) =>
 @Injectable()
 export class PlatformErrorBridge {
   constructor(
-    @Inject(VALIBLOB_HTTP_OPTIONS) private readonly http: { tus: string | null; rest: string | null; blobs: string | null },
+    @Inject(VALIBLOB_HTTP_OPTIONS)
+    private readonly http: { tus: string | null; rest: string | null; blobs: string | null },
     @Optional() private readonly adapterHost?: HttpAdapterHost,
   ) {}
 
@@ -71,7 +72,8 @@ export class PlatformErrorBridge {
 
   private bridgeFastify(fastify: FastifyLike, mounts: string[]): void {
     const errorHandler: FastifyErrorHandler = (error, request, reply) => {
-      const answer = bodyErrorAnswer(error as PlatformBodyError, (error as PlatformBodyError)?.code?.startsWith('FST_ERR_CTP_'), request);
+      const bodyError = error as PlatformBodyError | undefined;
+      const answer = bodyErrorAnswer(bodyError, bodyError?.code?.startsWith('FST_ERR_CTP_'), request);
       // Resolved per error: Nest sets its handler after the routes are registered.
       if (!answer) return fastify.errorHandler(error, request, reply);
       new HttpExchange(request, reply).json(answer.status, answer.body);
@@ -106,7 +108,8 @@ function bodyErrorAnswer(
     return { status: 415, body: { statusCode: 415, code: 'UNSUPPORTED_CONTENT_TYPE', message } };
   }
   const code = status === 413 ? 'SIZE_EXCEEDED' : status === 415 ? 'UNSUPPORTED_CONTENT_TYPE' : 'INVALID_REQUEST';
-  return { status, body: { statusCode: status, code, message: `Request body rejected: ${error?.message ?? error?.type}` } };
+  const message = `Request body rejected: ${error?.message ?? error?.type}`;
+  return { status, body: { statusCode: status, code, message } };
 }
 
 /** Whether a request URL (path, maybe a query) lies under one of the mounts (after any global prefix). */

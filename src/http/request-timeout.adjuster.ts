@@ -67,8 +67,8 @@ export class RequestTimeoutAdjuster implements OnApplicationBootstrap {
   private warnIfCutting(current: number): void {
     if (current <= 0) return;
     this.logger.warn(
-      `HTTP server requestTimeout is ${current} ms (kept: http.keepRequestTimeout): an upload chunk that takes longer ` +
-        `is cut with 408 and retried; use smaller chunks or requestTimeout 0.`,
+      `HTTP server requestTimeout is ${current} ms (kept: http.keepRequestTimeout): an upload chunk that takes ` +
+        `longer is cut with 408 and retried; use smaller chunks or requestTimeout 0.`,
     );
   }
 }

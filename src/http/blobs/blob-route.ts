@@ -61,7 +61,8 @@ export function routedBlobSegments(exchange: HttpExchange): string[] | null {
   if (typeof fastify !== 'string') {
     // Express: the optional wildcard is absent when it matched nothing (`/<mount>/`).
     const express = params.path ?? [];
-    return Array.isArray(express) && express.every((segment) => typeof segment === 'string') ? (express as string[]) : null;
+    const allStrings = Array.isArray(express) && express.every((segment) => typeof segment === 'string');
+    return allStrings ? (express as string[]) : null;
   }
   // find-my-way ends the path at `?` and at `#` alike.
   const rawPath = exchange.urlPath.split('#')[0];

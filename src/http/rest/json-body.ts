@@ -16,7 +16,10 @@ export function assertAcceptedJsonBody(exchange: HttpExchange): void {
   }
 }
 
-/** Whether `value` holds `__proto__` or `constructor.prototype` as own keys at any depth (iterative: no stack limit). */
+/**
+ * Whether `value` holds `__proto__` or `constructor.prototype` as own keys at any depth (iterative: no stack
+ * limit).
+ */
 function hasPrototypeKey(value: unknown): boolean {
   const own = (object: object, key: string) => Object.prototype.hasOwnProperty.call(object, key);
   const pending: unknown[] = [value];

@@ -54,7 +54,9 @@ export class RestUploadsController {
         overwrite: conflict === undefined ? undefined : conflict === 'overwrite',
       });
       if (!isObject) throw new InvalidRequestError('Send a JSON object: { "totalSize": <bytes>, "path"?: "...", ... }');
-      if (input.path !== undefined && typeof input.path !== 'string') throw new InvalidRequestError('path must be a string');
+      if (input.path !== undefined && typeof input.path !== 'string') {
+        throw new InvalidRequestError('path must be a string');
+      }
       if (input.provider !== undefined && typeof input.provider !== 'string') {
         throw new InvalidRequestError('provider must be a string');
       }
@@ -76,12 +78,18 @@ export class RestUploadsController {
         conflict: resolveConflictPolicy(input.conflict, input.overwrite),
       });
       // Built on the path routing matched (global prefix kept), never on an absolute-form request target.
-      exchange.json(201, space.view(session), { Location: `${exchange.routedPath.replace(/\/+$/, '')}/${session.uploadId}` });
+      const location = `${exchange.routedPath.replace(/\/+$/, '')}/${session.uploadId}`;
+      exchange.json(201, space.view(session), { Location: location });
     });
   }
 
   @Put(':id/chunks/:offset')
-  async chunk(@Req() req: unknown, @Res() res: unknown, @Param('id') id: string, @Param('offset') rawOffset: string): Promise<void> {
+  async chunk(
+    @Req() req: unknown,
+    @Res() res: unknown,
+    @Param('id') id: string,
+    @Param('offset') rawOffset: string,
+  ): Promise<void> {
     const exchange = new HttpExchange(req, res);
     await this.handle(exchange, async (caller) => {
       const owner = await caller.authorize('write', { uploadId: id });
@@ -91,7 +99,8 @@ export class RestUploadsController {
         throw new UnsupportedContentTypeError(contentType, CHUNK_CONTENT_TYPES);
       }
       const lengthHeader = exchange.header('content-length');
-      const contentLength = lengthHeader === undefined ? null : parseNonNegativeInteger(lengthHeader, 'Content-Length', 'INVALID_LENGTH');
+      const contentLength =
+        lengthHeader === undefined ? null : parseNonNegativeInteger(lengthHeader, 'Content-Length', 'INVALID_LENGTH');
       const result = await this.uploads.uploadChunk({
         uploadId: id,
         offset,

@@ -26,19 +26,24 @@ export function parseTusMetadata(header: string | undefined, maxBytes: number): 
   for (const rawPair of header.split(',')) {
     const pair = rawPair.trim();
     const match = /^([\x21-\x2b\x2d-\x7e]+)(?: ([A-Za-z0-9+/]*={0,2}))?$/.exec(pair);
-    if (!match) throw new InvalidRequestError('Upload-Metadata must be comma-separated "key base64value" pairs', 'INVALID_METADATA');
+    if (!match) {
+      const message = 'Upload-Metadata must be comma-separated "key base64value" pairs';
+      throw new InvalidRequestError(message, 'INVALID_METADATA');
+    }
     const [, key, encoded = ''] = match;
     if (Object.prototype.hasOwnProperty.call(out, key)) {
       throw new InvalidRequestError(`Upload-Metadata repeats the key "${key.slice(0, 64)}"`, 'INVALID_METADATA');
     }
     if (encoded.length % 4 !== 0) {
-      throw new InvalidRequestError(`Upload-Metadata value of "${key.slice(0, 64)}" is not valid base64`, 'INVALID_METADATA');
+      const message = `Upload-Metadata value of "${key.slice(0, 64)}" is not valid base64`;
+      throw new InvalidRequestError(message, 'INVALID_METADATA');
     }
     let value: string;
     try {
       value = STRICT_UTF8.decode(Buffer.from(encoded, 'base64'));
     } catch {
-      throw new InvalidRequestError(`Upload-Metadata value of "${key.slice(0, 64)}" is not UTF-8 text`, 'INVALID_METADATA');
+      const message = `Upload-Metadata value of "${key.slice(0, 64)}" is not UTF-8 text`;
+      throw new InvalidRequestError(message, 'INVALID_METADATA');
     }
     out[key] = value;
   }

@@ -58,7 +58,11 @@ export function httpDate(epochMs: number): string {
 }
 
 /** CORS headers for a response, or none when CORS is off or the origin is not allowed. */
-export function corsHeaders(options: ResolvedValiBlobOptions, exchange: HttpExchange, preflight: boolean): Record<string, string> {
+export function corsHeaders(
+  options: ResolvedValiBlobOptions,
+  exchange: HttpExchange,
+  preflight: boolean,
+): Record<string, string> {
   const { cors } = options.tus;
   const origin = exchange.header('origin');
   if (cors === false || origin === undefined) return {};
