@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, OnModuleInit, Optional } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { VALIBLOB_HTTP_OPTIONS } from '../vali-blob.constants';
+import type { HttpMounts } from './http-mounts';
 
 /** Content types whose bodies the ValiBlob routes stream themselves. */
 const RAW_BODY_CONTENT_TYPES = ['application/offset+octet-stream', 'application/octet-stream'];
@@ -40,8 +41,7 @@ export class FastifyBodyParserRegistrar implements OnModuleInit {
   private readonly logger = new Logger('ValiBlob');
 
   constructor(
-    @Inject(VALIBLOB_HTTP_OPTIONS)
-    private readonly http: { tus: string | null; rest: string | null; blobs: string | null },
+    @Inject(VALIBLOB_HTTP_OPTIONS) private readonly http: HttpMounts,
     @Optional() private readonly adapterHost?: HttpAdapterHost,
   ) {}
 

@@ -2,6 +2,7 @@ import { Inject, Injectable, Optional } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { VALIBLOB_HTTP_OPTIONS } from '../vali-blob.constants';
+import type { HttpMounts } from './http-mounts';
 import { HttpExchange } from './http-exchange';
 
 /** What the platform reports about a body it refused (Express body-parser or Fastify content-type parser). */
@@ -43,8 +44,7 @@ type FastifyErrorHandler = (error: unknown, request: unknown, reply: unknown) =>
 @Injectable()
 export class PlatformErrorBridge {
   constructor(
-    @Inject(VALIBLOB_HTTP_OPTIONS)
-    private readonly http: { tus: string | null; rest: string | null; blobs: string | null },
+    @Inject(VALIBLOB_HTTP_OPTIONS) private readonly http: HttpMounts,
     @Optional() private readonly adapterHost?: HttpAdapterHost,
   ) {}
 
