@@ -17,8 +17,10 @@ import type {
   CallerContext,
   ChunkResult,
   CompleteResult,
+  IncludeProviderState,
   StartUploadInput,
   UploadChunkInput,
+  UploadSessionRecord,
 } from './resumable-upload.types';
 import { UploadChunkWriter } from './upload-chunk.writer';
 import { UploadEngineContext } from './upload-engine.context';
@@ -35,8 +37,10 @@ export type {
   CallerContext,
   ChunkResult,
   CompleteResult,
+  IncludeProviderState,
   StartUploadInput,
   UploadChunkInput,
+  UploadSessionRecord,
 } from './resumable-upload.types';
 
 /**
@@ -164,9 +168,22 @@ export class ResumableUploadService implements BeforeApplicationShutdown, OnAppl
     return toSessionView(session);
   }
 
-  /** The raw session (provider state included) for in-process callers such as cleanup and tus concatenation. */
-  async getSession(uploadId: string, caller: CallerContext = {}): Promise<UploadSession> {
-    return this.ctx.requireSession(uploadId, caller);
+  /**
+   * The stored session for in-process callers (tus, cleanup, tests), owner-checked like every call. Its
+   * `providerState` (part manifests, staging ids) is left out unless `include.providerState` asks for it.
+   */
+  getSession(uploadId: string, caller?: CallerContext): Promise<UploadSessionRecord>;
+  getSession(uploadId: string, caller: CallerContext, include: IncludeProviderState): Promise<UploadSession>;
+  async getSession(
+    uploadId: string,
+    caller: CallerContext = {},
+    include?: IncludeProviderState,
+  ): Promise<UploadSession | UploadSessionRecord> {
+    const session = await this.ctx.requireSession(uploadId, caller);
+    if (include?.providerState) return session;
+    const { providerState, ...record } = session;
+    void providerState;
+    return record;
   }
 
   /**

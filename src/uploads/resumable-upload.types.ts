@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import type { UploadSession } from '../sessions/upload-session.model';
 import type { BlobInfo } from '../storage/storage-provider';
 import type { ChunkEndReason } from './chunk-meter';
 import type { ConflictPolicy } from './conflict-policy';
@@ -84,4 +85,17 @@ export interface CompleteResult {
   session: UploadSessionView;
   /** The stored blob (null only if it was deleted after completion). */
   blob: BlobInfo | null;
+}
+
+/**
+ * A stored session as `getSession` hands it out by default: everything but the provider's private resumable
+ * state (part manifests, staging ids), which only the engine and callers that explicitly ask for it may hold.
+ * @publicApi
+ */
+export type UploadSessionRecord = Omit<UploadSession, 'providerState'>;
+
+/** Opt-in of `getSession` for in-process callers that free or inspect provider-side data. */
+export interface IncludeProviderState {
+  /** Include `providerState` in the returned session. */
+  providerState: true;
 }

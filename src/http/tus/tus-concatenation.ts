@@ -6,10 +6,10 @@ import {
   SizeExceededError,
   UploadGoneError,
 } from '../../errors/vali-blob.errors';
-import { UploadSession, UploadStatus } from '../../sessions/upload-session.model';
+import { UploadStatus } from '../../sessions/upload-session.model';
 import { StorageRegistry } from '../../storage/storage.registry';
 import type { ConflictPolicy } from '../../uploads/conflict-policy';
-import { ResumableUploadService } from '../../uploads/resumable-upload.service';
+import { ResumableUploadService, UploadSessionRecord } from '../../uploads/resumable-upload.service';
 
 /** What the final upload is created with (from the tus POST). */
 export interface FinalUploadBase {
@@ -41,7 +41,7 @@ export async function concatenatePartials(
   if (new Set(ids).size !== ids.length) {
     throw new InvalidRequestError('Upload-Concat names the same partial upload more than once');
   }
-  const partials: UploadSession[] = [];
+  const partials: UploadSessionRecord[] = [];
   for (const id of ids) {
     // Same owner only: another owner's (or an ownerless) partial is "not found" for this caller.
     const partial = await uploads.getSession(id, { owner: base.owner });
@@ -66,7 +66,7 @@ export async function concatenatePartials(
 
   const session = await uploads.start({ ...base, totalSize, concat: `final;${ids.join(' ')}`, autoComplete: true });
   let offset = 0;
-  let current: UploadSession | undefined;
+  let current: UploadSessionRecord | undefined;
   try {
     for (const partial of partials) {
       current = partial;
