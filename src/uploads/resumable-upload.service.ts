@@ -181,8 +181,7 @@ export class ResumableUploadService implements BeforeApplicationShutdown, OnAppl
   ): Promise<UploadSession | UploadSessionRecord> {
     const session = await this.ctx.requireSession(uploadId, caller);
     if (include?.providerState) return session;
-    const { providerState, ...record } = session;
-    void providerState;
+    const { providerState: _providerState, ...record } = session;
     return record;
   }
 

@@ -16,7 +16,10 @@ import { UploadPublisher } from './upload.publisher';
 import { WholeFileDigestCache } from './whole-file-digest.cache';
 import { ShutdownInterruptedError, WriteSlot, WriteSlots } from './write-slots';
 
-/** What one chunk request holds while it waits for the lock and streams: set by the lock's release request. */
+/**
+ * What one chunk request shares with its lock's release callback, which may fire before the body is metered: a
+ * release requested early interrupts the meter as soon as it exists.
+ */
 interface ChunkRun {
   meter?: ChunkMeter;
   releaseRequested: boolean;
