@@ -1,4 +1,12 @@
-import { InvalidRequestError, SizeExceededError } from '../errors/vali-blob.errors';
+import {
+  InvalidRequestError,
+  OffsetMismatchError,
+  SizeExceededError,
+  UploadGoneError,
+} from '../errors/vali-blob.errors';
+import { UploadSession, UploadStatus } from '../sessions/upload-session.model';
+import type { ChunkResult, UploadChunkInput } from './resumable-upload.types';
+import { toSessionView } from './upload-session.view';
 
 /** Largest serialized metadata accepted per upload. */
 export const MAX_METADATA_BYTES = 16 * 1024;
@@ -35,4 +43,68 @@ export function validateMetadata(metadata: unknown): Record<string, string> {
     throw new InvalidRequestError(`metadata is larger than ${MAX_METADATA_BYTES} bytes`, 'INVALID_METADATA');
   }
   return out;
+}
+
+/** Validate the position a chunk claims: a non-negative integer offset and, when declared, length. */
+export function validateChunkPosition(offset: number, contentLength: number | null | undefined): void {
+  if (!Number.isSafeInteger(offset) || offset < 0) {
+    throw new InvalidRequestError('Offset must be a non-negative integer', 'INVALID_OFFSET');
+  }
+  if (contentLength != null && (!Number.isSafeInteger(contentLength) || contentLength < 0)) {
+    throw new InvalidRequestError('Content-Length must be a non-negative integer', 'INVALID_LENGTH');
+  }
+}
+
+/**
+ * Whether a chunk may be written to this session now: returns a result for requests that need no write, throws
+ * for invalid states (gone, finished, wrong offset), `null` to proceed.
+ */
+export function checkWritable(session: UploadSession, input: UploadChunkInput): ChunkResult | null {
+  if (session.status === UploadStatus.Aborted) throw new UploadGoneError(session.uploadId, 'aborted');
+  if (session.status === UploadStatus.Complete) {
+    // An empty chunk at the end of a finished upload is a harmless retry: answer without a new event.
+    if (input.offset === session.totalSize && input.contentLength === 0) {
+      return { session: toSessionView(session), bytesWritten: 0, endReason: 'eof' };
+    }
+    throw new OffsetMismatchError(session.uploadedBytes, input.offset);
+  }
+  if (session.expiresAt <= Date.now()) throw new UploadGoneError(session.uploadId, 'expired');
+  if (input.offset !== session.uploadedBytes) throw new OffsetMismatchError(session.uploadedBytes, input.offset);
+  return null;
+}
+
+/** Validate declared sizes against the upload and the limits; returns the (possibly just declared) total. */
+export function checkSize(session: UploadSession, input: UploadChunkInput, maxUploadSize: number): number | null {
+  let totalSize = session.totalSize;
+  if (input.declareTotalSize !== undefined) {
+    const declared = input.declareTotalSize;
+    if (!Number.isSafeInteger(declared) || declared < 0) {
+      throw new InvalidRequestError('Upload length must be a non-negative integer', 'INVALID_LENGTH');
+    }
+    if (totalSize !== null && declared !== totalSize) {
+      throw new InvalidRequestError('Upload length is already set and cannot change', 'INVALID_LENGTH');
+    }
+    if (declared < session.uploadedBytes) {
+      throw new InvalidRequestError('Upload length is smaller than the bytes already stored', 'INVALID_LENGTH');
+    }
+    if (declared > maxUploadSize) {
+      throw new SizeExceededError(`Upload length exceeds the maximum of ${maxUploadSize}`, maxUploadSize);
+    }
+    totalSize = declared;
+  }
+  const limit = totalSize ?? maxUploadSize;
+  if (input.contentLength != null && input.offset + input.contentLength > limit) {
+    throw chunkTooLarge(totalSize, maxUploadSize);
+  }
+  return totalSize;
+}
+
+/** The 413 for a chunk that would go past the upload's total size, or past the maximum while it is deferred. */
+export function chunkTooLarge(totalSize: number | null, maxUploadSize: number): SizeExceededError {
+  return new SizeExceededError(
+    totalSize === null
+      ? `Upload would exceed the maximum of ${maxUploadSize} bytes`
+      : `Chunk goes past the upload's total size of ${totalSize} bytes`,
+    totalSize ?? maxUploadSize,
+  );
 }

@@ -1,10 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { ACTIVE_STATUSES, UploadSession } from '../sessions/upload-session.model';
-import { ResumableUploadService } from './resumable-upload.service';
+import { ResumableUploadService, UploadSessionRecord } from './resumable-upload.service';
 import { createdByTus } from './upload-transport';
-
-/** A session as the engine hands it to in-process callers (whatever it leaves out, recovery does not need). */
-type SessionRecord = Awaited<ReturnType<ResumableUploadService['getSession']>>;
 
 /**
  * Crash recovery of uploads whose completion died, as an engine operation: every byte is stored but the
@@ -20,7 +17,7 @@ export class UploadRecovery {
    * completion did not finish (idempotent, under the upload's lock, like any `complete`). Only for uploads
    * created through tus: a REST upload is published when its own client calls complete, never here.
    */
-  async finishIfStored(uploadId: string, owner: string | null): Promise<SessionRecord> {
+  async finishIfStored(uploadId: string, owner: string | null): Promise<UploadSessionRecord> {
     const session = await this.uploads.getSession(uploadId, { owner });
     if (!createdByTus(session) || !storedButUnfinished(session)) return session;
     await this.uploads.complete(uploadId, { owner });

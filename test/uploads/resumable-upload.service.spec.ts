@@ -60,8 +60,11 @@ describe('ResumableUploadService (engine semantics, DESIGN §6)', () => {
     await rm(root, { recursive: true, force: true });
   });
 
+  /** The session with its provider state, which `getSession` hands out only on request. */
+  const rawSession = (uploadId: string) => uploads.getSession(uploadId, {}, { providerState: true });
+
   const stagingSize = async (uploadId: string) => {
-    const session = await uploads.getSession(uploadId);
+    const session = await rawSession(uploadId);
     return (await stat(await storage.stagingPathOf(session.providerState ?? { staging: uploadId }))).size;
   };
 
@@ -179,14 +182,22 @@ describe('ResumableUploadService (engine semantics, DESIGN §6)', () => {
     expect((await uploads.getStatus(uploadId, { owner: 'alice' })).uploadId).toBe(uploadId);
   });
 
+  it('getSession leaves providerState out unless the caller asks for it', async () => {
+    const { uploadId } = await uploads.start({ totalSize: 100 });
+    const session = await uploads.getSession(uploadId);
+    expect(session).toMatchObject({ uploadId, uploadedBytes: 0 });
+    expect('providerState' in session).toBe(false);
+    expect((await rawSession(uploadId)).providerState).toEqual(expect.any(Object));
+  });
+
   it('aborts: frees staging data, keeps a readable tombstone, answers 410 to writes', async () => {
     const { uploadId } = await uploads.start({ totalSize: 100 });
     await uploads.uploadChunk({ uploadId, offset: 0, body: body(Buffer.alloc(50)) });
-    const staging = await storage.stagingPathOf((await uploads.getSession(uploadId)).providerState!);
+    const staging = await storage.stagingPathOf((await rawSession(uploadId)).providerState!);
     const aborted = await uploads.abort(uploadId);
     expect(aborted.status).toBe(UploadStatus.Aborted);
     await expect(stat(staging)).rejects.toMatchObject({ code: 'ENOENT' });
-    expect((await uploads.getSession(uploadId)).providerState).toBeNull();
+    expect((await rawSession(uploadId)).providerState).toBeNull();
     expect((await uploads.getStatus(uploadId)).status).toBe(UploadStatus.Aborted);
     await expect(uploads.uploadChunk({ uploadId, offset: 50, body: body(Buffer.alloc(1)) })).rejects.toMatchObject({ code: 'UPLOAD_GONE', status: 410 });
     await expect(uploads.complete(uploadId)).rejects.toMatchObject({ code: 'UPLOAD_GONE' });

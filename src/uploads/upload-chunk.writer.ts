@@ -1,0 +1,189 @@
+import type { Hash } from 'node:crypto';
+import { OffsetMismatchError, UploadInterruptedError, ValiBlobError } from '../errors/vali-blob.errors';
+import type { UploadLease } from '../locking/upload-locker';
+import { SessionPatch, UploadSession, UploadStatus } from '../sessions/upload-session.model';
+import type { WriteChunkResult } from '../storage/storage-provider';
+import { ChunkMeter } from './chunk-meter';
+import type { ChunkResult, UploadChunkInput } from './resumable-upload.types';
+import { IncrementalDigest } from './upload-checksum';
+import { UploadChecksumVerifier } from './upload-checksum.verifier';
+import { UploadEngineContext } from './upload-engine.context';
+import { checkSize, checkWritable, chunkTooLarge, validateChunkPosition } from './upload-input';
+import { toSessionView } from './upload-session.view';
+import { UploadShutdownDrain } from './upload-shutdown.drain';
+import { UPLOAD_EVENTS } from './upload.events';
+import { UploadPublisher } from './upload.publisher';
+import { WholeFileDigestCache } from './whole-file-digest.cache';
+import { ShutdownInterruptedError, WriteSlot, WriteSlots } from './write-slots';
+
+/**
+ * What one chunk request shares with its lock's release callback, which may fire before the body is metered: a
+ * release requested early interrupts the meter as soon as it exists.
+ */
+interface ChunkRun {
+  meter?: ChunkMeter;
+  releaseRequested: boolean;
+  onLeaseLost?: () => void;
+}
+
+/**
+ * Writes one chunk: validates it, takes a write slot and the per-upload lock, streams the body through a
+ * `ChunkMeter` (limit, checksums, whole-file hash) into the provider, then advances the offset with the store's
+ * fenced compare-and-set and emits `upload.chunk`. The body is always consumed or released, whatever happens.
+ */
+export class UploadChunkWriter {
+  constructor(
+    private readonly ctx: UploadEngineContext,
+    private readonly writeSlots: WriteSlots,
+    private readonly shutdown: UploadShutdownDrain,
+    private readonly digests: WholeFileDigestCache,
+    private readonly publisher: UploadPublisher,
+  ) {}
+
+  /** Store one chunk at `input.offset` (see `ResumableUploadService.uploadChunk`). */
+  async write(input: UploadChunkInput): Promise<ChunkResult> {
+    const { uploadId, body } = input;
+    let slot: WriteSlot | undefined;
+    try {
+      validateChunkPosition(input.offset, input.contentLength);
+      // Cheap checks before waiting for the lock: a stale retry gets its 409 at once.
+      const seen = await this.ctx.requireSession(uploadId, input);
+      const shortcut = checkWritable(seen, input);
+      if (shortcut) {
+        body.resume();
+        return shortcut;
+      }
+      checkSize(seen, input, this.ctx.options.maxUploadSize);
+      // Counted from here to the end of the write: the lock wait and the body read are what a slow client holds.
+      slot = this.writeSlots.take(seen.uploadedBytes);
+    } catch (error) {
+      body.resume();
+      throw error;
+    }
+
+    const run: ChunkRun = { releaseRequested: false };
+    const lease = await this.ctx
+      .acquire(uploadId, () => {
+        run.releaseRequested = true;
+        run.meter?.interrupt();
+      })
+      .catch((error) => {
+        slot?.release();
+        body.resume();
+        throw error;
+      });
+    try {
+      return await this.writeLocked(input, lease, run);
+    } catch (error) {
+      if (run.meter && !run.meter.destroyed) run.meter.destroy();
+      body.resume();
+      throw error;
+    } finally {
+      if (run.meter) this.shutdown.untrack(run.meter);
+      if (run.onLeaseLost) lease.signal.removeEventListener('abort', run.onLeaseLost);
+      slot?.release();
+      await lease.release();
+    }
+  }
+
+  private async writeLocked(input: UploadChunkInput, lease: UploadLease, run: ChunkRun): Promise<ChunkResult> {
+    const { uploadId, body } = input;
+    const { options } = this.ctx;
+    // Re-read under the lock: the committed state is what counts.
+    const session = await this.ctx.requireSession(uploadId, input);
+    const shortcut = checkWritable(session, input);
+    if (shortcut) {
+      body.resume();
+      return shortcut;
+    }
+    const totalSize = checkSize(session, input, options.maxUploadSize);
+    const provider = this.ctx.registry.get(session.provider);
+    const limit = (totalSize ?? options.maxUploadSize) - session.uploadedBytes;
+
+    const checksum = new UploadChecksumVerifier(input.checksum, options.checksumAlgorithms);
+    const fileHash = this.digests.fork(uploadId, session.uploadedBytes);
+    const digests: IncrementalDigest[] = [...checksum.digests];
+    if (fileHash) digests.push({ update: (d) => void fileHash.update(d), digest: () => Buffer.alloc(0) });
+
+    const meter = new ChunkMeter(body, {
+      maxBytes: limit,
+      digests,
+      idleTimeoutMs: options.idleTimeoutMs,
+      onExceeded: () => chunkTooLarge(totalSize, options.maxUploadSize),
+    });
+    run.meter = meter;
+    if (run.releaseRequested) meter.interrupt();
+    this.shutdown.track(meter);
+    // A lease lost mid-body (heartbeat failed, expired during a pause) means another writer may own the
+    // upload now: stop writing at once; the fenced advance then refuses whatever this request stored.
+    run.onLeaseLost = () => meter.interrupt();
+    lease.signal.addEventListener('abort', run.onLeaseLost, { once: true });
+    if (lease.signal.aborted) meter.interrupt();
+
+    const written = await this.ctx.providerCall(() =>
+      provider.writeChunk(session.providerState ?? {}, session.uploadedBytes, meter, {
+        expectedLength: input.contentLength ?? null,
+        isFinal: totalSize !== null && session.uploadedBytes + (input.contentLength ?? -1) === totalSize,
+        beforeCommit: () => checksum.verify(meter.endReason, () => this.interruption(session.uploadedBytes)),
+      }),
+    );
+    return this.advance(input, { session, totalSize, lease, written, meter, fileHash });
+  }
+
+  /** Move the offset past the stored bytes (fenced compare-and-set), then report or finish the upload. */
+  private async advance(input: UploadChunkInput, step: WrittenChunk): Promise<ChunkResult> {
+    const { session, totalSize, lease, written, meter, fileHash } = step;
+    const { uploadId } = session;
+    const newOffset = session.uploadedBytes + written.bytesWritten;
+    const now = Date.now();
+    const patch: SessionPatch = {
+      uploadedBytes: newOffset,
+      providerState: written.state,
+      status: UploadStatus.InProgress,
+      updatedAt: now,
+      expiresAt: now + this.ctx.options.sessionExpiration,
+      fence: lease.fence,
+    };
+    if (totalSize !== session.totalSize) patch.totalSize = totalSize;
+    const updated = await this.ctx.storeCall(() => this.ctx.store.advance(uploadId, session.uploadedBytes, patch));
+    if (!updated) {
+      this.digests.forget(uploadId);
+      const current = await this.ctx.requireSession(uploadId, input);
+      throw new OffsetMismatchError(current.uploadedBytes, input.offset);
+    }
+    if (fileHash && written.bytesWritten === meter.bytes) this.digests.remember(uploadId, newOffset, fileHash);
+    else if (written.bytesWritten > 0) this.digests.forget(uploadId);
+    this.ctx.events.emit(UPLOAD_EVENTS.chunk, {
+      session: toSessionView(updated),
+      offset: session.uploadedBytes,
+      bytes: written.bytesWritten,
+    });
+
+    const endReason = meter.endReason ?? 'eof';
+    if (endReason === 'interrupted') throw this.interruption(newOffset);
+    if (input.autoComplete && updated.totalSize !== null && newOffset === updated.totalSize) {
+      // Still under this chunk's lease: the upload is published before anyone else can write.
+      const completed = await this.publisher.publishLocked(updated, lease);
+      return { session: completed.session, bytesWritten: written.bytesWritten, endReason };
+    }
+    return { session: toSessionView(updated), bytesWritten: written.bytesWritten, endReason };
+  }
+
+  /**
+   * The error for a body this engine stopped reading: during shutdown a retryable 503 (the client resumes at
+   * `offset`, here after a restart or on another instance); otherwise a newer request for the upload took over.
+   */
+  private interruption(offset: number): ValiBlobError {
+    return this.writeSlots.shuttingDown ? new ShutdownInterruptedError(offset) : new UploadInterruptedError(offset);
+  }
+}
+
+/** A chunk the provider has stored, before the offset moved. */
+interface WrittenChunk {
+  session: UploadSession;
+  totalSize: number | null;
+  lease: UploadLease;
+  written: WriteChunkResult;
+  meter: ChunkMeter;
+  fileHash: Hash | undefined;
+}

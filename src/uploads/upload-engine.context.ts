@@ -1,0 +1,73 @@
+import { Logger } from '@nestjs/common';
+import { guardedCall } from '../common/guarded-call';
+import { StorageUnavailableError, StoreUnavailableError, UploadNotFoundError } from '../errors/vali-blob.errors';
+import type { UploadLease, UploadLocker } from '../locking/upload-locker';
+import type { ResumableSessionStore } from '../sessions/resumable-session-store';
+import type { UploadSession } from '../sessions/upload-session.model';
+import type { StorageRegistry } from '../storage/storage.registry';
+import type { ResolvedValiBlobOptions } from '../vali-blob.options';
+import type { CallerContext } from './resumable-upload.types';
+import type { UploadEvents } from './upload.events';
+
+/**
+ * What every part of the engine shares: the options, the backends behind a guarded call each, session lookup
+ * with the ownership rule, and the per-upload lock. Built once by `ResumableUploadService`.
+ */
+export class UploadEngineContext {
+  /** Unexpected backend failures (with their stack) and shutdown warnings go here. */
+  readonly logger = new Logger('ValiBlob');
+
+  constructor(
+    readonly options: ResolvedValiBlobOptions,
+    readonly store: ResumableSessionStore,
+    readonly registry: StorageRegistry,
+    readonly locker: UploadLocker,
+    readonly events: UploadEvents,
+  ) {}
+
+  /** Run a store call with the configured timeout; anything unexpected becomes 503, never "not found". */
+  storeCall<T>(call: () => Promise<T>): Promise<T> {
+    return guardedCall(call, {
+      what: 'Session store call',
+      timeoutMs: this.options.storeTimeoutMs,
+      // The 503 body reaches clients: the backend's own message (hosts, ports) stays in the log.
+      unavailable: (_message, cause) =>
+        cause === undefined
+          ? new StoreUnavailableError('Session store timed out')
+          : new StoreUnavailableError('Session store unavailable', { cause }),
+      logger: this.logger,
+    });
+  }
+
+  /** Run a provider call; unexpected failures (I/O, network) become 503 and are logged. */
+  providerCall<T>(call: () => Promise<T>): Promise<T> {
+    return guardedCall(call, {
+      what: 'Storage provider call',
+      unavailable: (_message, cause) => new StorageUnavailableError('Storage unavailable', { cause }),
+      logger: this.logger,
+    });
+  }
+
+  /** The session, or `UploadNotFoundError` when it does not exist or belongs to another owner. */
+  async requireSession(uploadId: string, caller: CallerContext): Promise<UploadSession> {
+    if (typeof uploadId !== 'string' || !/^[A-Za-z0-9_-]{1,128}$/.test(uploadId)) {
+      throw new UploadNotFoundError(String(uploadId));
+    }
+    const session = await this.storeCall(() => this.store.get(uploadId));
+    // Another owner's upload must be indistinguishable from a missing one. Exact match: an ownerless session is
+    // not an authenticated owner's, and an anonymous caller (owner null) never sees an owned one.
+    if (!session || (caller.owner !== undefined && session.ownerId !== caller.owner)) {
+      throw new UploadNotFoundError(uploadId);
+    }
+    return session;
+  }
+
+  /** Take the per-upload lock with the configured wait; `onReleaseRequested` fires when a newer writer asks. */
+  acquire(uploadId: string, onReleaseRequested?: () => void): Promise<UploadLease> {
+    return this.locker.acquire(uploadId, {
+      waitMs: this.options.lock.waitMs,
+      requestRelease: this.options.lock.requestRelease,
+      onReleaseRequested,
+    });
+  }
+}
