@@ -8,10 +8,10 @@ import {
   escapeGlob,
   OwnedRedisClient,
   openRedisClient,
-  redisCall,
   RedisClient,
   RedisConnectionOptions,
 } from '../../sessions/redis/redis-connection';
+import { storeCall } from '../../sessions/store-call';
 import { AcquireOptions, UploadLease, UploadLocker } from '../upload-locker';
 import { ACQUIRE_SCRIPT, EXTEND_SCRIPT, RELEASE_SCRIPT } from './redis-lock.scripts';
 
@@ -280,6 +280,6 @@ export class RedisUploadLocker extends UploadLocker implements OnModuleDestroy {
   }
 
   private call<T>(what: string, call: () => Promise<T>): Promise<T> {
-    return redisCall(call, this.timeoutMs, what);
+    return storeCall(`Redis ${what}`, this.timeoutMs, call);
   }
 }

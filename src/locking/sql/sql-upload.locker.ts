@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DataSource } from 'typeorm';
 import { UploadLockedError } from '../../errors/vali-blob.errors';
-import { guardStoreCall } from '../../sessions/typeorm/store-errors';
+import { storeCall } from '../../sessions/store-call';
 import { AcquireOptions, UploadLease, UploadLocker } from '../upload-locker';
 import type { SqlUploadLockerOptions } from './sql-upload-locker.options';
 import { UploadLockEntity } from './upload-lock.entity';
@@ -260,6 +260,6 @@ export class SqlUploadLocker extends UploadLocker {
   }
 
   private query<T>(what: string, call: () => Promise<T>): Promise<T> {
-    return guardStoreCall(`lock ${what}`, this.timeoutMs, call);
+    return storeCall(`session store lock ${what}`, this.timeoutMs, call);
   }
 }

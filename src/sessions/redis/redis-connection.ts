@@ -1,8 +1,7 @@
 import { Logger } from '@nestjs/common';
 import Redis, { Cluster, ClusterNode, ClusterOptions, RedisOptions } from 'ioredis';
 import { createHash } from 'node:crypto';
-import { withTimeout } from '../../common/with-timeout';
-import { InvalidValiBlobOptionsError, StoreUnavailableError, ValiBlobError } from '../../errors/vali-blob.errors';
+import { InvalidValiBlobOptionsError } from '../../errors/vali-blob.errors';
 
 /** An ioredis client: a single node (standalone or Sentinel-managed) or a Cluster. */
 export type RedisClient = Redis | Cluster;
@@ -124,19 +123,6 @@ export async function closeRedisClient(owned: OwnedRedisClient): Promise<void> {
   // QUIT lets in-flight replies arrive; a client that is not connected would only queue it, so cut it instead.
   if (client.status === 'ready') await client.quit().catch(() => client.disconnect());
   else client.disconnect();
-}
-
-/**
- * Run one Redis call with a deadline; any failure that is not already a ValiBlob error (connection refused,
- * timeout, cluster down) becomes `StoreUnavailableError`, so callers answer 503 and never "not found".
- */
-export async function redisCall<T>(call: () => Promise<T>, timeoutMs: number, what: string): Promise<T> {
-  try {
-    return await withTimeout(call(), timeoutMs, () => new StoreUnavailableError(`Redis did not answer ${what} within ${timeoutMs} ms`));
-  } catch (error) {
-    if (error instanceof ValiBlobError) throw error;
-    throw new StoreUnavailableError(`Redis ${what} failed: ${(error as Error)?.message ?? error}`, { cause: error });
-  }
 }
 
 /**

@@ -1,10 +1,11 @@
 import { OnModuleDestroy } from '@nestjs/common';
-import { InvalidValiBlobOptionsError, StoreUnavailableError } from '../../errors/vali-blob.errors';
+import { InvalidValiBlobOptionsError, SessionAlreadyExistsError, StoreUnavailableError } from '../../errors/vali-blob.errors';
 import type { Redis } from 'ioredis';
 import { RedisCleanupLock } from '../../cleanup/locks/redis-cleanup.lock';
 import { RedisUploadLocker, RedisUploadLockerOptions } from '../../locking/redis/redis-upload.locker';
 import type { StoreLocks } from '../../locking/store-locks';
 import { ResumableSessionStore } from '../resumable-session-store';
+import { storeCall } from '../store-call';
 import { decodeCursor, encodeCursor, findLimit, matchesSessionFilter } from '../session-filter';
 import {
   ACTIVE_STATUSES,
@@ -18,7 +19,6 @@ import {
   DEFAULT_REDIS_TIMEOUT_MS,
   OwnedRedisClient,
   openRedisClient,
-  redisCall,
   RedisClient,
   RedisConnectionOptions,
   requireHashTagInCluster,
@@ -136,7 +136,7 @@ export class RedisSessionStore extends ResumableSessionStore implements OnModule
         session.uploadId,
       ]),
     );
-    if (stored !== 1) throw new Error(`Session ${session.uploadId} already exists`);
+    if (stored !== 1) throw new SessionAlreadyExistsError(session.uploadId);
   }
 
   async get(uploadId: string): Promise<UploadSession | null> {
@@ -314,7 +314,7 @@ export class RedisSessionStore extends ResumableSessionStore implements OnModule
   }
 
   private call<T>(what: string, call: () => Promise<T>): Promise<T> {
-    return redisCall(call, this.timeoutMs, what);
+    return storeCall(`Redis ${what}`, this.timeoutMs, call);
   }
 }
 

@@ -15,7 +15,9 @@ import {
   UploadSession,
   UploadStatus,
 } from '../upload-session.model';
-import { guardStoreCall, isUniqueViolation, SessionAlreadyExistsError } from './store-errors';
+import { SessionAlreadyExistsError } from '../../errors/vali-blob.errors';
+import { storeCall } from '../store-call';
+import { isUniqueViolation } from './store-errors';
 import { UploadSessionEntity } from './upload-session.entity';
 import type { ConflictPolicy } from '../../uploads/conflict-policy';
 
@@ -75,7 +77,7 @@ export class TypeOrmSessionStore extends ResumableSessionStore {
   }
 
   async save(session: UploadSession): Promise<void> {
-    await guardStoreCall('save', this.timeoutMs, async () => {
+    await this.call('save', async () => {
       try {
         // The JSON columns' types are objects TypeORM's deep-partial typing does not model; the transformer maps them.
         await this.repository.insert(toEntity(session) as QueryDeepPartialEntity<UploadSessionEntity>);
@@ -87,14 +89,14 @@ export class TypeOrmSessionStore extends ResumableSessionStore {
   }
 
   async get(uploadId: string): Promise<UploadSession | null> {
-    return guardStoreCall('get', this.timeoutMs, async () => {
+    return this.call('get', async () => {
       const entity = await this.repository.findOneBy({ uploadId });
       return entity ? toSession(entity) : null;
     });
   }
 
   async update(session: UploadSession): Promise<UploadSession | null> {
-    return guardStoreCall('update', this.timeoutMs, async () => {
+    return this.call('update', async () => {
       const { uploadId, version: _ignored, ...fields } = session;
       const query = this.updateQuery({ ...(fields as SessionFields) }).where('upload_id = :uploadId', { uploadId });
       return this.runUpdate(query, uploadId);
@@ -102,11 +104,11 @@ export class TypeOrmSessionStore extends ResumableSessionStore {
   }
 
   async delete(uploadId: string): Promise<void> {
-    await guardStoreCall('delete', this.timeoutMs, () => this.repository.delete({ uploadId }));
+    await this.call('delete', () => this.repository.delete({ uploadId }));
   }
 
   async advance(uploadId: string, expectedOffset: number, patch: SessionPatch): Promise<UploadSession | null> {
-    return guardStoreCall('advance', this.timeoutMs, async () => {
+    return this.call('advance', async () => {
       const query = this.updateQuery(patch)
         .where('upload_id = :uploadId', { uploadId })
         .andWhere('uploaded_bytes = :expectedOffset', { expectedOffset })
@@ -120,7 +122,7 @@ export class TypeOrmSessionStore extends ResumableSessionStore {
   async find(filter: SessionFilter): Promise<SessionPage> {
     const limit = findLimit(filter);
     const after = decodeCursor(filter.cursor);
-    return guardStoreCall('find', this.timeoutMs, async () => {
+    return this.call('find', async () => {
       const query = this.repository.createQueryBuilder('s');
       this.applyFilter(query, filter);
       if (after !== undefined) query.andWhere(`upload_id${this.byteOrder} > :after`, { after });
@@ -135,7 +137,7 @@ export class TypeOrmSessionStore extends ResumableSessionStore {
   }
 
   async deleteMany(filter: Omit<SessionFilter, 'limit' | 'cursor'>): Promise<number> {
-    return guardStoreCall('deleteMany', this.timeoutMs, async () => {
+    return this.call('deleteMany', async () => {
       const query = this.dataSource.createQueryBuilder().delete().from(UploadSessionEntity);
       this.applyFilter(query, filter);
       const result = await query.execute();
@@ -144,7 +146,7 @@ export class TypeOrmSessionStore extends ResumableSessionStore {
   }
 
   async findExpired(now: number, limit: number): Promise<UploadSession[]> {
-    return guardStoreCall('findExpired', this.timeoutMs, async () => {
+    return this.call('findExpired', async () => {
       const entities = await this.repository
         .createQueryBuilder('s')
         .where('expires_at <= :now', { now })
@@ -157,7 +159,12 @@ export class TypeOrmSessionStore extends ResumableSessionStore {
   }
 
   async ping(): Promise<void> {
-    await guardStoreCall('ping', this.timeoutMs, () => this.dataSource.query('SELECT 1'));
+    await this.call('ping', () => this.dataSource.query('SELECT 1'));
+  }
+
+  /** One database call under `timeoutMs`; failures other than our typed errors become `StoreUnavailableError`. */
+  private call<T>(what: string, call: () => Promise<T>): Promise<T> {
+    return storeCall(`session store ${what}`, this.timeoutMs, call);
   }
 
   /** Collation suffix that orders upload ids by bytes, as JS string comparison does for ASCII ids. */
