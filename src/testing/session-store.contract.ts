@@ -1,5 +1,6 @@
 /* eslint-disable jest/no-export */
 import { randomBytes } from 'node:crypto';
+import { SessionAlreadyExistsError } from '../errors/vali-blob.errors';
 import { ResumableSessionStore } from '../sessions/resumable-session-store';
 import { UploadSession, UploadStatus } from '../sessions/upload-session.model';
 
@@ -90,6 +91,15 @@ export function runSessionStoreContract(name: string, createFixture: () => Promi
       const session = makeTestSession();
       await store.save(session);
       await expect(store.save(session)).rejects.toThrow();
+    });
+
+    it('refuses a duplicate id with SessionAlreadyExistsError (409), keeping the stored session', async () => {
+      const session = makeTestSession();
+      await store.save(session);
+      const error = await store.save(makeTestSession({ uploadId: session.uploadId })).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(SessionAlreadyExistsError);
+      expect(error).toMatchObject({ code: 'SESSION_EXISTS', status: 409 });
+      expect(await store.get(session.uploadId)).toEqual(session);
     });
 
     it('returns copies: mutating a result does not change the store', async () => {
