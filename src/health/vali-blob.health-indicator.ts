@@ -105,7 +105,10 @@ export class ValiBlobHealthIndicator implements OnModuleInit {
   }
 
   /** `up` when the storage provider answers `ping()` (local: root writable; S3/Azure: bucket/container reachable). */
-  async checkStorage<const Key extends string>(key: Key, options: StorageHealthOptions = {}): Promise<HealthIndicatorResult<Key>> {
+  async checkStorage<const Key extends string>(
+    key: Key,
+    options: StorageHealthOptions = {},
+  ): Promise<HealthIndicatorResult<Key>> {
     const indicator = this.indicators.check(key);
     const name = options.provider ?? this.registry.defaultName;
     try {
@@ -141,12 +144,14 @@ export class ValiBlobHealthIndicator implements OnModuleInit {
     const indicator = this.indicators.check(key);
     const maxExpired = options?.maxExpired;
     if (!Number.isSafeInteger(maxExpired) || maxExpired < 0) {
-      return indicator.down({ reason: 'error', code: 'INVALID_OPTIONS', message: 'maxExpired must be a non-negative integer' });
+      const message = 'maxExpired must be a non-negative integer';
+      return indicator.down({ reason: 'error', code: 'INVALID_OPTIONS', message });
     }
     try {
       const expired = await probe(() => this.store.findExpired(Date.now(), maxExpired + 1), options.timeoutMs);
       if (expired.length > maxExpired) {
-        return indicator.down({ reason: 'backlog', message: `more than ${maxExpired} expired sessions await cleanup`, maxExpired });
+        const message = `more than ${maxExpired} expired sessions await cleanup`;
+        return indicator.down({ reason: 'backlog', message, maxExpired });
       }
       return indicator.up({ expired: expired.length, maxExpired });
     } catch (error) {

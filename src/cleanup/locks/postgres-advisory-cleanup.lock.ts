@@ -32,7 +32,10 @@ export class PostgresAdvisoryCleanupLock extends CleanupLock {
     let keep = false;
     try {
       await runner.connect();
-      const rows: Array<{ locked: boolean }> = await runner.query('SELECT pg_try_advisory_lock($1::bigint) AS locked', [this.key]);
+      const rows: Array<{ locked: boolean }> = await runner.query(
+        'SELECT pg_try_advisory_lock($1::bigint) AS locked',
+        [this.key],
+      );
       if (rows[0]?.locked !== true) return null;
       keep = true;
     } finally {

@@ -93,13 +93,17 @@ export class RedisUploadLocker extends UploadLocker implements OnModuleDestroy {
     this.retryIntervalMs = options.retryIntervalMs ?? REDIS_LOCK_DEFAULTS.retryIntervalMs;
     this.timeoutMs = options.timeoutMs ?? DEFAULT_REDIS_TIMEOUT_MS;
     const problems: string[] = [];
-    if (typeof this.prefix !== 'string' || this.prefix === '') problems.push('RedisUploadLocker: keyPrefix must be a non-empty string');
+    if (typeof this.prefix !== 'string' || this.prefix === '') {
+      problems.push('RedisUploadLocker: keyPrefix must be a non-empty string');
+    }
     for (const [name, value, min] of [
       ['leaseTtlMs', this.leaseTtlMs, 30],
       ['fenceTtlMs', this.fenceTtlMs, 1],
       ['retryIntervalMs', this.retryIntervalMs, 1],
     ] as const) {
-      if (!Number.isSafeInteger(value) || value < min) problems.push(`RedisUploadLocker: ${name} must be an integer >= ${min} (ms)`);
+      if (!Number.isSafeInteger(value) || value < min) {
+        problems.push(`RedisUploadLocker: ${name} must be an integer >= ${min} (ms)`);
+      }
     }
     if (problems.length > 0) throw new InvalidValiBlobOptionsError(problems);
     this.connection = openRedisClient(options, 'RedisUploadLocker');
@@ -136,7 +140,8 @@ export class RedisUploadLocker extends UploadLocker implements OnModuleDestroy {
 
       if (options.requestRelease && Date.now() - askedAt >= REASK_INTERVAL_MS) {
         askedAt = Date.now();
-        await this.call('lock release request', () => this.client.publish(`${this.releaseChannelPrefix}${uploadId}`, token));
+        const channel = `${this.releaseChannelPrefix}${uploadId}`;
+        await this.call('lock release request', () => this.client.publish(channel, token));
       }
       const remaining = deadline - Date.now();
       if (remaining <= 0) throw new UploadLockedError(uploadId);
@@ -160,7 +165,13 @@ export class RedisUploadLocker extends UploadLocker implements OnModuleDestroy {
     await this.close();
   }
 
-  private grant(uploadId: string, token: string, fence: number, validFrom: number, options: AcquireOptions): UploadLease {
+  private grant(
+    uploadId: string,
+    token: string,
+    fence: number,
+    validFrom: number,
+    options: AcquireOptions,
+  ): UploadLease {
     const lock: HeldLock = {
       uploadId,
       token,
@@ -196,7 +207,8 @@ export class RedisUploadLocker extends UploadLocker implements OnModuleDestroy {
       else return this.lose(lock, 'taken over or expired');
     } catch (error) {
       // Transient: keep trying until the lease runs out locally.
-      this.logger.warn(`RedisUploadLocker: could not extend the lease of ${lock.uploadId}: ${(error as Error).message}`);
+      const reason = (error as Error).message;
+      this.logger.warn(`RedisUploadLocker: could not extend the lease of ${lock.uploadId}: ${reason}`);
     }
     if (Date.now() - lock.validFrom >= this.leaseTtlMs) this.lose(lock, 'not extended within its TTL');
   }
@@ -217,11 +229,15 @@ export class RedisUploadLocker extends UploadLocker implements OnModuleDestroy {
     if (this.held.get(lock.uploadId) === lock) this.held.delete(lock.uploadId);
     try {
       // Compare-and-delete: a lease that expired meanwhile must not delete the next owner's lock.
-      const deleted = await this.call('lock release', () => RELEASE_SCRIPT.run(this.client, [this.lockKey(lock.uploadId)], [lock.token]));
-      if (deleted === 1) await this.call('lock free notice', () => this.client.publish(`${this.freeChannelPrefix}${lock.uploadId}`, lock.token));
+      const deleted = await this.call('lock release', () =>
+        RELEASE_SCRIPT.run(this.client, [this.lockKey(lock.uploadId)], [lock.token]),
+      );
+      const freeChannel = `${this.freeChannelPrefix}${lock.uploadId}`;
+      if (deleted === 1) await this.call('lock free notice', () => this.client.publish(freeChannel, lock.token));
     } catch (error) {
       // Never fail the request that is releasing: the lease simply runs out after its TTL.
-      this.logger.warn(`RedisUploadLocker: release of ${lock.uploadId} failed, the lease will expire: ${(error as Error).message}`);
+      const reason = (error as Error).message;
+      this.logger.warn(`RedisUploadLocker: release of ${lock.uploadId} failed, the lease will expire: ${reason}`);
     }
   }
 
@@ -248,7 +264,9 @@ export class RedisUploadLocker extends UploadLocker implements OnModuleDestroy {
       const subscriber = this.client.duplicate();
       this.subscriber = subscriber;
       attachErrorLogger(subscriber, 'RedisUploadLocker (subscriber)');
-      subscriber.on('pmessage', (_pattern: string, channel: string, message: string) => this.onMessage(channel, message));
+      subscriber.on('pmessage', (_pattern: string, channel: string, message: string) =>
+        this.onMessage(channel, message),
+      );
       await this.call('lock subscribe', () =>
         subscriber.psubscribe(`${escapeGlob(this.releaseChannelPrefix)}*`, `${escapeGlob(this.freeChannelPrefix)}*`),
       );

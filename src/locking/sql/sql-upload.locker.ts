@@ -89,7 +89,12 @@ export class SqlUploadLocker extends UploadLocker {
   async pruneReleased(olderThanMs: number): Promise<number> {
     const cutoff = Date.now() - olderThanMs;
     const result = await this.query('prune', () =>
-      this.dataSource.createQueryBuilder().delete().from(UploadLockEntity).where('expires_at < :cutoff', { cutoff }).execute(),
+      this.dataSource
+        .createQueryBuilder()
+        .delete()
+        .from(UploadLockEntity)
+        .where('expires_at < :cutoff', { cutoff })
+        .execute(),
     );
     return result.affected ?? 0;
   }
@@ -122,7 +127,9 @@ export class SqlUploadLocker extends UploadLocker {
       );
     }
     const row = await this.query('acquire', () =>
-      this.dataSource.getRepository(UploadLockEntity).findOne({ where: { uploadId }, select: { owner: true, fence: true } }),
+      this.dataSource
+        .getRepository(UploadLockEntity)
+        .findOne({ where: { uploadId }, select: { owner: true, fence: true } }),
     );
     return row?.owner === token ? row.fence : null;
   }

@@ -54,9 +54,13 @@ export function openRedisClient(options: RedisConnectionOptions, who: string): O
   if (options.db !== undefined && (!Number.isSafeInteger(options.db) || options.db < 0)) {
     problems.push(`${who}: db must be a non-negative integer`);
   }
-  if (options.client && options.connection !== undefined) problems.push(`${who}: give either client or connection, not both`);
+  if (options.client && options.connection !== undefined) {
+    problems.push(`${who}: give either client or connection, not both`);
+  }
   // Switching the database of a shared client would move every other user of it too.
-  if (options.client && options.db !== undefined) problems.push(`${who}: db cannot be set when reusing a client (select it on that client)`);
+  if (options.client && options.db !== undefined) {
+    problems.push(`${who}: db cannot be set when reusing a client (select it on that client)`);
+  }
   const connection = options.connection ?? 'redis://127.0.0.1:6379';
   if (isClusterConnection(connection) && options.db !== undefined && options.db !== 0) {
     problems.push(`${who}: Redis Cluster only has database 0`);
@@ -152,5 +156,9 @@ export function escapeGlob(value: string): string {
 }
 
 function isClusterConnection(connection: RedisConnection): connection is RedisClusterConnection {
-  return typeof connection === 'object' && connection !== null && Array.isArray((connection as RedisClusterConnection).cluster);
+  return (
+    typeof connection === 'object' &&
+    connection !== null &&
+    Array.isArray((connection as RedisClusterConnection).cluster)
+  );
 }

@@ -1,7 +1,5 @@
-/**
- * Kept importable from its old place; the error now lives with the other typed errors and every store throws it.
- * @deprecated import `SessionAlreadyExistsError` from the package root (or `src/errors/vali-blob.errors`).
- */
+// The error lives with the other typed errors now (every store throws it; the package root exports it); re-exported
+// here so `@vali-blob/nestjs/typeorm` and imports of this file keep working.
 export { SessionAlreadyExistsError } from '../../errors/vali-blob.errors';
 
 /**

@@ -25,7 +25,10 @@ import type { ConflictPolicy } from '../../uploads/conflict-policy';
 export interface TypeOrmSessionStoreOptions {
   /** Each store call that takes longer fails with `StoreUnavailableError` (503). Default 5000 ms. */
   timeoutMs?: number;
-  /** Options of the `SqlUploadLocker` that `createLocks()` makes (lease TTL, polling); its `timeoutMs` defaults to the store's. */
+  /**
+   * Options of the `SqlUploadLocker` that `createLocks()` makes (lease TTL, polling); its `timeoutMs` defaults to
+   * the store's.
+   */
   lock?: SqlUploadLockerOptions;
 }
 
@@ -180,7 +183,10 @@ export class TypeOrmSessionStore extends ResumableSessionStore {
   }
 
   /** Execute a conditional UPDATE; the updated session when it matched, `null` otherwise. */
-  private async runUpdate(query: UpdateQueryBuilder<UploadSessionEntity>, uploadId: string): Promise<UploadSession | null> {
+  private async runUpdate(
+    query: UpdateQueryBuilder<UploadSessionEntity>,
+    uploadId: string,
+  ): Promise<UploadSession | null> {
     if (this.postgres) {
       // One statement: the row we changed, exactly as we left it.
       const result = await query.returning('*').execute();
@@ -210,10 +216,14 @@ export class TypeOrmSessionStore extends ResumableSessionStore {
     query.where('1 = 1');
     if (filter.pathPrefix !== undefined && filter.pathPrefix !== '') {
       const prefix = filter.pathPrefix;
+      const pathPattern = `${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
       query
-        .andWhere("path LIKE :pathPattern ESCAPE '\\'", { pathPattern: `${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%` })
+        .andWhere("path LIKE :pathPattern ESCAPE '\\'", { pathPattern })
         // SQL counts characters (code points), not UTF-16 units.
-        .andWhere('substr(path, 1, :prefixLength) = :pathPrefix', { prefixLength: [...prefix].length, pathPrefix: prefix });
+        .andWhere('substr(path, 1, :prefixLength) = :pathPrefix', {
+          prefixLength: [...prefix].length,
+          pathPrefix: prefix,
+        });
     }
     if (filter.status !== undefined) {
       const statuses = Array.isArray(filter.status) ? filter.status : [filter.status];
@@ -221,7 +231,9 @@ export class TypeOrmSessionStore extends ResumableSessionStore {
       else query.andWhere('status IN (:...statuses)', { statuses });
     }
     if (filter.ownerId !== undefined) query.andWhere('owner_id = :ownerId', { ownerId: filter.ownerId });
-    if (filter.expiresBefore !== undefined) query.andWhere('expires_at <= :expiresBefore', { expiresBefore: filter.expiresBefore });
+    if (filter.expiresBefore !== undefined) {
+      query.andWhere('expires_at <= :expiresBefore', { expiresBefore: filter.expiresBefore });
+    }
   }
 }
 
