@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { DataSource, QueryRunner } from 'typeorm';
-import { CleanupLock, CleanupLockHandle } from '../cleanup-lock';
+import { CleanupLock, CleanupLockHandle, cleanupLockHandle } from '../cleanup-lock';
 
 /** Options of `PostgresAdvisoryCleanupLock`. */
 export interface PostgresAdvisoryCleanupLockOptions {
@@ -48,22 +48,16 @@ export class PostgresAdvisoryCleanupLock extends CleanupLock {
     const onLost = () => controller.abort(new Error('PostgreSQL connection holding the cleanup lock was lost'));
     client?.once('error', onLost);
     client?.once('end', onLost);
-    let released = false;
-    return {
-      signal: controller.signal,
-      release: async () => {
-        if (released) return;
-        released = true;
-        client?.off('error', onLost);
-        client?.off('end', onLost);
-        try {
-          if (!controller.signal.aborted) await runner.query('SELECT pg_advisory_unlock($1::bigint)', [this.key]);
-        } catch {
-          // The connection is gone, and with it the lock: nothing left to release.
-        } finally {
-          await runner.release().catch(() => undefined);
-        }
-      },
-    };
+    return cleanupLockHandle(controller.signal, async () => {
+      client?.off('error', onLost);
+      client?.off('end', onLost);
+      try {
+        if (!controller.signal.aborted) await runner.query('SELECT pg_advisory_unlock($1::bigint)', [this.key]);
+      } catch {
+        // The connection is gone, and with it the lock: nothing left to release.
+      } finally {
+        await runner.release().catch(() => undefined);
+      }
+    });
   }
 }

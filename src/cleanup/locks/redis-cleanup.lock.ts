@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { CleanupLock, CleanupLockHandle } from '../cleanup-lock';
+import { CleanupLock, CleanupLockHandle, cleanupLockHandle } from '../cleanup-lock';
 
 /** Options of `RedisCleanupLock`. */
 export interface RedisCleanupLockOptions {
@@ -61,15 +61,9 @@ export class RedisCleanupLock extends CleanupLock {
     heartbeat.unref();
     controller.signal.addEventListener('abort', () => clearInterval(heartbeat), { once: true });
 
-    let released = false;
-    return {
-      signal: controller.signal,
-      release: async () => {
-        if (released) return;
-        released = true;
-        clearInterval(heartbeat);
-        await this.redis.eval(RELEASE_SCRIPT, 1, this.key, token).catch(() => undefined);
-      },
-    };
+    return cleanupLockHandle(controller.signal, async () => {
+      clearInterval(heartbeat);
+      await this.redis.eval(RELEASE_SCRIPT, 1, this.key, token).catch(() => undefined);
+    });
   }
 }
