@@ -7,6 +7,22 @@ export interface CleanupLockHandle {
 }
 
 /**
+ * The handle a `CleanupLock` returns: `free` runs on the first `release()` only (the sweep and a shutdown may
+ * both release), later calls resolve at once.
+ */
+export function cleanupLockHandle(signal: AbortSignal, free: () => Promise<void>): CleanupLockHandle {
+  let released = false;
+  return {
+    signal,
+    release: async () => {
+      if (released) return;
+      released = true;
+      await free();
+    },
+  };
+}
+
+/**
  * Mutual exclusion between application instances for the stale-upload sweep, so two instances never abort or
  * delete the same sessions at once. Unlike the per-upload `UploadLocker` it never waits: an instance that does
  * not get the lock simply skips that run (another instance is sweeping).

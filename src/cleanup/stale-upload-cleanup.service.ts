@@ -10,6 +10,7 @@ import { CronJob } from 'cron';
 import { UploadLockedError } from '../errors/vali-blob.errors';
 import { UploadLease, UploadLocker } from '../locking/upload-locker';
 import { ResumableSessionStore } from '../sessions/resumable-session-store';
+import { storeCall } from '../sessions/store-call';
 import { ACTIVE_STATUSES, UploadSession, UploadStatus } from '../sessions/upload-session.model';
 import { withTimeout } from '../common/with-timeout';
 import { ResumableUploadService } from '../uploads/resumable-upload.service';
@@ -149,7 +150,14 @@ export class StaleUploadCleanupService implements OnApplicationBootstrap, Before
 
   private async sweep(): Promise<CleanupReport> {
     const started = Date.now();
-    const report: CleanupReport = { expired: 0, aborted: 0, purgedTombstones: 0, errors: 0, durationMs: 0, skipped: false };
+    const report: CleanupReport = {
+      expired: 0,
+      aborted: 0,
+      purgedTombstones: 0,
+      errors: 0,
+      durationMs: 0,
+      skipped: false,
+    };
     if (this.stopController.signal.aborted) return { ...report, skipped: true };
     let handle: CleanupLockHandle | null;
     try {
@@ -164,7 +172,9 @@ export class StaleUploadCleanupService implements OnApplicationBootstrap, Before
       await this.sweepLocked(handle.signal, report);
     } finally {
       this.currentHandle = null;
-      await handle.release().catch((error) => this.logger.warn(`Releasing the cleanup lock failed: ${describe(error)}`));
+      await handle
+        .release()
+        .catch((error) => this.logger.warn(`Releasing the cleanup lock failed: ${describe(error)}`));
     }
     report.durationMs = Date.now() - started;
     if (report.expired + report.purgedTombstones + report.errors > 0) {
@@ -187,7 +197,7 @@ export class StaleUploadCleanupService implements OnApplicationBootstrap, Before
     const stopped = () => lockSignal.aborted || this.stopController.signal.aborted;
     // Completed tombstones carry nothing to free (their blob is the user's): drop them in one statement.
     try {
-      report.purgedTombstones += await this.storeCall(() =>
+      report.purgedTombstones += await this.callStore('deleteMany', () =>
         this.store.deleteMany({ status: UploadStatus.Complete, expiresBefore: now }),
       );
     } catch (error) {
@@ -198,7 +208,7 @@ export class StaleUploadCleanupService implements OnApplicationBootstrap, Before
       const limit = batchSize + passed.size;
       let batch: UploadSession[];
       try {
-        batch = await this.storeCall(() => this.store.findExpired(now, limit));
+        batch = await this.callStore('findExpired', () => this.store.findExpired(now, limit));
       } catch (error) {
         report.errors++;
         this.logger.error(`Stale-upload cleanup: listing expired sessions failed: ${describe(error)}`);
@@ -239,7 +249,7 @@ export class StaleUploadCleanupService implements OnApplicationBootstrap, Before
     }
     try {
       // Re-read under the lock: a chunk may have slid its expiry, or another path removed it.
-      const session = await this.storeCall(() => this.store.get(seen.uploadId));
+      const session = await this.callStore('get', () => this.store.get(seen.uploadId));
       if (!session || session.expiresAt > now) return true;
       const active = ACTIVE_STATUSES.includes(session.status);
       if (session.providerState && session.status !== UploadStatus.Complete) {
@@ -247,7 +257,7 @@ export class StaleUploadCleanupService implements OnApplicationBootstrap, Before
         await this.engine.freeProviderData(session);
         report.aborted++;
       }
-      await this.storeCall(() => this.store.delete(session.uploadId));
+      await this.callStore('delete', () => this.store.delete(session.uploadId));
       if (active) {
         report.expired++;
         this.events.emit(UPLOAD_EVENTS.expired, { session: toSessionView(session) });
@@ -264,8 +274,12 @@ export class StaleUploadCleanupService implements OnApplicationBootstrap, Before
     }
   }
 
-  private storeCall<T>(call: () => Promise<T>): Promise<T> {
-    return withTimeout(call(), this.options.storeTimeoutMs, () => new Error('session store timed out'));
+  /**
+   * A store call under `storeTimeoutMs`, like the engine's: a hung store fails this session (logged, retried next
+   * run) instead of stalling the sweep while it holds the cleanup lock.
+   */
+  private callStore<T>(what: string, call: () => Promise<T>): Promise<T> {
+    return storeCall(`session store ${what}`, this.options.storeTimeoutMs, call);
   }
 }
 

@@ -52,5 +52,7 @@ export function toHealthFailure(error: unknown): HealthFailure {
   const connection = codes.find((code) => code in CONNECTION_CODES);
   if (connection) return { reason: 'unreachable', code: connection, message: CONNECTION_CODES[connection] };
   const code = error instanceof ValiBlobError ? error.code : codes[0];
-  return code ? { reason: 'error', code, message: `check failed (${code})` } : { reason: 'error', message: 'check failed' };
+  return code
+    ? { reason: 'error', code, message: `check failed (${code})` }
+    : { reason: 'error', message: 'check failed' };
 }

@@ -3,7 +3,7 @@ import { ModuleRef } from '@nestjs/core';
 import { HealthIndicatorFunction, HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus';
 import { ResumableSessionStore } from '../sessions/resumable-session-store';
 import { StorageRegistry } from '../storage/storage.registry';
-import { withTimeout } from '../common/with-timeout';
+import { guardedCall } from '../common/guarded-call';
 import { HealthTimeoutError, toHealthFailure } from './health-failure';
 
 /** Options of `checkStorage`. */
@@ -105,7 +105,10 @@ export class ValiBlobHealthIndicator implements OnModuleInit {
   }
 
   /** `up` when the storage provider answers `ping()` (local: root writable; S3/Azure: bucket/container reachable). */
-  async checkStorage<const Key extends string>(key: Key, options: StorageHealthOptions = {}): Promise<HealthIndicatorResult<Key>> {
+  async checkStorage<const Key extends string>(
+    key: Key,
+    options: StorageHealthOptions = {},
+  ): Promise<HealthIndicatorResult<Key>> {
     const indicator = this.indicators.check(key);
     const name = options.provider ?? this.registry.defaultName;
     try {
@@ -141,12 +144,14 @@ export class ValiBlobHealthIndicator implements OnModuleInit {
     const indicator = this.indicators.check(key);
     const maxExpired = options?.maxExpired;
     if (!Number.isSafeInteger(maxExpired) || maxExpired < 0) {
-      return indicator.down({ reason: 'error', code: 'INVALID_OPTIONS', message: 'maxExpired must be a non-negative integer' });
+      const message = 'maxExpired must be a non-negative integer';
+      return indicator.down({ reason: 'error', code: 'INVALID_OPTIONS', message });
     }
     try {
       const expired = await probe(() => this.store.findExpired(Date.now(), maxExpired + 1), options.timeoutMs);
       if (expired.length > maxExpired) {
-        return indicator.down({ reason: 'backlog', message: `more than ${maxExpired} expired sessions await cleanup`, maxExpired });
+        const message = `more than ${maxExpired} expired sessions await cleanup`;
+        return indicator.down({ reason: 'backlog', message, maxExpired });
       }
       return indicator.up({ expired: expired.length, maxExpired });
     } catch (error) {
@@ -155,8 +160,19 @@ export class ValiBlobHealthIndicator implements OnModuleInit {
   }
 }
 
-/** Run a probe within a time budget; the late result of a timed-out probe is ignored. */
+/**
+ * Run a probe within a time budget; the late result of a timed-out probe is ignored. Synchronous throws (e.g. an
+ * unknown provider name) become rejections like any other failure. Failures are not mapped here: they reach
+ * `toHealthFailure` as they are, which keeps only their codes (never driver messages); the deadline is the one
+ * failure this adds, as `HealthTimeoutError`.
+ */
 function probe<T>(call: () => Promise<T>, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<T> {
-  // Synchronous throws (e.g. an unknown provider name) become rejections like any other failure.
-  return withTimeout(Promise.resolve().then(call), timeoutMs, () => new HealthTimeoutError(timeoutMs));
+  return guardedCall(call, {
+    what: 'health probe',
+    timeoutMs,
+    passThrough: [Error],
+    // No cause: the deadline passed. A cause here is a rejection with a non-Error value; keep it in the chain.
+    unavailable: (_message, cause) =>
+      cause === undefined ? new HealthTimeoutError(timeoutMs) : new Error('check failed', { cause }),
+  });
 }

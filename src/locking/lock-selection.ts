@@ -26,7 +26,10 @@ const logger = new Logger('ValiBlob');
  * custom store) gets process-local locks and a warning, because with a store several instances share, two
  * writers could then change one upload at once.
  */
-async function chooseDefaultLocks(options: ResolvedValiBlobOptions, standIn: ResumableSessionStore): Promise<StoreLocks> {
+async function chooseDefaultLocks(
+  options: ResolvedValiBlobOptions,
+  standIn: ResumableSessionStore,
+): Promise<StoreLocks> {
   const missing = [!options.lock.locker && 'lock.locker', !options.cleanup.lock && 'cleanup.lock'].filter(Boolean);
   if (options.lock.scope === 'process' || missing.length === 0) return processLocalLocks();
   const store = await resolveDeferred(standIn);

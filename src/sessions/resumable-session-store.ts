@@ -10,10 +10,11 @@ import { SessionFilter, SessionPage, SessionPatch, UploadSession } from './uploa
  * - `advance` is an atomic compare-and-set: it applies only while `uploadedBytes === expectedOffset`, the
  *   status is `Pending` or `InProgress` and — when the patch carries a `fence` — the stored `fence` is not
  *   greater than the patch's; it bumps `version` and returns `null` when the condition fails;
- * - an unreachable backend throws `StoreUnavailableError`, never answers "not found".
+ * - an unreachable backend throws `StoreUnavailableError`, never answers "not found";
+ * - `save` of an id the store already holds throws `SessionAlreadyExistsError`, never a 503.
  */
 export abstract class ResumableSessionStore {
-  /** Insert a new session. Throws if the id already exists. */
+  /** Insert a new session. Throws `SessionAlreadyExistsError` (409) if the id already exists. */
   abstract save(session: UploadSession): Promise<void>;
   /** The session, or `null` when unknown. */
   abstract get(uploadId: string): Promise<UploadSession | null>;

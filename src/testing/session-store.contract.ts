@@ -1,5 +1,6 @@
 /* eslint-disable jest/no-export */
 import { randomBytes } from 'node:crypto';
+import { SessionAlreadyExistsError } from '../errors/vali-blob.errors';
 import { ResumableSessionStore } from '../sessions/resumable-session-store';
 import { UploadSession, UploadStatus } from '../sessions/upload-session.model';
 
@@ -92,6 +93,15 @@ export function runSessionStoreContract(name: string, createFixture: () => Promi
       await expect(store.save(session)).rejects.toThrow();
     });
 
+    it('refuses a duplicate id with SessionAlreadyExistsError (409), keeping the stored session', async () => {
+      const session = makeTestSession();
+      await store.save(session);
+      const error = await store.save(makeTestSession({ uploadId: session.uploadId })).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(SessionAlreadyExistsError);
+      expect(error).toMatchObject({ code: 'SESSION_EXISTS', status: 409 });
+      expect(await store.get(session.uploadId)).toEqual(session);
+    });
+
     it('returns copies: mutating a result does not change the store', async () => {
       const session = makeTestSession({ metadata: { a: '1' }, providerState: { x: 1 } });
       await store.save(session);
@@ -105,7 +115,12 @@ export function runSessionStoreContract(name: string, createFixture: () => Promi
     it('updates every field and bumps the version; unknown ids give null', async () => {
       const session = makeTestSession();
       await store.save(session);
-      const changed = { ...session, status: UploadStatus.Aborted, metadata: { k: 'v' }, expiresAt: session.expiresAt + 5 };
+      const changed = {
+        ...session,
+        status: UploadStatus.Aborted,
+        metadata: { k: 'v' },
+        expiresAt: session.expiresAt + 5,
+      };
       const updated = await store.update(changed);
       expect(updated).toEqual({ ...changed, version: session.version + 1 });
       expect(await store.get(session.uploadId)).toEqual({ ...changed, version: session.version + 1 });
@@ -129,7 +144,12 @@ export function runSessionStoreContract(name: string, createFixture: () => Promi
         providerState: { staged: 100 },
         updatedAt: session.updatedAt + 1,
       });
-      expect(advanced).toMatchObject({ uploadedBytes: 100, status: UploadStatus.InProgress, version: 2, providerState: { staged: 100 } });
+      expect(advanced).toMatchObject({
+        uploadedBytes: 100,
+        status: UploadStatus.InProgress,
+        version: 2,
+        providerState: { staged: 100 },
+      });
       expect(await store.advance(session.uploadId, 0, { uploadedBytes: 200 })).toBeNull();
       expect((await store.get(session.uploadId))?.uploadedBytes).toBe(100);
       expect(await store.advance('unknown-upload', 0, { uploadedBytes: 1 })).toBeNull();
@@ -141,10 +161,13 @@ export function runSessionStoreContract(name: string, createFixture: () => Promi
       expect(await store.advance(session.uploadId, 0, { uploadedBytes: 10, fence: 200 })).toMatchObject({ fence: 200 });
       // A paused former holder (fence 100) that still believes the offset is 10 cannot write.
       expect(await store.advance(session.uploadId, 10, { uploadedBytes: 20, fence: 100 })).toBeNull();
-      expect(await store.advance(session.uploadId, 10, { uploadedBytes: 20, fence: 200 })).toMatchObject({ uploadedBytes: 20 });
-      expect(await store.advance(session.uploadId, 20, { uploadedBytes: 30, fence: 300 })).toMatchObject({ fence: 300 });
+      const newer = await store.advance(session.uploadId, 10, { uploadedBytes: 20, fence: 200 });
+      expect(newer).toMatchObject({ uploadedBytes: 20 });
+      const newest = await store.advance(session.uploadId, 20, { uploadedBytes: 30, fence: 300 });
+      expect(newest).toMatchObject({ fence: 300 });
       // Advances without a fence (in-process callers) are not fenced.
-      expect(await store.advance(session.uploadId, 30, { uploadedBytes: 40 })).toMatchObject({ uploadedBytes: 40, fence: 300 });
+      const unfenced = await store.advance(session.uploadId, 30, { uploadedBytes: 40 });
+      expect(unfenced).toMatchObject({ uploadedBytes: 40, fence: 300 });
     });
 
     it('does not advance completed or aborted sessions', async () => {
@@ -152,7 +175,8 @@ export function runSessionStoreContract(name: string, createFixture: () => Promi
       const aborted = makeTestSession({ status: UploadStatus.Aborted, uploadedBytes: 10 });
       await store.save(complete);
       await store.save(aborted);
-      expect(await store.advance(complete.uploadId, 1024, { uploadedBytes: 1024, status: UploadStatus.InProgress })).toBeNull();
+      const patch = { uploadedBytes: 1024, status: UploadStatus.InProgress };
+      expect(await store.advance(complete.uploadId, 1024, patch)).toBeNull();
       expect(await store.advance(aborted.uploadId, 10, { uploadedBytes: 20 })).toBeNull();
       expect((await store.get(aborted.uploadId))?.uploadedBytes).toBe(10);
     });

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { DataSource, QueryRunner } from 'typeorm';
-import { CleanupLock, CleanupLockHandle } from '../cleanup-lock';
+import { CleanupLock, CleanupLockHandle, cleanupLockHandle } from '../cleanup-lock';
 
 /** Options of `PostgresAdvisoryCleanupLock`. */
 export interface PostgresAdvisoryCleanupLockOptions {
@@ -32,7 +32,10 @@ export class PostgresAdvisoryCleanupLock extends CleanupLock {
     let keep = false;
     try {
       await runner.connect();
-      const rows: Array<{ locked: boolean }> = await runner.query('SELECT pg_try_advisory_lock($1::bigint) AS locked', [this.key]);
+      const rows: Array<{ locked: boolean }> = await runner.query(
+        'SELECT pg_try_advisory_lock($1::bigint) AS locked',
+        [this.key],
+      );
       if (rows[0]?.locked !== true) return null;
       keep = true;
     } finally {
@@ -45,22 +48,16 @@ export class PostgresAdvisoryCleanupLock extends CleanupLock {
     const onLost = () => controller.abort(new Error('PostgreSQL connection holding the cleanup lock was lost'));
     client?.once('error', onLost);
     client?.once('end', onLost);
-    let released = false;
-    return {
-      signal: controller.signal,
-      release: async () => {
-        if (released) return;
-        released = true;
-        client?.off('error', onLost);
-        client?.off('end', onLost);
-        try {
-          if (!controller.signal.aborted) await runner.query('SELECT pg_advisory_unlock($1::bigint)', [this.key]);
-        } catch {
-          // The connection is gone, and with it the lock: nothing left to release.
-        } finally {
-          await runner.release().catch(() => undefined);
-        }
-      },
-    };
+    return cleanupLockHandle(controller.signal, async () => {
+      client?.off('error', onLost);
+      client?.off('end', onLost);
+      try {
+        if (!controller.signal.aborted) await runner.query('SELECT pg_advisory_unlock($1::bigint)', [this.key]);
+      } catch {
+        // The connection is gone, and with it the lock: nothing left to release.
+      } finally {
+        await runner.release().catch(() => undefined);
+      }
+    });
   }
 }

@@ -1,4 +1,4 @@
-import { CleanupLock, CleanupLockHandle } from '../cleanup-lock';
+import { CleanupLock, CleanupLockHandle, cleanupLockHandle } from '../cleanup-lock';
 
 /** Names held in this process; shared by every `ProcessCleanupLock` of the same name (several apps, one process). */
 const held = new Set<string>();
@@ -16,15 +16,9 @@ export class ProcessCleanupLock extends CleanupLock {
   async tryAcquire(): Promise<CleanupLockHandle | null> {
     if (held.has(this.name)) return null;
     held.add(this.name);
-    const controller = new AbortController();
-    let released = false;
-    return {
-      signal: controller.signal,
-      release: async () => {
-        if (released) return;
-        released = true;
-        held.delete(this.name);
-      },
-    };
+    // Nothing can take a process-local lock away: the signal never aborts.
+    return cleanupLockHandle(new AbortController().signal, async () => {
+      held.delete(this.name);
+    });
   }
 }

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { CleanupLock, CleanupLockHandle } from '../cleanup-lock';
+import { CleanupLock, CleanupLockHandle, cleanupLockHandle } from '../cleanup-lock';
 
 /** Options of `RedisCleanupLock`. */
 export interface RedisCleanupLockOptions {
@@ -11,9 +11,11 @@ export interface RedisCleanupLockOptions {
 }
 
 /** Delete the key only while it still holds our token (never another holder's lease). */
-const RELEASE_SCRIPT = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
+const RELEASE_SCRIPT =
+  "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
 /** Extend the lease only while it still holds our token. */
-const EXTEND_SCRIPT = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end`;
+const EXTEND_SCRIPT =
+  "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end";
 
 /**
  * Cleanup lock on Redis: `SET key token NX PX ttl`, a heartbeat that extends the lease with compare-and-pexpire,
@@ -32,7 +34,9 @@ export class RedisCleanupLock extends CleanupLock {
     super();
     this.key = options.key ?? 'valiblob:cleanup-lock';
     this.ttlMs = options.ttlMs ?? 30_000;
-    if (!Number.isSafeInteger(this.ttlMs) || this.ttlMs < 1000) throw new RangeError('RedisCleanupLock ttlMs must be an integer >= 1000');
+    if (!Number.isSafeInteger(this.ttlMs) || this.ttlMs < 1000) {
+      throw new RangeError('RedisCleanupLock ttlMs must be an integer >= 1000');
+    }
   }
 
   async tryAcquire(): Promise<CleanupLockHandle | null> {
@@ -57,15 +61,9 @@ export class RedisCleanupLock extends CleanupLock {
     heartbeat.unref();
     controller.signal.addEventListener('abort', () => clearInterval(heartbeat), { once: true });
 
-    let released = false;
-    return {
-      signal: controller.signal,
-      release: async () => {
-        if (released) return;
-        released = true;
-        clearInterval(heartbeat);
-        await this.redis.eval(RELEASE_SCRIPT, 1, this.key, token).catch(() => undefined);
-      },
-    };
+    return cleanupLockHandle(controller.signal, async () => {
+      clearInterval(heartbeat);
+      await this.redis.eval(RELEASE_SCRIPT, 1, this.key, token).catch(() => undefined);
+    });
   }
 }

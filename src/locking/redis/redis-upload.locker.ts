@@ -1,42 +1,21 @@
 import { Logger, OnModuleDestroy } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { InvalidValiBlobOptionsError, StoreUnavailableError, UploadLockedError } from '../../errors/vali-blob.errors';
+import { StoreUnavailableError, UploadLockedError } from '../../errors/vali-blob.errors';
 import {
   attachErrorLogger,
   closeRedisClient,
-  DEFAULT_REDIS_TIMEOUT_MS,
   escapeGlob,
   OwnedRedisClient,
   openRedisClient,
-  redisCall,
   RedisClient,
-  RedisConnectionOptions,
 } from '../../sessions/redis/redis-connection';
+import { storeCall } from '../../sessions/store-call';
 import { AcquireOptions, UploadLease, UploadLocker } from '../upload-locker';
 import { ACQUIRE_SCRIPT, EXTEND_SCRIPT, RELEASE_SCRIPT } from './redis-lock.scripts';
+import { resolveRedisLockSettings, RedisUploadLockerOptions } from './redis-upload-locker.options';
 
-/** Options of `RedisUploadLocker`. */
-export interface RedisUploadLockerOptions extends RedisConnectionOptions {
-  /** Prefix of lock keys and pub/sub channels (default `valiblob:lock:`). */
-  keyPrefix?: string;
-  /**
-   * Lease lifetime in ms (default 10 000). The holder extends it every third of that; a holder that dies (crash,
-   * SIGKILL, network split) loses the upload after at most this long, then another instance can resume it.
-   */
-  leaseTtlMs?: number;
-  /** Lifetime of the per-upload fence counter, refreshed on every acquire (default 7 days). */
-  fenceTtlMs?: number;
-  /** Longest pause between lock attempts while waiting (default 100 ms); a release wakes waiters at once. */
-  retryIntervalMs?: number;
-}
-
-/** Locker defaults. */
-export const REDIS_LOCK_DEFAULTS = {
-  keyPrefix: 'valiblob:lock:',
-  leaseTtlMs: 10_000,
-  fenceTtlMs: 7 * 24 * 3_600_000,
-  retryIntervalMs: 100,
-} as const;
+export { REDIS_LOCK_DEFAULTS } from './redis-upload-locker.options';
+export type { RedisUploadLockerOptions } from './redis-upload-locker.options';
 
 /** A waiting contender repeats its release request this often (covers a holder that registered late). */
 const REASK_INTERVAL_MS = 250;
@@ -87,21 +66,12 @@ export class RedisUploadLocker extends UploadLocker implements OnModuleDestroy {
 
   constructor(options: RedisUploadLockerOptions = {}) {
     super();
-    this.prefix = options.keyPrefix ?? REDIS_LOCK_DEFAULTS.keyPrefix;
-    this.leaseTtlMs = options.leaseTtlMs ?? REDIS_LOCK_DEFAULTS.leaseTtlMs;
-    this.fenceTtlMs = options.fenceTtlMs ?? REDIS_LOCK_DEFAULTS.fenceTtlMs;
-    this.retryIntervalMs = options.retryIntervalMs ?? REDIS_LOCK_DEFAULTS.retryIntervalMs;
-    this.timeoutMs = options.timeoutMs ?? DEFAULT_REDIS_TIMEOUT_MS;
-    const problems: string[] = [];
-    if (typeof this.prefix !== 'string' || this.prefix === '') problems.push('RedisUploadLocker: keyPrefix must be a non-empty string');
-    for (const [name, value, min] of [
-      ['leaseTtlMs', this.leaseTtlMs, 30],
-      ['fenceTtlMs', this.fenceTtlMs, 1],
-      ['retryIntervalMs', this.retryIntervalMs, 1],
-    ] as const) {
-      if (!Number.isSafeInteger(value) || value < min) problems.push(`RedisUploadLocker: ${name} must be an integer >= ${min} (ms)`);
-    }
-    if (problems.length > 0) throw new InvalidValiBlobOptionsError(problems);
+    const settings = resolveRedisLockSettings(options);
+    this.prefix = settings.prefix;
+    this.leaseTtlMs = settings.leaseTtlMs;
+    this.fenceTtlMs = settings.fenceTtlMs;
+    this.retryIntervalMs = settings.retryIntervalMs;
+    this.timeoutMs = settings.timeoutMs;
     this.connection = openRedisClient(options, 'RedisUploadLocker');
     this.releaseChannelPrefix = `${this.prefix}release:`;
     this.freeChannelPrefix = `${this.prefix}free:`;
@@ -136,7 +106,8 @@ export class RedisUploadLocker extends UploadLocker implements OnModuleDestroy {
 
       if (options.requestRelease && Date.now() - askedAt >= REASK_INTERVAL_MS) {
         askedAt = Date.now();
-        await this.call('lock release request', () => this.client.publish(`${this.releaseChannelPrefix}${uploadId}`, token));
+        const channel = `${this.releaseChannelPrefix}${uploadId}`;
+        await this.call('lock release request', () => this.client.publish(channel, token));
       }
       const remaining = deadline - Date.now();
       if (remaining <= 0) throw new UploadLockedError(uploadId);
@@ -160,7 +131,13 @@ export class RedisUploadLocker extends UploadLocker implements OnModuleDestroy {
     await this.close();
   }
 
-  private grant(uploadId: string, token: string, fence: number, validFrom: number, options: AcquireOptions): UploadLease {
+  private grant(
+    uploadId: string,
+    token: string,
+    fence: number,
+    validFrom: number,
+    options: AcquireOptions,
+  ): UploadLease {
     const lock: HeldLock = {
       uploadId,
       token,
@@ -196,7 +173,8 @@ export class RedisUploadLocker extends UploadLocker implements OnModuleDestroy {
       else return this.lose(lock, 'taken over or expired');
     } catch (error) {
       // Transient: keep trying until the lease runs out locally.
-      this.logger.warn(`RedisUploadLocker: could not extend the lease of ${lock.uploadId}: ${(error as Error).message}`);
+      const reason = (error as Error).message;
+      this.logger.warn(`RedisUploadLocker: could not extend the lease of ${lock.uploadId}: ${reason}`);
     }
     if (Date.now() - lock.validFrom >= this.leaseTtlMs) this.lose(lock, 'not extended within its TTL');
   }
@@ -217,11 +195,15 @@ export class RedisUploadLocker extends UploadLocker implements OnModuleDestroy {
     if (this.held.get(lock.uploadId) === lock) this.held.delete(lock.uploadId);
     try {
       // Compare-and-delete: a lease that expired meanwhile must not delete the next owner's lock.
-      const deleted = await this.call('lock release', () => RELEASE_SCRIPT.run(this.client, [this.lockKey(lock.uploadId)], [lock.token]));
-      if (deleted === 1) await this.call('lock free notice', () => this.client.publish(`${this.freeChannelPrefix}${lock.uploadId}`, lock.token));
+      const deleted = await this.call('lock release', () =>
+        RELEASE_SCRIPT.run(this.client, [this.lockKey(lock.uploadId)], [lock.token]),
+      );
+      const freeChannel = `${this.freeChannelPrefix}${lock.uploadId}`;
+      if (deleted === 1) await this.call('lock free notice', () => this.client.publish(freeChannel, lock.token));
     } catch (error) {
       // Never fail the request that is releasing: the lease simply runs out after its TTL.
-      this.logger.warn(`RedisUploadLocker: release of ${lock.uploadId} failed, the lease will expire: ${(error as Error).message}`);
+      const reason = (error as Error).message;
+      this.logger.warn(`RedisUploadLocker: release of ${lock.uploadId} failed, the lease will expire: ${reason}`);
     }
   }
 
@@ -248,7 +230,9 @@ export class RedisUploadLocker extends UploadLocker implements OnModuleDestroy {
       const subscriber = this.client.duplicate();
       this.subscriber = subscriber;
       attachErrorLogger(subscriber, 'RedisUploadLocker (subscriber)');
-      subscriber.on('pmessage', (_pattern: string, channel: string, message: string) => this.onMessage(channel, message));
+      subscriber.on('pmessage', (_pattern: string, channel: string, message: string) =>
+        this.onMessage(channel, message),
+      );
       await this.call('lock subscribe', () =>
         subscriber.psubscribe(`${escapeGlob(this.releaseChannelPrefix)}*`, `${escapeGlob(this.freeChannelPrefix)}*`),
       );
@@ -280,6 +264,6 @@ export class RedisUploadLocker extends UploadLocker implements OnModuleDestroy {
   }
 
   private call<T>(what: string, call: () => Promise<T>): Promise<T> {
-    return redisCall(call, this.timeoutMs, what);
+    return storeCall(`Redis ${what}`, this.timeoutMs, call);
   }
 }

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DataSource } from 'typeorm';
 import { UploadLockedError } from '../../errors/vali-blob.errors';
-import { guardStoreCall } from '../../sessions/typeorm/store-errors';
+import { storeCall } from '../../sessions/store-call';
 import { AcquireOptions, UploadLease, UploadLocker } from '../upload-locker';
 import type { SqlUploadLockerOptions } from './sql-upload-locker.options';
 import { UploadLockEntity } from './upload-lock.entity';
@@ -89,7 +89,12 @@ export class SqlUploadLocker extends UploadLocker {
   async pruneReleased(olderThanMs: number): Promise<number> {
     const cutoff = Date.now() - olderThanMs;
     const result = await this.query('prune', () =>
-      this.dataSource.createQueryBuilder().delete().from(UploadLockEntity).where('expires_at < :cutoff', { cutoff }).execute(),
+      this.dataSource
+        .createQueryBuilder()
+        .delete()
+        .from(UploadLockEntity)
+        .where('expires_at < :cutoff', { cutoff })
+        .execute(),
     );
     return result.affected ?? 0;
   }
@@ -122,7 +127,9 @@ export class SqlUploadLocker extends UploadLocker {
       );
     }
     const row = await this.query('acquire', () =>
-      this.dataSource.getRepository(UploadLockEntity).findOne({ where: { uploadId }, select: { owner: true, fence: true } }),
+      this.dataSource
+        .getRepository(UploadLockEntity)
+        .findOne({ where: { uploadId }, select: { owner: true, fence: true } }),
     );
     return row?.owner === token ? row.fence : null;
   }
@@ -260,6 +267,6 @@ export class SqlUploadLocker extends UploadLocker {
   }
 
   private query<T>(what: string, call: () => Promise<T>): Promise<T> {
-    return guardStoreCall(`lock ${what}`, this.timeoutMs, call);
+    return storeCall(`session store lock ${what}`, this.timeoutMs, call);
   }
 }

@@ -12,7 +12,12 @@ export const UPLOAD_LOCKS_TABLE = 'valiblob_upload_locks';
 @Entity({ name: UPLOAD_LOCKS_TABLE })
 @Index('IDX_valiblob_upload_locks_expires_at', ['expiresAt'])
 export class UploadLockEntity {
-  @PrimaryColumn({ name: 'upload_id', type: 'varchar', length: 128, primaryKeyConstraintName: 'PK_valiblob_upload_locks' })
+  @PrimaryColumn({
+    name: 'upload_id',
+    type: 'varchar',
+    length: 128,
+    primaryKeyConstraintName: 'PK_valiblob_upload_locks',
+  })
   uploadId!: string;
 
   /** Random token of the current holder; `null` when free. Release and heartbeat compare it. */

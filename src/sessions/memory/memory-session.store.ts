@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { SessionAlreadyExistsError } from '../../errors/vali-blob.errors';
 import { processLocalLocks, StoreLocks } from '../../locking/store-locks';
 import { ResumableSessionStore } from '../resumable-session-store';
 import { decodeCursor, encodeCursor, findLimit, matchesSessionFilter } from '../session-filter';
@@ -21,7 +22,7 @@ export class MemorySessionStore extends ResumableSessionStore {
   private readonly sessions = new Map<string, UploadSession>();
 
   async save(session: UploadSession): Promise<void> {
-    if (this.sessions.has(session.uploadId)) throw new Error(`Session ${session.uploadId} already exists`);
+    if (this.sessions.has(session.uploadId)) throw new SessionAlreadyExistsError(session.uploadId);
     this.sessions.set(session.uploadId, cloneSession(session));
   }
 

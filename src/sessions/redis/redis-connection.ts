@@ -1,8 +1,7 @@
 import { Logger } from '@nestjs/common';
 import Redis, { Cluster, ClusterNode, ClusterOptions, RedisOptions } from 'ioredis';
 import { createHash } from 'node:crypto';
-import { withTimeout } from '../../common/with-timeout';
-import { InvalidValiBlobOptionsError, StoreUnavailableError, ValiBlobError } from '../../errors/vali-blob.errors';
+import { InvalidValiBlobOptionsError } from '../../errors/vali-blob.errors';
 
 /** An ioredis client: a single node (standalone or Sentinel-managed) or a Cluster. */
 export type RedisClient = Redis | Cluster;
@@ -55,9 +54,13 @@ export function openRedisClient(options: RedisConnectionOptions, who: string): O
   if (options.db !== undefined && (!Number.isSafeInteger(options.db) || options.db < 0)) {
     problems.push(`${who}: db must be a non-negative integer`);
   }
-  if (options.client && options.connection !== undefined) problems.push(`${who}: give either client or connection, not both`);
+  if (options.client && options.connection !== undefined) {
+    problems.push(`${who}: give either client or connection, not both`);
+  }
   // Switching the database of a shared client would move every other user of it too.
-  if (options.client && options.db !== undefined) problems.push(`${who}: db cannot be set when reusing a client (select it on that client)`);
+  if (options.client && options.db !== undefined) {
+    problems.push(`${who}: db cannot be set when reusing a client (select it on that client)`);
+  }
   const connection = options.connection ?? 'redis://127.0.0.1:6379';
   if (isClusterConnection(connection) && options.db !== undefined && options.db !== 0) {
     problems.push(`${who}: Redis Cluster only has database 0`);
@@ -127,19 +130,6 @@ export async function closeRedisClient(owned: OwnedRedisClient): Promise<void> {
 }
 
 /**
- * Run one Redis call with a deadline; any failure that is not already a ValiBlob error (connection refused,
- * timeout, cluster down) becomes `StoreUnavailableError`, so callers answer 503 and never "not found".
- */
-export async function redisCall<T>(call: () => Promise<T>, timeoutMs: number, what: string): Promise<T> {
-  try {
-    return await withTimeout(call(), timeoutMs, () => new StoreUnavailableError(`Redis did not answer ${what} within ${timeoutMs} ms`));
-  } catch (error) {
-    if (error instanceof ValiBlobError) throw error;
-    throw new StoreUnavailableError(`Redis ${what} failed: ${(error as Error)?.message ?? error}`, { cause: error });
-  }
-}
-
-/**
  * A Lua script run by EVALSHA, falling back to EVAL once when the server does not have it cached (restart,
  * failover, SCRIPT FLUSH). Kept separate from ioredis `defineCommand` so a borrowed client is not modified.
  */
@@ -166,5 +156,9 @@ export function escapeGlob(value: string): string {
 }
 
 function isClusterConnection(connection: RedisConnection): connection is RedisClusterConnection {
-  return typeof connection === 'object' && connection !== null && Array.isArray((connection as RedisClusterConnection).cluster);
+  return (
+    typeof connection === 'object' &&
+    connection !== null &&
+    Array.isArray((connection as RedisClusterConnection).cluster)
+  );
 }

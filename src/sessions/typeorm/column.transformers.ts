@@ -11,7 +11,9 @@ export const bigintNumberTransformer: ValueTransformer = {
   from: (value: string | number | null | undefined): number | null => {
     if (value === null || value === undefined) return null;
     const parsed = typeof value === 'number' ? value : Number(value);
-    if (!Number.isSafeInteger(parsed)) throw new RangeError(`bigint column value ${String(value)} is not a safe integer`);
+    if (!Number.isSafeInteger(parsed)) {
+      throw new RangeError(`bigint column value ${String(value)} is not a safe integer`);
+    }
     return parsed;
   },
 };
@@ -22,5 +24,6 @@ export const bigintNumberTransformer: ValueTransformer = {
  */
 export const jsonTextTransformer: ValueTransformer = {
   to: (value: unknown) => (value === null || value === undefined ? null : JSON.stringify(value)),
-  from: (value: string | null | undefined): unknown => (value === null || value === undefined ? null : JSON.parse(value)),
+  from: (value: string | null | undefined): unknown =>
+    value === null || value === undefined ? null : JSON.parse(value),
 };

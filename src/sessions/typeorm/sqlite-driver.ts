@@ -90,11 +90,15 @@ export function chooseSqliteDriver(options: ChooseSqliteDriverOptions = {}): Sql
           'use better-sqlite3 (npm install better-sqlite3@^12)',
       );
     }
-    if (!has('better-sqlite3')) throw missing('better-sqlite3', typeorm.version, `${where} drives SQLite through better-sqlite3`);
+    if (!has('better-sqlite3')) {
+      throw missing('better-sqlite3', typeorm.version, `${where} drives SQLite through better-sqlite3`);
+    }
     return 'better-sqlite3';
   }
   if (options.driver) {
-    if (!has(options.driver)) throw missing(options.driver, typeorm.version, `the ${options.driver} driver was asked for`);
+    if (!has(options.driver)) {
+      throw missing(options.driver, typeorm.version, `the ${options.driver} driver was asked for`);
+    }
     return options.driver;
   }
   if (has('sqlite3')) return 'sqlite3';

@@ -1,27 +1,6 @@
-import { withTimeout } from '../../common/with-timeout';
-import { StoreUnavailableError, ValiBlobError } from '../../errors/vali-blob.errors';
-
-/** Thrown by `save` when the id exists already (ids are 128-bit random, so this means a caller bug, not an outage). */
-export class SessionAlreadyExistsError extends Error {
-  constructor(uploadId: string) {
-    super(`Session ${uploadId} already exists`);
-    this.name = 'SessionAlreadyExistsError';
-  }
-}
-
-/**
- * Run one database call with a time limit. Our own typed errors pass through (a malformed cursor stays a 400);
- * anything else — a refused connection, a dropped socket, a pool that is closing, a timeout — becomes
- * `StoreUnavailableError` (503), so an outage is never mistaken for "not found".
- */
-export async function guardStoreCall<T>(what: string, timeoutMs: number, call: () => Promise<T>): Promise<T> {
-  try {
-    return await withTimeout(call(), timeoutMs, () => new StoreUnavailableError(`Session store timed out after ${timeoutMs} ms (${what})`));
-  } catch (error) {
-    if (error instanceof ValiBlobError || error instanceof SessionAlreadyExistsError) throw error;
-    throw new StoreUnavailableError(`Session store unavailable (${what}): ${(error as Error)?.message ?? error}`, { cause: error });
-  }
-}
+// The error lives with the other typed errors now (every store throws it; the package root exports it); re-exported
+// here so `@vali-blob/nestjs/typeorm` and imports of this file keep working.
+export { SessionAlreadyExistsError } from '../../errors/vali-blob.errors';
 
 /**
  * True for a primary-key / unique violation on PostgreSQL (23505) or SQLite: `sqlite3` reports the primary code

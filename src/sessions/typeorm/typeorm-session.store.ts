@@ -15,7 +15,9 @@ import {
   UploadSession,
   UploadStatus,
 } from '../upload-session.model';
-import { guardStoreCall, isUniqueViolation, SessionAlreadyExistsError } from './store-errors';
+import { SessionAlreadyExistsError } from '../../errors/vali-blob.errors';
+import { storeCall } from '../store-call';
+import { isUniqueViolation } from './store-errors';
 import { UploadSessionEntity } from './upload-session.entity';
 import type { ConflictPolicy } from '../../uploads/conflict-policy';
 
@@ -23,7 +25,10 @@ import type { ConflictPolicy } from '../../uploads/conflict-policy';
 export interface TypeOrmSessionStoreOptions {
   /** Each store call that takes longer fails with `StoreUnavailableError` (503). Default 5000 ms. */
   timeoutMs?: number;
-  /** Options of the `SqlUploadLocker` that `createLocks()` makes (lease TTL, polling); its `timeoutMs` defaults to the store's. */
+  /**
+   * Options of the `SqlUploadLocker` that `createLocks()` makes (lease TTL, polling); its `timeoutMs` defaults to
+   * the store's.
+   */
   lock?: SqlUploadLockerOptions;
 }
 
@@ -75,7 +80,7 @@ export class TypeOrmSessionStore extends ResumableSessionStore {
   }
 
   async save(session: UploadSession): Promise<void> {
-    await guardStoreCall('save', this.timeoutMs, async () => {
+    await this.call('save', async () => {
       try {
         // The JSON columns' types are objects TypeORM's deep-partial typing does not model; the transformer maps them.
         await this.repository.insert(toEntity(session) as QueryDeepPartialEntity<UploadSessionEntity>);
@@ -87,14 +92,14 @@ export class TypeOrmSessionStore extends ResumableSessionStore {
   }
 
   async get(uploadId: string): Promise<UploadSession | null> {
-    return guardStoreCall('get', this.timeoutMs, async () => {
+    return this.call('get', async () => {
       const entity = await this.repository.findOneBy({ uploadId });
       return entity ? toSession(entity) : null;
     });
   }
 
   async update(session: UploadSession): Promise<UploadSession | null> {
-    return guardStoreCall('update', this.timeoutMs, async () => {
+    return this.call('update', async () => {
       const { uploadId, version: _ignored, ...fields } = session;
       const query = this.updateQuery({ ...(fields as SessionFields) }).where('upload_id = :uploadId', { uploadId });
       return this.runUpdate(query, uploadId);
@@ -102,11 +107,11 @@ export class TypeOrmSessionStore extends ResumableSessionStore {
   }
 
   async delete(uploadId: string): Promise<void> {
-    await guardStoreCall('delete', this.timeoutMs, () => this.repository.delete({ uploadId }));
+    await this.call('delete', () => this.repository.delete({ uploadId }));
   }
 
   async advance(uploadId: string, expectedOffset: number, patch: SessionPatch): Promise<UploadSession | null> {
-    return guardStoreCall('advance', this.timeoutMs, async () => {
+    return this.call('advance', async () => {
       const query = this.updateQuery(patch)
         .where('upload_id = :uploadId', { uploadId })
         .andWhere('uploaded_bytes = :expectedOffset', { expectedOffset })
@@ -120,7 +125,7 @@ export class TypeOrmSessionStore extends ResumableSessionStore {
   async find(filter: SessionFilter): Promise<SessionPage> {
     const limit = findLimit(filter);
     const after = decodeCursor(filter.cursor);
-    return guardStoreCall('find', this.timeoutMs, async () => {
+    return this.call('find', async () => {
       const query = this.repository.createQueryBuilder('s');
       this.applyFilter(query, filter);
       if (after !== undefined) query.andWhere(`upload_id${this.byteOrder} > :after`, { after });
@@ -135,7 +140,7 @@ export class TypeOrmSessionStore extends ResumableSessionStore {
   }
 
   async deleteMany(filter: Omit<SessionFilter, 'limit' | 'cursor'>): Promise<number> {
-    return guardStoreCall('deleteMany', this.timeoutMs, async () => {
+    return this.call('deleteMany', async () => {
       const query = this.dataSource.createQueryBuilder().delete().from(UploadSessionEntity);
       this.applyFilter(query, filter);
       const result = await query.execute();
@@ -144,7 +149,7 @@ export class TypeOrmSessionStore extends ResumableSessionStore {
   }
 
   async findExpired(now: number, limit: number): Promise<UploadSession[]> {
-    return guardStoreCall('findExpired', this.timeoutMs, async () => {
+    return this.call('findExpired', async () => {
       const entities = await this.repository
         .createQueryBuilder('s')
         .where('expires_at <= :now', { now })
@@ -157,7 +162,12 @@ export class TypeOrmSessionStore extends ResumableSessionStore {
   }
 
   async ping(): Promise<void> {
-    await guardStoreCall('ping', this.timeoutMs, () => this.dataSource.query('SELECT 1'));
+    await this.call('ping', () => this.dataSource.query('SELECT 1'));
+  }
+
+  /** One database call under `timeoutMs`; failures other than our typed errors become `StoreUnavailableError`. */
+  private call<T>(what: string, call: () => Promise<T>): Promise<T> {
+    return storeCall(`session store ${what}`, this.timeoutMs, call);
   }
 
   /** Collation suffix that orders upload ids by bytes, as JS string comparison does for ASCII ids. */
@@ -173,7 +183,10 @@ export class TypeOrmSessionStore extends ResumableSessionStore {
   }
 
   /** Execute a conditional UPDATE; the updated session when it matched, `null` otherwise. */
-  private async runUpdate(query: UpdateQueryBuilder<UploadSessionEntity>, uploadId: string): Promise<UploadSession | null> {
+  private async runUpdate(
+    query: UpdateQueryBuilder<UploadSessionEntity>,
+    uploadId: string,
+  ): Promise<UploadSession | null> {
     if (this.postgres) {
       // One statement: the row we changed, exactly as we left it.
       const result = await query.returning('*').execute();
@@ -203,10 +216,14 @@ export class TypeOrmSessionStore extends ResumableSessionStore {
     query.where('1 = 1');
     if (filter.pathPrefix !== undefined && filter.pathPrefix !== '') {
       const prefix = filter.pathPrefix;
+      const pathPattern = `${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
       query
-        .andWhere("path LIKE :pathPattern ESCAPE '\\'", { pathPattern: `${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%` })
+        .andWhere("path LIKE :pathPattern ESCAPE '\\'", { pathPattern })
         // SQL counts characters (code points), not UTF-16 units.
-        .andWhere('substr(path, 1, :prefixLength) = :pathPrefix', { prefixLength: [...prefix].length, pathPrefix: prefix });
+        .andWhere('substr(path, 1, :prefixLength) = :pathPrefix', {
+          prefixLength: [...prefix].length,
+          pathPrefix: prefix,
+        });
     }
     if (filter.status !== undefined) {
       const statuses = Array.isArray(filter.status) ? filter.status : [filter.status];
@@ -214,7 +231,9 @@ export class TypeOrmSessionStore extends ResumableSessionStore {
       else query.andWhere('status IN (:...statuses)', { statuses });
     }
     if (filter.ownerId !== undefined) query.andWhere('owner_id = :ownerId', { ownerId: filter.ownerId });
-    if (filter.expiresBefore !== undefined) query.andWhere('expires_at <= :expiresBefore', { expiresBefore: filter.expiresBefore });
+    if (filter.expiresBefore !== undefined) {
+      query.andWhere('expires_at <= :expiresBefore', { expiresBefore: filter.expiresBefore });
+    }
   }
 }
 

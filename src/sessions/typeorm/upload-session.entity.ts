@@ -18,7 +18,12 @@ export const UPLOAD_SESSIONS_TABLE = 'valiblob_upload_sessions';
 @Index('IDX_valiblob_upload_sessions_owner_id', ['ownerId'])
 export class UploadSessionEntity {
   /** Random URL-safe id (ASCII). */
-  @PrimaryColumn({ name: 'upload_id', type: 'varchar', length: 128, primaryKeyConstraintName: 'PK_valiblob_upload_sessions' })
+  @PrimaryColumn({
+    name: 'upload_id',
+    type: 'varchar',
+    length: 128,
+    primaryKeyConstraintName: 'PK_valiblob_upload_sessions',
+  })
   uploadId!: string;
 
   /** Target blob path (validated, at most 1024 characters). */

@@ -1,0 +1,81 @@
+import { printable } from './printable';
+import { ValiBlobError, ValiBlobErrorCode } from './vali-blob-error';
+
+/* Requests refused before any upload state is touched: malformed input, unacceptable content, no permission. */
+
+/**
+ * A blob path failed validation or would escape the storage root.
+ * @publicApi
+ */
+export class InvalidPathError extends ValiBlobError {
+  constructor(path: string, reason: string) {
+    super('INVALID_PATH', `Invalid path: ${reason}`, 400, { reason, path: printable(path) });
+  }
+}
+
+/**
+ * Generic malformed input (headers, body, parameters).
+ * @publicApi
+ */
+export class InvalidRequestError extends ValiBlobError {
+  constructor(
+    message: string,
+    code: Extract<
+      ValiBlobErrorCode,
+      'INVALID_REQUEST' | 'INVALID_OFFSET' | 'INVALID_LENGTH' | 'INVALID_METADATA' | 'INVALID_RANGE'
+    > = 'INVALID_REQUEST',
+    details: Record<string, unknown> = {},
+  ) {
+    super(code, message, 400, details);
+  }
+}
+
+/**
+ * The request body has a content type the endpoint does not take.
+ * @publicApi
+ */
+export class UnsupportedContentTypeError extends ValiBlobError {
+  constructor(contentType: string | undefined, expected: string[]) {
+    super(
+      'UNSUPPORTED_CONTENT_TYPE',
+      `Content-Type ${contentType ? printable(contentType) : '(none)'} is not accepted; use ${expected.join(' or ')}`,
+      415,
+      { expected },
+    );
+  }
+}
+
+/**
+ * The checksum algorithm named by the client is not enabled.
+ * @publicApi
+ */
+export class UnsupportedChecksumAlgorithmError extends ValiBlobError {
+  constructor(algorithm: string, supported: readonly string[]) {
+    super(
+      'UNSUPPORTED_CHECKSUM_ALGORITHM',
+      `Checksum algorithm ${printable(algorithm)} is not supported`,
+      400,
+      { supported: [...supported] },
+    );
+  }
+}
+
+/**
+ * The authorize hook refused the request.
+ * @publicApi
+ */
+export class UnauthorizedError extends ValiBlobError {
+  constructor(message = 'Unauthorized') {
+    super('UNAUTHORIZED', message, 401);
+  }
+}
+
+/**
+ * The authorize hook refused the request for an authenticated caller.
+ * @publicApi
+ */
+export class ForbiddenError extends ValiBlobError {
+  constructor(message = 'Forbidden') {
+    super('FORBIDDEN', message, 403);
+  }
+}

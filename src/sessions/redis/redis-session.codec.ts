@@ -1,0 +1,71 @@
+import { StoreUnavailableError } from '../../errors/vali-blob.errors';
+import { UploadSession } from '../upload-session.model';
+
+/**
+ * Where a Redis session store keeps what: each session is compact JSON at `<prefix><uploadId>`; `<prefix>#expiry`
+ * (sorted set, score = expiresAt) lets `findExpired` return sessions before their keys vanish; `<prefix>#ids`
+ * (sorted set, score 0, ordered by id) pages `find`.
+ */
+export class RedisSessionKeys {
+  /** Sorted set of upload ids scored by `expiresAt`. */
+  readonly expiry: string;
+  /** Sorted set of upload ids (score 0), ordered by id for paging. */
+  readonly ids: string;
+
+  constructor(readonly prefix: string) {
+    // '#' never occurs in upload ids (URL-safe base64), so index keys cannot collide with session keys.
+    this.expiry = `${prefix}#expiry`;
+    this.ids = `${prefix}#ids`;
+  }
+
+  /** Redis key of a session. */
+  session(uploadId: string): string {
+    return `${this.prefix}${uploadId}`;
+  }
+
+  /** KEYS of the scripts that change a session together with its index entries: session, expiry, ids. */
+  all(uploadId: string): string[] {
+    return [this.session(uploadId), this.expiry, this.ids];
+  }
+}
+
+/** Compact JSON in the model's field order (stable, readable with `redis-cli GET`). */
+export function serializeSession(session: UploadSession): string {
+  const ordered: UploadSession = {
+    uploadId: session.uploadId,
+    path: session.path,
+    provider: session.provider,
+    totalSize: session.totalSize,
+    uploadedBytes: session.uploadedBytes,
+    contentType: session.contentType,
+    metadata: session.metadata,
+    ownerId: session.ownerId,
+    status: session.status,
+    createdAt: session.createdAt,
+    updatedAt: session.updatedAt,
+    expiresAt: session.expiresAt,
+    version: session.version,
+    providerState: session.providerState,
+    checksum: session.checksum,
+    concat: session.concat,
+    fence: session.fence,
+    conflict: session.conflict,
+  };
+  return JSON.stringify(ordered);
+}
+
+/** Stored JSON → session; a record that is not a session of this id is a store fault (503), never "not found". */
+export function parseSession(json: string, uploadId: string): UploadSession {
+  try {
+    const session = JSON.parse(json) as UploadSession;
+    if (typeof session !== 'object' || session === null || session.uploadId !== uploadId) throw new Error('shape');
+    // Older records may lack fields added to the model later.
+    session.fence ??= 0;
+    session.concat ??= null;
+    // Records from before the field were created when overwrite was checked at start only.
+    session.conflict ??= 'overwrite';
+    return session;
+  } catch (error) {
+    throw new StoreUnavailableError(`Session record ${uploadId} in Redis is not valid session JSON`, { cause: error });
+  }
+}
