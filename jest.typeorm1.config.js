@@ -2,7 +2,10 @@
 // which installs the tree and runs jest with this config). Same transform and reporters as jest.config.js.
 const base = require('./jest.config');
 
-/** Suites that touch TypeORM, the SQL locks or the embedded SQLite default (kept in step with `grep -l typeorm test`). */
+/**
+ * Suites that touch TypeORM, the SQL locks or the embedded SQLite default
+ * (kept in step with `grep -l typeorm test`).
+ */
 const SUITES = [
   'test/typeorm/**/*.spec.ts',
   'test/cleanup/stale-upload-cleanup.typeorm.spec.ts',

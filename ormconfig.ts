@@ -4,7 +4,11 @@
 import 'reflect-metadata';
 import { DataSource } from 'typeorm';
 import { VALIBLOB_ENTITIES, VALIBLOB_MIGRATIONS } from './migrations';
-import { DEFAULT_DATABASE_URL, dataSourceOptionsFromUrl, VALIBLOB_MIGRATIONS_TABLE } from './src/sessions/typeorm/database-url';
+import {
+  DEFAULT_DATABASE_URL,
+  dataSourceOptionsFromUrl,
+  VALIBLOB_MIGRATIONS_TABLE,
+} from './src/sessions/typeorm/database-url';
 import type { SqliteDriverPackage } from './src/sessions/typeorm/sqlite-driver';
 
 export default new DataSource({

@@ -14,7 +14,12 @@ export const cleanupBenchmark: Benchmark = {
   async run(): Promise<BenchResult> {
     const sessions = QUICK ? 10_000 : 100_000;
     if (!(await portOpen(PG_URL))) {
-      return { name: 'cleanup', title: this.title, rows: [{ sessions, result: 'skipped: PostgreSQL not reachable' }], notes: [] };
+      return {
+        name: 'cleanup',
+        title: this.title,
+        rows: [{ sessions, result: 'skipped: PostgreSQL not reachable' }],
+        notes: [],
+      };
     }
     const output = await new Promise<string>((resolve, reject) => {
       const child = spawn(process.execPath, ['-r', '@swc-node/register', join(__dirname, 'cleanup.bench.ts')], {
@@ -26,10 +31,13 @@ export const cleanupBenchmark: Benchmark = {
       let err = '';
       child.stdout.on('data', (d: Buffer) => (out += d.toString()));
       child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-      child.once('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`cleanup.bench.ts exited with ${code}:\n${err}${out}`))));
+      child.once('exit', (code) =>
+        code === 0 ? resolve(out) : reject(new Error(`cleanup.bench.ts exited with ${code}:\n${err}${out}`)),
+      );
     });
     const json = JSON.parse(output.slice(output.indexOf('{'), output.lastIndexOf('}') + 1));
-    if (json.leftInTable !== 0 && json.report?.errors) throw new Error(`cleanup left ${json.leftInTable} sessions: ${output}`);
+    if (json.leftInTable !== 0 && json.report?.errors)
+      throw new Error(`cleanup left ${json.leftInTable} sessions: ${output}`);
     return {
       name: 'cleanup',
       title: this.title,
@@ -45,7 +53,8 @@ export const cleanupBenchmark: Benchmark = {
         },
       ],
       notes: [
-        'bench/cleanup.bench.ts: StaleUploadCleanupService.runOnce() through the TypeORM store on a scratch PostgreSQL database (half unfinished uploads with provider state, half tombstones).',
+        'bench/cleanup.bench.ts: StaleUploadCleanupService.runOnce() through the TypeORM store on a scratch ' +
+          'PostgreSQL database (half unfinished uploads with provider state, half tombstones).',
       ],
     };
   },

@@ -5,12 +5,26 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { startS3rver } from '../test/support/s3rver';
 import { Benchmark, BenchResult, BenchRow } from './support/bench-result';
-import { BenchServer, GiB, mib, MiB, mibPerSecond, processMemory, QUICK, startScript, startValiBlob, withScratch } from './support/processes';
+import {
+  BenchServer,
+  GiB,
+  mib,
+  MiB,
+  mibPerSecond,
+  processMemory,
+  QUICK,
+  startScript,
+  startValiBlob,
+  withScratch,
+} from './support/processes';
 import { expectedSha256, fileSha256 } from './support/random-source';
 import { tusUpload, UploadOutcome } from './support/uploaders';
 
 /** Sample a process's RSS while `work` runs; returns the peak seen and the baseline before it started. */
-async function measureRss<T>(pid: number, work: () => Promise<T>): Promise<{ result: T; baseline: number; peak: number }> {
+async function measureRss<T>(
+  pid: number,
+  work: () => Promise<T>,
+): Promise<{ result: T; baseline: number; peak: number }> {
   const baseline = processMemory(pid).rss;
   let peak = baseline;
   const sampler = setInterval(() => {
@@ -54,7 +68,9 @@ export const memoryBenchmark: Benchmark = {
         await warmUp(server, 32 * MiB);
         const expected = expectedSha256(localSize);
         const started = Date.now();
-        const { result, baseline, peak } = await measureRss(server.pid, () => tusUpload(server.url, localSize, 64 * MiB, { name: 'big.bin' }));
+        const { result, baseline, peak } = await measureRss(server.pid, () =>
+          tusUpload(server.url, localSize, 64 * MiB, { name: 'big.bin' }),
+        );
         const ms = Date.now() - started;
         const file = join(dir, 'blobs', 'tus', result.id, 'big.bin');
         if ((await fileSha256(file)) !== expected) throw new Error('local: stored file differs');
@@ -74,14 +90,22 @@ export const memoryBenchmark: Benchmark = {
 
     await withScratch('memory-s3', async (dir) => {
       const s3 = await startS3rver('valiblob-bench');
-      const server = await startScript('s3-valiblob.server.ts', { S3_ENDPOINT: s3.endpoint, S3_BUCKET: s3.bucket, S3_TEMP_DIR: dir });
+      const server = await startScript('s3-valiblob.server.ts', {
+        S3_ENDPOINT: s3.endpoint,
+        S3_BUCKET: s3.bucket,
+        S3_TEMP_DIR: dir,
+      });
       try {
         await warmUp(server, 16 * MiB);
         const expected = expectedSha256(s3Size);
         const started = Date.now();
-        const { result, baseline, peak } = await measureRss(server.pid, () => tusUpload(server.url, s3Size, 8 * MiB, { name: 'big.bin' }));
+        const { result, baseline, peak } = await measureRss(server.pid, () =>
+          tusUpload(server.url, s3Size, 8 * MiB, { name: 'big.bin' }),
+        );
         const ms = Date.now() - started;
-        const object = await s3.client.send(new GetObjectCommand({ Bucket: s3.bucket, Key: `tus/${result.id}/big.bin` }));
+        const object = await s3.client.send(
+          new GetObjectCommand({ Bucket: s3.bucket, Key: `tus/${result.id}/big.bin` }),
+        );
         const hash = createHash('sha256');
         for await (const chunk of object.Body as Readable) hash.update(chunk as Buffer);
         if (hash.digest('hex') !== expected) throw new Error('S3: stored object differs');
@@ -105,7 +129,8 @@ export const memoryBenchmark: Benchmark = {
       rows,
       notes: [
         'RSS of the server process from /proc/<pid>/status, sampled every 50 ms; baseline = after a warm-up upload.',
-        'S3 throughput is bounded by s3rver (a test double writing to local disk in the benchmark process), not by ValiBlob.',
+        'S3 throughput is bounded by s3rver (a test double writing to local disk in the benchmark process), ' +
+          'not by ValiBlob.',
         'Target: growth <= 32 MiB for the 2 GiB local upload.',
       ],
     };

@@ -1,7 +1,16 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Benchmark, BenchResult } from './support/bench-result';
-import { MiB, mibPerSecond, percentile, processMemory, QUICK, startValiBlob, withScratch, mib } from './support/processes';
+import {
+  MiB,
+  mibPerSecond,
+  percentile,
+  processMemory,
+  QUICK,
+  startValiBlob,
+  withScratch,
+  mib,
+} from './support/processes';
 import { expectedSha256, fileSha256 } from './support/random-source';
 import { restUpload, tusUpload, UploadOutcome } from './support/uploaders';
 
@@ -27,15 +36,22 @@ export const parallelBenchmark: Benchmark = {
         const outcomes = await Promise.all(
           Array.from({ length: count }, (_, i) =>
             i % 2 === 0
-              ? tusUpload(server.url, size, chunk, { name: `p${i}.bin` }).then((o) => ({ o, file: join(dir, 'blobs', 'tus', o.id, `p${i}.bin`) }))
-              : restUpload(server.url, size, chunk, { name: `p${i}.bin` }).then((o) => ({ o, file: join(dir, 'blobs', 'bench', `p${i}.bin`) })),
+              ? tusUpload(server.url, size, chunk, { name: `p${i}.bin` }).then((o) => ({
+                  o,
+                  file: join(dir, 'blobs', 'tus', o.id, `p${i}.bin`),
+                }))
+              : restUpload(server.url, size, chunk, { name: `p${i}.bin` }).then((o) => ({
+                  o,
+                  file: join(dir, 'blobs', 'bench', `p${i}.bin`),
+                })),
           ),
         );
         const ms = Date.now() - started;
         const peak = processMemory(server.pid).peak;
         let exact = 0;
         for (const { o, file } of outcomes as Array<{ o: UploadOutcome; file: string }>) {
-          if ((await fileSha256(file)) === expected && (o.serverSha256 === undefined || o.serverSha256 === expected)) exact++;
+          if ((await fileSha256(file)) === expected && (o.serverSha256 === undefined || o.serverSha256 === expected))
+            exact++;
           await rm(file, { force: true });
         }
         if (exact !== count) throw new Error(`${count - exact} of ${count} parallel uploads are not byte-exact`);
@@ -54,7 +70,10 @@ export const parallelBenchmark: Benchmark = {
               'server RSS before / peak MiB': `${mib(baseline)} / ${mib(peak)}`,
             },
           ],
-          notes: ['One `npm start` server: local disk (fsync per chunk), SQLite sessions and SQL upload locks; chunk latency = one PATCH/PUT request.'],
+          notes: [
+            'One `npm start` server: local disk (fsync per chunk), SQLite sessions and SQL upload locks; ' +
+              'chunk latency = one PATCH/PUT request.',
+          ],
         };
       } finally {
         await server.stop();

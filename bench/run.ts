@@ -20,7 +20,13 @@ import { parallelBenchmark } from './parallel.bench';
 import { storeOpsBenchmark } from './store-ops.bench';
 import { cleanupBenchmark } from './cleanup.runner';
 
-const BENCHMARKS: Benchmark[] = [throughputBenchmark, memoryBenchmark, parallelBenchmark, storeOpsBenchmark, cleanupBenchmark];
+const BENCHMARKS: Benchmark[] = [
+  throughputBenchmark,
+  memoryBenchmark,
+  parallelBenchmark,
+  storeOpsBenchmark,
+  cleanupBenchmark,
+];
 
 function machine(): Record<string, string | number> {
   const cpu = cpus();
@@ -32,7 +38,10 @@ function machine(): Record<string, string | number> {
   };
 }
 
-const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
+const load = () =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
@@ -64,7 +73,8 @@ async function main(): Promise<void> {
   const markdown = [
     '# Benchmark results',
     '',
-    `Run ${startedAt} with \`npm run bench\`${QUICK ? ' (BENCH_QUICK=1)' : ''} on ${Object.values(machine()).join(', ')}.`,
+    `Run ${startedAt} with \`npm run bench\`${QUICK ? ' (BENCH_QUICK=1)' : ''} ` +
+      `on ${Object.values(machine()).join(', ')}.`,
     'The machine was shared with other jobs; the load average (1/5/15 min) is noted per benchmark.',
     '',
     ...results.flatMap((r) => [

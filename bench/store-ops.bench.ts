@@ -80,7 +80,9 @@ async function typeOrmSource(url: string): Promise<DataSource> {
   return dataSource;
 }
 
-const RAW_UPDATE = 'UPDATE valiblob_upload_sessions SET uploaded_bytes = $1, updated_at = $2 WHERE upload_id = $3 AND uploaded_bytes = $4';
+const RAW_UPDATE =
+  'UPDATE valiblob_upload_sessions SET uploaded_bytes = $1, updated_at = $2 ' +
+  'WHERE upload_id = $3 AND uploaded_bytes = $4';
 
 /**
  * Benchmark 4: `advance` (the one store call per chunk) on each store, sequentially, next to the plainest call the
@@ -93,7 +95,13 @@ export const storeOpsBenchmark: Benchmark = {
   async run(): Promise<BenchResult> {
     const rows: BenchRow[] = [];
     const row = (store: string, advance: number, raw: number, rawCall: string) =>
-      rows.push({ store, 'advance ops/s': Math.round(advance), 'raw ops/s': Math.round(raw), 'raw call': rawCall, 'advance / raw': Number((advance / raw).toFixed(2)) });
+      rows.push({
+        store,
+        'advance ops/s': Math.round(advance),
+        'raw ops/s': Math.round(raw),
+        'raw call': rawCall,
+        'advance / raw': Number((advance / raw).toFixed(2)),
+      });
 
     // Memory
     {
@@ -110,11 +118,16 @@ export const storeOpsBenchmark: Benchmark = {
         const advance = await advanceOps(new TypeOrmSessionStore(dataSource), OPS);
         await new TypeOrmSessionStore(dataSource).save(session('raw'));
         // The sqlite3 Database object TypeORM holds: the raw driver call on the very same connection.
-        const db = (dataSource.driver as unknown as { databaseConnection: import('sqlite3').Database }).databaseConnection;
-        const raw = await opsPerSecond(OPS, (i) =>
-          new Promise<void>((resolve, reject) =>
-            db.run(RAW_UPDATE.replace(/\$\d/g, '?'), [i + 1, Date.now(), 'raw', i], (error) => (error ? reject(error) : resolve())),
-          ),
+        const db = (dataSource.driver as unknown as { databaseConnection: import('sqlite3').Database })
+          .databaseConnection;
+        const raw = await opsPerSecond(
+          OPS,
+          (i) =>
+            new Promise<void>((resolve, reject) =>
+              db.run(RAW_UPDATE.replace(/\$\d/g, '?'), [i + 1, Date.now(), 'raw', i], (error) =>
+                error ? reject(error) : resolve(),
+              ),
+            ),
         );
         row('SQLite (TypeORM, WAL)', advance, raw, 'sqlite3 UPDATE');
       } finally {
@@ -176,8 +189,10 @@ export const storeOpsBenchmark: Benchmark = {
       title: this.title,
       rows,
       notes: [
-        `${OPS} sequential calls per store (memory: ${MEMORY_OPS}) after 50 warm-up calls; one call in flight, as one upload's chunks are.`,
-        '`advance` = atomic compare-and-set of offset + status + fence + expiry (+ read-back on SQLite, RETURNING on PostgreSQL, Lua on Redis).',
+        `${OPS} sequential calls per store (memory: ${MEMORY_OPS}) after 50 warm-up calls; ` +
+          "one call in flight, as one upload's chunks are.",
+        '`advance` = atomic compare-and-set of offset + status + fence + expiry ' +
+          '(+ read-back on SQLite, RETURNING on PostgreSQL, Lua on Redis).',
       ],
     };
   },

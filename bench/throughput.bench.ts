@@ -31,19 +31,46 @@ export const throughputBenchmark: Benchmark = {
       const raw = await startScript('raw-pipe.server.ts', { RAW_DIR: join(dir, 'raw') });
       const rawNoSync = await startScript('raw-pipe.server.ts', { RAW_DIR: join(dir, 'raw-nosync'), RAW_FSYNC: '0' });
       const tusNode = await startScript('tus-node.server.ts', { TUS_DIR: join(dir, 'tus-node') });
-      const vali = await startValiBlob(join(dir, 'vali'), process.env.BENCH_SERVER_ENV ? JSON.parse(process.env.BENCH_SERVER_ENV) : {});
+      const vali = await startValiBlob(
+        join(dir, 'vali'),
+        process.env.BENCH_SERVER_ENV ? JSON.parse(process.env.BENCH_SERVER_ENV) : {},
+      );
       const valiNoHash = await startValiBlob(join(dir, 'vali-nohash'), { WHOLE_FILE_CHECKSUM: 'false' });
       const blobs = join(dir, 'vali', 'blobs');
       const contenders: Contender[] = [
-        { name: 'raw http→fs pipe', upload: (s, c, n) => rawUpload(raw.url, s, c, { name: n }), fileOf: (o) => join(dir, 'raw', o.id) },
-        { name: 'ValiBlob tus PATCH', upload: (s, c, n) => tusUpload(vali.url, s, c, { name: n }), fileOf: (o, n) => join(blobs, 'tus', o.id, n) },
-        { name: 'ValiBlob REST chunks', upload: (s, c, n) => restUpload(vali.url, s, c, { name: n }), fileOf: (_o, n) => join(blobs, 'bench', n) },
-        { name: '@tus/server + file-store', upload: (s, c, n) => tusUpload(tusNode.url, s, c, { name: n }), fileOf: (o) => join(dir, 'tus-node', o.id) },
+        {
+          name: 'raw http→fs pipe',
+          upload: (s, c, n) => rawUpload(raw.url, s, c, { name: n }),
+          fileOf: (o) => join(dir, 'raw', o.id),
+        },
+        {
+          name: 'ValiBlob tus PATCH',
+          upload: (s, c, n) => tusUpload(vali.url, s, c, { name: n }),
+          fileOf: (o, n) => join(blobs, 'tus', o.id, n),
+        },
+        {
+          name: 'ValiBlob REST chunks',
+          upload: (s, c, n) => restUpload(vali.url, s, c, { name: n }),
+          fileOf: (_o, n) => join(blobs, 'bench', n),
+        },
+        {
+          name: '@tus/server + file-store',
+          upload: (s, c, n) => tusUpload(tusNode.url, s, c, { name: n }),
+          fileOf: (o) => join(dir, 'tus-node', o.id),
+        },
         // Context, not a target: the same engine without the whole-file sha256 (sha256 runs at ~350 MiB/s per
         // core on CPUs without SHA extensions, like this one) shows what the hashing costs.
-        { name: 'ValiBlob tus, no whole-file sha256 (context)', upload: (s, c, n) => tusUpload(valiNoHash.url, s, c, { name: n }), fileOf: (o, n) => join(dir, 'vali-nohash', 'blobs', 'tus', o.id, n) },
+        {
+          name: 'ValiBlob tus, no whole-file sha256 (context)',
+          upload: (s, c, n) => tusUpload(valiNoHash.url, s, c, { name: n }),
+          fileOf: (o, n) => join(dir, 'vali-nohash', 'blobs', 'tus', o.id, n),
+        },
         // Context, not a target: the same raw pipe without fdatasync shows how much of the time the disk flush takes.
-        { name: 'raw pipe, no fsync (context)', upload: (s, c, n) => rawUpload(rawNoSync.url, s, c, { name: n }), fileOf: (o) => join(dir, 'raw-nosync', o.id) },
+        {
+          name: 'raw pipe, no fsync (context)',
+          upload: (s, c, n) => rawUpload(rawNoSync.url, s, c, { name: n }),
+          fileOf: (o) => join(dir, 'raw-nosync', o.id),
+        },
       ];
       const expected = expectedSha256(size);
       expectedSha256(16 * MiB);
@@ -101,8 +128,12 @@ export const throughputBenchmark: Benchmark = {
         title: this.title,
         rows,
         notes: [
-          `Best of ${rounds} round(s) per cell; every stored file verified by sha256; all servers on 127.0.0.1 in their own processes.`,
-          'ValiBlob: `npm start` server, SQLite sessions (WAL) and SQL upload locks, fsync per chunk, whole-file sha256 while streaming. Raw pipe: fdatasync per chunk (same durability). @tus/server FileStore: no fsync. "raw pipe, no fsync" is context only (what the disk does without flushing).',
+          `Best of ${rounds} round(s) per cell; every stored file verified by sha256; ` +
+            'all servers on 127.0.0.1 in their own processes.',
+          'ValiBlob: `npm start` server, SQLite sessions (WAL) and SQL upload locks, fsync per chunk, ' +
+            'whole-file sha256 while streaming. Raw pipe: fdatasync per chunk (same durability). ' +
+            '@tus/server FileStore: no fsync. ' +
+            '"raw pipe, no fsync" is context only (what the disk does without flushing).',
           'Targets: ValiBlob tus and REST >= 0.90x raw pipe and >= 1.25x @tus/server.',
         ],
       };

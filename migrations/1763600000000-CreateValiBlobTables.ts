@@ -15,7 +15,13 @@ export class CreateValiBlobTables1763600000000 implements MigrationInterface {
       new Table({
         name: 'valiblob_upload_sessions',
         columns: [
-          { name: 'upload_id', type: 'varchar', length: '128', isPrimary: true, primaryKeyConstraintName: 'PK_valiblob_upload_sessions' },
+          {
+            name: 'upload_id',
+            type: 'varchar',
+            length: '128',
+            isPrimary: true,
+            primaryKeyConstraintName: 'PK_valiblob_upload_sessions',
+          },
           { name: 'path', type: 'varchar', length: '1024' },
           { name: 'provider', type: 'varchar', length: '64' },
           { name: 'total_size', type: 'bigint', isNullable: true },
@@ -35,7 +41,10 @@ export class CreateValiBlobTables1763600000000 implements MigrationInterface {
         ],
         indices: [
           new TableIndex({ name: 'IDX_valiblob_upload_sessions_expires_at', columnNames: ['expires_at'] }),
-          new TableIndex({ name: 'IDX_valiblob_upload_sessions_status_expires_at', columnNames: ['status', 'expires_at'] }),
+          new TableIndex({
+            name: 'IDX_valiblob_upload_sessions_status_expires_at',
+            columnNames: ['status', 'expires_at'],
+          }),
           new TableIndex({ name: 'IDX_valiblob_upload_sessions_path', columnNames: ['path'] }),
           new TableIndex({ name: 'IDX_valiblob_upload_sessions_owner_id', columnNames: ['owner_id'] }),
         ],
@@ -45,7 +54,13 @@ export class CreateValiBlobTables1763600000000 implements MigrationInterface {
       new Table({
         name: 'valiblob_upload_locks',
         columns: [
-          { name: 'upload_id', type: 'varchar', length: '128', isPrimary: true, primaryKeyConstraintName: 'PK_valiblob_upload_locks' },
+          {
+            name: 'upload_id',
+            type: 'varchar',
+            length: '128',
+            isPrimary: true,
+            primaryKeyConstraintName: 'PK_valiblob_upload_locks',
+          },
           { name: 'owner', type: 'varchar', length: '64', isNullable: true },
           { name: 'fence', type: 'bigint' },
           { name: 'expires_at', type: 'bigint' },

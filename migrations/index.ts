@@ -15,4 +15,7 @@ export const VALIBLOB_MIGRATIONS: Array<new () => MigrationInterface> = [
 ];
 
 /** Entities of the TypeORM session store and the SQL upload locker; list them in your DataSource's `entities`. */
-export const VALIBLOB_ENTITIES: Array<typeof UploadSessionEntity | typeof UploadLockEntity> = [UploadSessionEntity, UploadLockEntity];
+export const VALIBLOB_ENTITIES: Array<typeof UploadSessionEntity | typeof UploadLockEntity> = [
+  UploadSessionEntity,
+  UploadLockEntity,
+];

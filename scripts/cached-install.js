@@ -30,7 +30,12 @@ function installWarm(dir, { maxAgeMs, refresh = false }) {
  * (package.json, npm install, checks); only when it resolves is the marker written and the folder renamed into
  * place, so a half-finished or failed install never looks ready and concurrent runs never see each other's work.
  * @param {string} dir
- * @param {{ maxAgeMs: number, refresh?: boolean, install: (partial: string) => Promise<unknown>, marker?: object }} options
+ * @param {{
+ *   maxAgeMs: number,
+ *   refresh?: boolean,
+ *   install: (partial: string) => Promise<unknown>,
+ *   marker?: object,
+ * }} options
  * @returns {Promise<{ dir: string, cached: boolean }>}
  */
 async function ensureInstalled(dir, { maxAgeMs, refresh = false, install, marker = {} }) {

@@ -23,7 +23,13 @@ for (const ext of ['.js', '.d.ts']) {
     const text = fs.readFileSync(file, 'utf8');
     // Only statements at the top level load at import time: in compiled CommonJS they start at column 0.
     // A `require()` inside a function body (indented) is a lazy, opt-in load and is not followed.
-    const lines = text.split('\n').filter((l) => (ext === '.d.ts' ? true : /^(const|var|let|__exportStar|exports\.|Object\.defineProperty|import|export)\b/.test(l)));
+    const lines = text
+      .split('\n')
+      .filter((l) =>
+        ext === '.d.ts'
+          ? true
+          : /^(const|var|let|__exportStar|exports\.|Object\.defineProperty|import|export)\b/.test(l),
+      );
     for (const line of lines) {
       for (const m of line.matchAll(/(?:require\(|from\s+|import\(\s*)['"]([^'"]+)['"]/g)) {
         const spec = m[1];

@@ -30,7 +30,14 @@ const log = (message) => console.log(`[typeorm-line] ${message}`);
 /** Cache key: the ranges and what decides the native build (Node ABI, platform). */
 function cacheDir() {
   const key = createHash('sha256')
-    .update(JSON.stringify({ deps: TREE_DEPENDENCIES, abi: process.versions.modules, platform: process.platform, arch: process.arch }))
+    .update(
+      JSON.stringify({
+        deps: TREE_DEPENDENCIES,
+        abi: process.versions.modules,
+        platform: process.platform,
+        arch: process.arch,
+      }),
+    )
     .digest('hex')
     .slice(0, 16);
   return path.join(process.env.VALIBLOB_TYPEORM1_CACHE || path.join(tmpdir(), 'valiblob-typeorm1'), key);
@@ -66,18 +73,28 @@ function ensureTree() {
     refresh: process.env.VALIBLOB_TYPEORM1_REFRESH === '1',
     marker: { specs },
     install: async (partial) => {
-      writeFileSync(path.join(partial, 'package.json'), `${JSON.stringify({ name: 'valiblob-typeorm1-tree', private: true }, null, 2)}\n`);
+      writeFileSync(
+        path.join(partial, 'package.json'),
+        `${JSON.stringify({ name: 'valiblob-typeorm1-tree', private: true }, null, 2)}\n`,
+      );
       // better-sqlite3 has no downloadable prebuild here: its install script falls back to node-gyp (Node headers
       // from npm's nodedir), which is expected and is most of a cold install's time.
       log(`installing ${specs.join(' ')} into ${partial}`);
-      const code = await run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', '--prefer-offline', ...specs], {
-        cwd: partial,
-        env: npmEnv(),
-      });
+      const code = await run(
+        'npm',
+        ['install', '--no-audit', '--no-fund', '--loglevel=error', '--prefer-offline', ...specs],
+        {
+          cwd: partial,
+          env: npmEnv(),
+        },
+      );
       if (code !== 0) throw new Error(`npm install in ${partial} exited with ${code}`);
       if (!driverLoads(partial)) {
         log('better-sqlite3 native module missing; rebuilding');
-        if ((await run('npm', ['rebuild', 'better-sqlite3'], { cwd: partial, env: npmEnv() })) !== 0 || !driverLoads(partial)) {
+        if (
+          (await run('npm', ['rebuild', 'better-sqlite3'], { cwd: partial, env: npmEnv() })) !== 0 ||
+          !driverLoads(partial)
+        ) {
           throw new Error('better-sqlite3 does not load after npm rebuild');
         }
       }
@@ -101,22 +118,35 @@ function nodeOptions() {
 function assertChildSeesTypeorm1(env) {
   const probe = [
     "const { realpathSync } = require('node:fs');",
-    "const tree = realpathSync(process.env.VALIBLOB_TYPEORM_TREE);",
+    'const tree = realpathSync(process.env.VALIBLOB_TYPEORM_TREE);',
     "const entry = require.resolve('typeorm');",
     "if (!entry.startsWith(tree)) throw new Error('typeorm resolved to ' + entry);",
     "const { installedTypeOrm } = require('./src/sessions/typeorm/sqlite-driver');",
     "const { dataSourceOptionsFromUrl } = require('./src/sessions/typeorm/database-url');",
-    "const t = installedTypeOrm();",
+    'const t = installedTypeOrm();',
     "if (t.major !== 1) throw new Error('TypeORM ' + t.version + ' loaded, expected 1.x');",
-    "console.log('TypeORM ' + t.version + ' from ' + t.dir + '; sqlite: → ' + dataSourceOptionsFromUrl('sqlite::memory:').type);",
+    "const driver = dataSourceOptionsFromUrl('sqlite::memory:').type;",
+    "console.log('TypeORM ' + t.version + ' from ' + t.dir + '; sqlite: → ' + driver);",
   ].join('\n');
-  const result = spawnSync(process.execPath, ['-r', '@swc-node/register', '-e', probe], { cwd: CHECKOUT, env, encoding: 'utf8' });
+  const result = spawnSync(process.execPath, ['-r', '@swc-node/register', '-e', probe], {
+    cwd: CHECKOUT,
+    env,
+    encoding: 'utf8',
+  });
   if (result.status !== 0) throw new Error(`child process does not see TypeORM 1.x:\n${result.stdout}${result.stderr}`);
   return result.stdout.trim();
 }
 
 /** Directories type-checked against TypeORM 1.x's own types (the library and the TypeORM suites). */
-const TYPECHECKED = ['src', 'migrations', 'ormconfig.ts', 'test/typeorm', 'test/locking', 'test/cleanup', 'test/multi-instance'];
+const TYPECHECKED = [
+  'src',
+  'migrations',
+  'ormconfig.ts',
+  'test/typeorm',
+  'test/locking',
+  'test/cleanup',
+  'test/multi-instance',
+];
 
 /**
  * `tsc --noEmit` of the checkout with `typeorm` mapped to the tree's 1.x types, so an API 1.x removed or retyped
@@ -148,23 +178,31 @@ async function main() {
   const tree = path.join(dir, 'node_modules');
   const typeorm = treeVersion(tree, 'typeorm');
   if (!typeorm.startsWith('1.')) throw new Error(`the tree at ${tree} holds TypeORM ${typeorm}, not 1.x`);
-  log(`tree ${cached ? 'cached' : 'installed'} in ${installMs} ms: typeorm ${typeorm}, better-sqlite3 ${treeVersion(tree, 'better-sqlite3')} (${tree})`);
+  const driver = treeVersion(tree, 'better-sqlite3');
+  const how = cached ? 'cached' : 'installed';
+  log(`tree ${how} in ${installMs} ms: typeorm ${typeorm}, better-sqlite3 ${driver} (${tree})`);
 
   const env = { ...process.env, VALIBLOB_TYPEORM_TREE: tree, NODE_OPTIONS: nodeOptions() };
   log(`child check: ${assertChildSeesTypeorm1(env)}`);
 
   const typecheckStarted = Date.now();
   const typed = await typecheckAgainstTree(dir, tree);
-  log(`type-check against TypeORM ${typeorm} types ${typed ? 'passed' : 'FAILED'} (${Date.now() - typecheckStarted} ms)`);
+  log(
+    `type-check against TypeORM ${typeorm} types ${typed ? 'passed' : 'FAILED'} (${Date.now() - typecheckStarted} ms)`,
+  );
 
   const jestStarted = Date.now();
   const jestBin = require.resolve('jest/bin/jest', { paths: [CHECKOUT] });
   const code = await new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [jestBin, '-c', 'jest.typeorm1.config.js', '--runInBand', ...process.argv.slice(2)], {
-      cwd: CHECKOUT,
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [jestBin, '-c', 'jest.typeorm1.config.js', '--runInBand', ...process.argv.slice(2)],
+      {
+        cwd: CHECKOUT,
+        env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     // The tail of stdout, where the summary reporter's closing line is.
     let tail = '';
     const relay = (stream, out) =>
@@ -176,14 +214,17 @@ async function main() {
     relay(child.stderr, process.stderr);
     child.once('error', reject);
     child.once('close', (status) => {
-      log(`jest on TypeORM ${typeorm} took ${Date.now() - jestStarted} ms (tree ${cached ? 'cached' : `installed in ${installMs} ms`})`);
+      const treeNote = cached ? 'cached' : `installed in ${installMs} ms`;
+      log(`jest on TypeORM ${typeorm} took ${Date.now() - jestStarted} ms (tree ${treeNote})`);
       const summaries = tail.match(/^(\d+) passed, (\d+) failed, (\d+) skipped$/gm);
       if (!summaries) {
         console.log(FAILED);
         return resolve(1);
       }
       // A failed type-check counts as one more failure in the closing line.
-      const [, passed, failed, skipped] = /^(\d+) passed, (\d+) failed, (\d+) skipped$/.exec(summaries[summaries.length - 1]);
+      const [, passed, failed, skipped] = /^(\d+) passed, (\d+) failed, (\d+) skipped$/.exec(
+        summaries[summaries.length - 1],
+      );
       console.log(`${passed} passed, ${Number(failed) + (typed ? 0 : 1)} failed, ${skipped} skipped`);
       resolve(typed ? (status ?? 1) : 1);
     });

@@ -33,12 +33,22 @@ export async function startScript(script: string, env: Record<string, string>): 
     if (child.exitCode === null && child.signalCode === null) child.kill(signal);
     await exited;
   };
-  return { url: `http://127.0.0.1:${port}`, pid: child.pid!, output: () => output, stop: end('SIGTERM'), kill: end('SIGKILL') };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    pid: child.pid!,
+    output: () => output,
+    stop: end('SIGTERM'),
+    kill: end('SIGKILL'),
+  };
 }
 
 /** The runnable ValiBlob server (`npm start`) on local disk with SQLite sessions in a scratch directory. */
 export async function startValiBlob(dir: string, env: Record<string, string> = {}): Promise<ServerProcess> {
-  return startServer({ STORAGE_DIR: join(dir, 'blobs'), DATABASE_URL: `sqlite:${join(dir, 'sessions.sqlite')}`, ...env });
+  return startServer({
+    STORAGE_DIR: join(dir, 'blobs'),
+    DATABASE_URL: `sqlite:${join(dir, 'sessions.sqlite')}`,
+    ...env,
+  });
 }
 
 /** Current and peak resident set size of a process, in bytes (Linux `/proc/<pid>/status`). */

@@ -18,6 +18,7 @@ session.post('Profiler.enable', () =>
           console.log(`profile written${error ? ` (failed: ${error.message})` : ''}`);
         }),
       );
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- load the server once the profiler runs
       require('../../src/server/main');
     }),
   ),

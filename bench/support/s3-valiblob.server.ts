@@ -41,7 +41,9 @@ async function main(): Promise<void> {
   (app.getHttpServer() as Server).requestTimeout = 0;
   await app.listen(0, '127.0.0.1');
   const address = (app.getHttpServer() as Server).address();
-  console.log(`ValiBlob S3 bench server listening on http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`);
+  console.log(
+    `ValiBlob S3 bench server listening on http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`,
+  );
 }
 
 main().catch((error) => {

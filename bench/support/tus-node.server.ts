@@ -6,12 +6,15 @@
 import { createServer } from 'node:http';
 
 // Both packages are ESM; Node >= 20.19 loads them through require(esm).
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- ESM-only package, loaded with require(esm)
 const { Server } = require('@tus/server') as typeof import('@tus/server');
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- ESM-only package, loaded with require(esm)
 const { FileStore } = require('@tus/file-store') as typeof import('@tus/file-store');
 
-const tus = new Server({ path: '/files', datastore: new FileStore({ directory: process.env.TUS_DIR ?? '/tmp/tus-bench' }) });
+const tus = new Server({
+  path: '/files',
+  datastore: new FileStore({ directory: process.env.TUS_DIR ?? '/tmp/tus-bench' }),
+});
 const server = createServer((req, res) => void tus.handle(req, res));
 server.requestTimeout = 0;
 server.listen(0, '127.0.0.1', () => {

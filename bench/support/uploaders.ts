@@ -34,7 +34,12 @@ async function timed(call: () => Promise<TestResponse>, chunkMs: number[]): Prom
 }
 
 /** tus 1.0: POST (creation) then one PATCH per chunk, each body streamed from the generator. */
-export async function tusUpload(base: string, size: number, chunkSize: number, options: UploadOptions = {}): Promise<UploadOutcome> {
+export async function tusUpload(
+  base: string,
+  size: number,
+  chunkSize: number,
+  options: UploadOptions = {},
+): Promise<UploadOutcome> {
   const headers = { 'Tus-Resumable': '1.0.0', ...options.headers };
   const name = Buffer.from(options.name ?? 'bench.bin').toString('base64');
   const created = await httpRequest(`${base}/files`, {
@@ -68,7 +73,12 @@ export async function tusUpload(base: string, size: number, chunkSize: number, o
 }
 
 /** REST: POST /uploads, one PUT per chunk, POST complete. */
-export async function restUpload(base: string, size: number, chunkSize: number, options: UploadOptions = {}): Promise<UploadOutcome> {
+export async function restUpload(
+  base: string,
+  size: number,
+  chunkSize: number,
+  options: UploadOptions = {},
+): Promise<UploadOutcome> {
   const headers = { ...options.headers };
   const created = await httpRequest(`${base}/uploads`, {
     method: 'POST',
@@ -97,7 +107,12 @@ export async function restUpload(base: string, size: number, chunkSize: number, 
 }
 
 /** The raw baseline: one PUT per chunk to the tiny http → fs server (bench/support/raw-pipe.server.ts). */
-export async function rawUpload(base: string, size: number, chunkSize: number, options: UploadOptions = {}): Promise<UploadOutcome> {
+export async function rawUpload(
+  base: string,
+  size: number,
+  chunkSize: number,
+  options: UploadOptions = {},
+): Promise<UploadOutcome> {
   const id = options.name ?? `raw-${Date.now()}`;
   const chunkMs: number[] = [];
   for (let offset = 0; offset < size; offset += chunkSize) {

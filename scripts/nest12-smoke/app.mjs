@@ -104,7 +104,11 @@ try {
   const created = await fetch(`${base}/uploads`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ totalSize: data.length, path: 'compat/nest12.bin', contentType: 'application/octet-stream' }),
+    body: JSON.stringify({
+      totalSize: data.length,
+      path: 'compat/nest12.bin',
+      contentType: 'application/octet-stream',
+    }),
   });
   statuses.create = created.status;
   const session = await created.json();

@@ -7,7 +7,8 @@ const path = require('node:path');
 const tree = realpathSync(process.env.VALIBLOB_TYPEORM_TREE);
 for (const name of ['typeorm', 'better-sqlite3']) {
   const entry = require.resolve(name);
-  if (!entry.startsWith(tree + path.sep)) throw new Error(`${name} resolved to ${entry}, outside the TypeORM 1.x tree ${tree}`);
+  if (!entry.startsWith(tree + path.sep))
+    throw new Error(`${name} resolved to ${entry}, outside the TypeORM 1.x tree ${tree}`);
 }
 const { version } = JSON.parse(readFileSync(path.join(tree, 'typeorm', 'package.json'), 'utf8'));
 if (!version.startsWith('1.')) throw new Error(`expected TypeORM 1.x in ${tree}, found ${version}`);

@@ -4,7 +4,8 @@
 const path = require('node:path');
 const { TREE, CHECKOUT, toTree, inTree, inCheckout, isRedirectedRequest } = require('./redirect');
 
-if (!TREE) throw new Error('jest.typeorm1.config.js needs VALIBLOB_TYPEORM_TREE (run it through scripts/typeorm-line.js)');
+if (!TREE)
+  throw new Error('jest.typeorm1.config.js needs VALIBLOB_TYPEORM_TREE (run it through scripts/typeorm-line.js)');
 
 module.exports = (request, options) => {
   try {

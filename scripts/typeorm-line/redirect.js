@@ -59,7 +59,9 @@ function toTree(resolved) {
     if (!within(resolved, dir)) continue;
     const swapped = path.join(TREE, name, path.relative(dir, resolved));
     if (!existsSync(swapped)) {
-      throw new Error(`typeorm-line redirect: ${resolved} has no counterpart in ${TREE} (refusing to load the checkout's ${name})`);
+      throw new Error(
+        `typeorm-line redirect: ${resolved} has no counterpart in ${TREE} (refusing to load the checkout's ${name})`,
+      );
     }
     return swapped;
   }
@@ -71,13 +73,17 @@ function install() {
   if (TREE === null || Module._resolveFilename.valiblobTypeormLine) return;
   const original = Module._resolveFilename;
   const patched = function resolveFilename(request, parent, isMain, options) {
-    const bases = options && Array.isArray(options.paths) ? options.paths : [parent && parent.filename ? path.dirname(parent.filename) : process.cwd()];
+    const bases =
+      options && Array.isArray(options.paths)
+        ? options.paths
+        : [parent && parent.filename ? path.dirname(parent.filename) : process.cwd()];
     try {
       return toTree(original.call(this, request, parent, isMain, options));
     } catch (error) {
       if (error && error.code === 'MODULE_NOT_FOUND') {
         if (bases.some(inTree)) return toTree(original.call(this, request, parent, isMain, { paths: [CHECKOUT] }));
-        if (isRedirectedRequest(request) && bases.some(inCheckout)) return original.call(this, request, parent, isMain, { paths: [path.dirname(TREE)] });
+        if (isRedirectedRequest(request) && bases.some(inCheckout))
+          return original.call(this, request, parent, isMain, { paths: [path.dirname(TREE)] });
       }
       throw error;
     }
