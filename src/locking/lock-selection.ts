@@ -1,7 +1,7 @@
 import { Logger, Provider } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { CleanupLock } from '../cleanup/cleanup-lock';
-import { deferRecipe, isDeferred, isRecipe, recipeToProvider, resolveDeferred } from '../common/provider-recipe';
+import { isRecipe, recipeToProvider, resolveRecipe } from '../common/provider-recipe';
 import { ResumableSessionStore } from '../sessions/resumable-session-store';
 import { VALIBLOB_OPTIONS } from '../vali-blob.constants';
 import type { ResolvedValiBlobOptions } from '../vali-blob.options';
@@ -11,10 +11,8 @@ import { UploadLocker } from './upload-locker';
 /** Internal token: the default locks of this module (the store's, or process-local), chosen once. */
 const VALIBLOB_DEFAULT_LOCKS = 'VALIBLOB:DEFAULT_LOCKS';
 
-/** The default locks, chosen lazily: with `forRootAsync` the store may be a stand-in resolved only at init. */
+/** The default locks, chosen lazily (once, and only when a lock the app did not name is asked for). */
 interface DefaultLocks {
-  /** The store is a stand-in; the locks can be chosen only once it resolved (at `onModuleInit`). */
-  deferred: boolean;
   get(): Promise<StoreLocks>;
 }
 
@@ -26,10 +24,9 @@ const logger = new Logger('ValiBlob');
  * custom store) gets process-local locks and a warning, because with a store several instances share, two
  * writers could then change one upload at once.
  */
-async function chooseDefaultLocks(options: ResolvedValiBlobOptions, standIn: ResumableSessionStore): Promise<StoreLocks> {
+async function chooseDefaultLocks(options: ResolvedValiBlobOptions, store: ResumableSessionStore): Promise<StoreLocks> {
   const missing = [!options.lock.locker && 'lock.locker', !options.cleanup.lock && 'cleanup.lock'].filter(Boolean);
   if (options.lock.scope === 'process' || missing.length === 0) return processLocalLocks();
-  const store = await resolveDeferred(standIn);
   // Duck-typed stores (e.g. from another copy of the package) may lack the method.
   const offered = typeof store.createLocks === 'function' ? store.createLocks() : null;
   if (offered) {
@@ -54,7 +51,7 @@ export function createLockProviders(staticLocker: unknown): Provider[] {
     provide: VALIBLOB_DEFAULT_LOCKS,
     useFactory: (options: ResolvedValiBlobOptions, store: ResumableSessionStore): DefaultLocks => {
       let chosen: Promise<StoreLocks> | undefined;
-      return { deferred: isDeferred(store), get: () => (chosen ??= chooseDefaultLocks(options, store)) };
+      return { get: () => (chosen ??= chooseDefaultLocks(options, store)) };
     },
     inject: [VALIBLOB_OPTIONS, ResumableSessionStore],
   };
@@ -82,8 +79,7 @@ async function pick<T extends object>(
   base: abstract new (...args: never[]) => T,
   part: (chosen: StoreLocks) => unknown,
 ): Promise<T> {
-  if (named) return isRecipe<T>(named) ? deferRecipe(named, moduleRef, base) : (named as T);
-  // A stand-in store resolves at onModuleInit; so does this stand-in, which waits for it.
-  if (locks.deferred) return deferRecipe<T>({ useFactory: async () => part(await locks.get()) as T }, moduleRef, base);
+  // forRootAsync: a recipe from the options factory is built here, by Nest's injector (see resolveRecipe).
+  if (named) return isRecipe<T>(named) ? resolveRecipe(named, moduleRef, base.name) : (named as T);
   return part(await locks.get()) as T;
 }
