@@ -79,7 +79,8 @@ async function pick<T extends object>(
   base: abstract new (...args: never[]) => T,
   part: (chosen: StoreLocks) => unknown,
 ): Promise<T> {
-  // forRootAsync: a recipe from the options factory is built here, by Nest's injector (see resolveRecipe).
+  // A recipe that is not a provider of its own (cleanup.lock; lock.locker under forRootAsync) is built here by
+  // Nest's injector (see resolveRecipe).
   if (named) return isRecipe<T>(named) ? resolveRecipe(named, moduleRef, base.name) : (named as T);
   return part(await locks.get()) as T;
 }
