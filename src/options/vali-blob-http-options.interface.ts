@@ -1,3 +1,5 @@
+import type { HttpMounts } from '../http/http-mounts';
+
 /**
  * Static (module-definition time) options: where the controllers are mounted. With `forRootAsync` they sit next
  * to the factory, not in what it returns, because the mounted controllers are part of the module's composition.
@@ -29,10 +31,7 @@ export interface ValiBlobHttpOptions {
   keepRequestTimeout?: boolean;
 }
 
-/** The static `http` option after defaults: mount paths without surrounding slashes, `null` = not mounted. */
-export interface ResolvedHttpOptions {
-  tus: string | null;
-  rest: string | null;
-  blobs: string | null;
+/** The static `http` option after defaults: the mount paths (see `HttpMounts`) and the request-timeout choice. */
+export interface ResolvedHttpOptions extends HttpMounts {
   keepRequestTimeout: boolean;
 }
