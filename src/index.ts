@@ -1,9 +1,14 @@
 // Public surface of @vali-blob/nestjs. Optional-peer integrations (TypeORM, Redis, S3, Azure, Terminus) live
 // in their own subpaths so importing this entry never loads their SDKs.
 export { ValiBlobModule } from './vali-blob.module';
-export { getStorageToken, VALIBLOB_MODULE_OPTIONS } from './vali-blob.module-definition';
-export type { ValiBlobModuleExtras } from './vali-blob.module-definition';
-export { InjectStorage, InjectSessionStore } from './vali-blob.decorators';
+export { VALIBLOB_MODULE_OPTIONS } from './vali-blob.module-definition';
+export type {
+  ValiBlobForRootAsyncOptions,
+  ValiBlobForRootOptions,
+  ValiBlobModuleExtras,
+  ValiBlobOptionsFactory,
+} from './vali-blob.module-definition';
+export { getStorageToken, InjectStorage, InjectSessionStore } from './vali-blob.decorators';
 export { VALIBLOB_OPTIONS, TUS_VERSION } from './vali-blob.constants';
 export { VALIBLOB_DEFAULTS, resolveValiBlobOptions, defaultOwnerPrefix } from './vali-blob.options';
 export { CONFLICT_POLICIES, MAX_RENAME_ATTEMPTS } from './uploads/conflict-policy';
@@ -22,6 +27,7 @@ export type {
   ResolvedValiBlobOptions,
   SessionStoreConfig,
   StorageProviderConfig,
+  TusNamingInput,
   TusOptions,
   UploadAction,
   ValiBlobHttpOptions,

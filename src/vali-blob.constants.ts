@@ -1,8 +1,16 @@
-/** Internal DI token of the resolved (defaulted, validated) options. */
+/**
+ * DI token of the resolved options (defaults applied, validated): inject it to read the configuration in effect.
+ *
+ * @publicApi
+ */
 export const VALIBLOB_OPTIONS = 'VALIBLOB:OPTIONS';
-/** Internal DI token of the resolved static HTTP mount options. */
+/** DI token of the resolved static `http` option (mount paths); internal, not exported by the package. */
 export const VALIBLOB_HTTP_OPTIONS = 'VALIBLOB:HTTP_OPTIONS';
-/** Prefix of named storage provider tokens. */
+/** Prefix of named storage provider tokens (see `getStorageToken`). */
 export const STORAGE_TOKEN_PREFIX = 'VALIBLOB:STORAGE:';
-/** Header carrying the tus protocol version. */
+/**
+ * The tus protocol version the endpoint speaks (`Tus-Resumable`, `Tus-Version`).
+ *
+ * @publicApi
+ */
 export const TUS_VERSION = '1.0.0';

@@ -1,94 +1,149 @@
-import { ConfigurableModuleBuilder, Provider } from '@nestjs/common';
+import {
+  ConfigurableModuleAsyncOptions,
+  ConfigurableModuleBuilder,
+  DynamicModule,
+  Provider,
+} from '@nestjs/common';
 import { createHttpControllers } from './http/http-controllers.factory';
-import { UnknownProviderError } from './errors/vali-blob.errors';
-import { StorageRegistry } from './storage/storage.registry';
-import { CORE_EXPORTS, createCoreProviders } from './vali-blob.providers';
-import { STORAGE_TOKEN_PREFIX, VALIBLOB_HTTP_OPTIONS } from './vali-blob.constants';
-import { resolveHttpOptions, ValiBlobHttpOptions, ValiBlobModuleOptions } from './vali-blob.options';
+import { getStorageToken } from './vali-blob.decorators';
+import { CORE_EXPORTS, createCoreProviders, createStorageTokenProviders } from './vali-blob.providers';
+import {
+  readHttpOptions,
+  TypeOrmSessionStoreConfig,
+  VALIBLOB_DEFAULTS,
+  ValiBlobHttpOptions,
+  ValiBlobModuleOptions,
+} from './vali-blob.options';
 
-/** Static options of the module, given next to the options (or the async factory). */
+/**
+ * Static options of the module, given next to the options (`forRoot`) or next to the factory (`forRootAsync`):
+ * they decide the module's composition, so they are known when the module is defined.
+ *
+ * @publicApi
+ */
 export interface ValiBlobModuleExtras {
-  /** Register the module globally (default false). */
+  /**
+   * Register the module globally.
+   * @default false
+   */
   isGlobal?: boolean;
-  /** Where the tus, REST and blob controllers are mounted; fixed when the module is defined. */
+  /** Where the tus, REST and blob controllers are mounted (see `ValiBlobHttpOptions`). */
   http?: ValiBlobHttpOptions;
 }
 
 /**
- * Names passed to `@InjectStorage(name)` / `getStorageToken(name)`: every such token gets a provider, because
- * with `forRootAsync` the provider names are unknown until the factory runs.
+ * Argument of `ValiBlobModule.forRoot()`: the options plus the static extras.
+ *
+ * @publicApi
  */
-const requestedStorageNames = new Set<string>();
+export interface ValiBlobForRootOptions extends ValiBlobModuleOptions, ValiBlobModuleExtras {}
 
-/** Token of a named storage provider, paired with `@InjectStorage(name)`. */
-export function getStorageToken(name: string): string {
-  requestedStorageNames.add(name);
-  return `${STORAGE_TOKEN_PREFIX}${name}`;
+/**
+ * What a `useClass` / `useExisting` options factory of `forRootAsync` implements.
+ *
+ * @publicApi
+ */
+export interface ValiBlobOptionsFactory {
+  createValiBlobOptions(): ValiBlobModuleOptions | Promise<ValiBlobModuleOptions>;
 }
 
-/** The builder's options token, known only after `build()`; read when forRoot/forRootAsync run. */
-let optionsToken: string | symbol = '';
+/**
+ * Argument of `ValiBlobModule.forRootAsync()`: `imports`, and `useFactory` + `inject`, `useClass` or
+ * `useExisting` (a `ValiBlobOptionsFactory`) for the options; beside them the static fields that shape the module.
+ *
+ * @publicApi
+ */
+export interface ValiBlobForRootAsyncOptions
+  extends ConfigurableModuleAsyncOptions<ValiBlobModuleOptions, 'createValiBlobOptions'>,
+    ValiBlobModuleExtras {
+  /**
+   * Names of the storage providers the factory configures that the app injects by name
+   * (`@InjectStorage(name)` / `getStorageToken(name)`). Static because the module's exported tokens are fixed
+   * when it is defined, before the factory runs. A listed name the factory does not configure fails bootstrap
+   * with `UnknownProviderError`; an injected name that is not listed fails with Nest's missing-provider error.
+   * The default provider needs no name (`@InjectStorage()` / `StorageProvider`).
+   * @default []
+   */
+  storageNames?: string[];
+  /** Providers added to the module, e.g. what a `useClass` options factory injects. @default [] */
+  extraProviders?: Provider[];
+}
 
 const definition = new ConfigurableModuleBuilder<ValiBlobModuleOptions>({ moduleName: 'ValiBlob' })
   .setClassMethodName('forRoot')
   .setFactoryMethodName('createValiBlobOptions')
-  .setExtras<ValiBlobModuleExtras>({ isGlobal: false, http: {} }, (definition, extras) => {
-    const names = new Set(requestedStorageNames);
-    // forRoot: the options are known now, so every provider name gets its token.
-    const staticOptions = (definition.providers ?? [])
-      .map((provider) => provider as { provide?: unknown; useValue?: ValiBlobModuleOptions })
-      .find((provider) => provider.provide === optionsToken && 'useValue' in provider)?.useValue;
-    for (const name of Object.keys(staticOptions?.providers ?? {})) names.add(name);
-    const storageTokens = [...names].map((name) => `${STORAGE_TOKEN_PREFIX}${name}`);
-    const storageProviders: Provider[] = [...names].map((name) => ({
-      provide: `${STORAGE_TOKEN_PREFIX}${name}`,
-      // Names requested by @InjectStorage anywhere in the process reach every registration, so a name this
-      // app did not configure must not fail its bootstrap: it resolves to a stand-in that throws a clear
-      // UnknownProviderError on first use instead.
-      useFactory: (registry: StorageRegistry) => (registry.has(name) ? registry.get(name) : unknownProvider(name)),
-      inject: [StorageRegistry],
-    }));
-    return {
-      ...definition,
-      global: extras.isGlobal,
-      // sessionStore { type: 'typeorm' }: TypeOrmModule.forFeature for the entities (lazy require: no typeorm otherwise).
-      imports: [
-        ...(definition.imports ?? []),
-        ...((staticOptions?.sessionStore as { type?: string } | undefined)?.type === 'typeorm'
-          ? require('./sessions/typeorm/typeorm-store.wiring').typeOrmStoreImports(staticOptions!.sessionStore)
-          : []),
-      ],
-      controllers: [...(definition.controllers ?? []), ...createHttpControllers(extras.http)],
-      providers: [
-        ...(definition.providers ?? []),
-        ...createCoreProviders(optionsToken, staticOptions),
-        ...storageProviders,
-        { provide: VALIBLOB_HTTP_OPTIONS, useValue: resolveHttpOptions(extras.http) },
-      ],
-      exports: [...(definition.exports ?? []), ...CORE_EXPORTS, ...storageTokens],
-    };
-  })
+  // Every static key is listed so the builder strips it from the options value (`forRoot`).
+  .setExtras<ValiBlobModuleExtras & Pick<ValiBlobForRootAsyncOptions, 'storageNames' | 'extraProviders'>>(
+    { isGlobal: VALIBLOB_DEFAULTS.isGlobal, http: {}, storageNames: [], extraProviders: [] },
+    (module, extras) => ({ ...module, global: extras.isGlobal }),
+  )
   .build();
-optionsToken = definition.MODULE_OPTIONS_TOKEN;
 
-/** Base class of `ValiBlobModule` with `forRoot` / `forRootAsync`. */
+/** Base class of `ValiBlobModule`: `forRoot` / `forRootAsync` as generated by the builder. */
 export const ValiBlobConfigurableModule = definition.ConfigurableModuleClass;
-/** Token of the raw options as given to forRoot / returned by the async factory. */
-export const VALIBLOB_MODULE_OPTIONS = definition.MODULE_OPTIONS_TOKEN;
-/** Type of `forRoot`'s argument (options plus static extras). */
-export type ValiBlobForRootOptions = typeof definition.OPTIONS_TYPE;
-/** Type of `forRootAsync`'s argument. */
-export type ValiBlobForRootAsyncOptions = typeof definition.ASYNC_OPTIONS_TYPE;
 
-function unknownProvider(name: string): unknown {
-  return new Proxy(
-    {},
-    {
-      get(_target, property) {
-        // Let Nest's lifecycle probing (then/onModuleInit/…) see an ordinary empty object.
-        if (typeof property === 'symbol' || property === 'then' || /^on[A-Z]|^before[A-Z]/.test(property)) return undefined;
-        throw new UnknownProviderError(name);
-      },
-    },
-  );
+/**
+ * Token of the raw options as given to `forRoot` or returned by the async factory (before defaults; inject
+ * `VALIBLOB_OPTIONS` for the resolved ones).
+ *
+ * @publicApi
+ */
+export const VALIBLOB_MODULE_OPTIONS = definition.MODULE_OPTIONS_TOKEN;
+
+/** What shapes one registration, all known when the module is defined. */
+export interface ValiBlobComposition {
+  http: ValiBlobHttpOptions | undefined;
+  /** Names that get a `getStorageToken(name)` provider. */
+  storageNames: readonly string[];
+  /** `forRoot`'s options; undefined with `forRootAsync`. */
+  staticOptions?: ValiBlobModuleOptions;
+  extraProviders?: Provider[];
+}
+
+/** The composition of `forRoot`: names and recipes come from the options themselves. */
+export function forRootComposition(options: ValiBlobForRootOptions): ValiBlobComposition {
+  const { isGlobal: _isGlobal, http, ...staticOptions } = options;
+  const providers = staticOptions.providers ?? { [VALIBLOB_DEFAULTS.defaultProvider]: null };
+  const names = providers && typeof providers === 'object' ? Object.keys(providers) : [];
+  return { http, storageNames: names, staticOptions };
+}
+
+/** The composition of `forRootAsync`: from the static fields next to the factory. */
+export function forRootAsyncComposition(options: ValiBlobForRootAsyncOptions): ValiBlobComposition {
+  return {
+    http: options.http,
+    storageNames: [...new Set(options.storageNames ?? [])],
+    extraProviders: options.extraProviders,
+  };
+}
+
+/** Add the core providers, controllers, named storage tokens and (TypeORM store) feature imports. */
+export function composeValiBlobModule(base: DynamicModule, composition: ValiBlobComposition): DynamicModule {
+  const { http, storageNames, staticOptions, extraProviders = [] } = composition;
+  // Never throws: problems with `http` are reported at bootstrap with those of the other options.
+  const mounted = readHttpOptions(http).options;
+  const store = staticOptions?.sessionStore as TypeOrmSessionStoreConfig | undefined;
+  return {
+    ...base,
+    imports: [
+      ...(base.imports ?? []),
+      // sessionStore { type: 'typeorm' } with forRoot: TypeOrmModule.forFeature for the entities, so
+      // autoLoadEntities sees them (lazy require: apps without typeorm never load it).
+      ...(store?.type === 'typeorm'
+        ? require('./sessions/typeorm/typeorm-store.wiring').typeOrmStoreImports(store)
+        : []),
+    ],
+    controllers: [...(base.controllers ?? []), ...createHttpControllers(mounted)],
+    providers: [
+      ...(base.providers ?? []),
+      ...createCoreProviders({
+        rawOptionsToken: VALIBLOB_MODULE_OPTIONS,
+        http: { given: http, mounted },
+        staticOptions,
+      }),
+      ...createStorageTokenProviders(storageNames),
+      ...extraProviders,
+    ],
+    exports: [...(base.exports ?? []), ...CORE_EXPORTS, ...storageNames.map(getStorageToken)],
+  };
 }

@@ -1,6 +1,6 @@
-import { Provider } from '@nestjs/common';
+import { InjectionToken, Provider } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
-import { deferRecipe, isRecipe, recipeToProvider } from './common/provider-recipe';
+import { isRecipe, recipeToProvider, resolveRecipe } from './common/provider-recipe';
 import { FastifyBodyParserRegistrar } from './http/fastify-body-parser';
 import { IdleConnectionReaper } from './http/idle-connection.reaper';
 import { RequestTimeoutAdjuster } from './http/request-timeout.adjuster';
@@ -18,21 +18,40 @@ import { ResumableUploadService } from './uploads/resumable-upload.service';
 import { UploadConcatenator } from './uploads/upload-concatenation';
 import { UploadRecovery } from './uploads/upload-recovery';
 import { UploadEvents } from './uploads/upload.events';
-import { VALIBLOB_OPTIONS } from './vali-blob.constants';
-import { ResolvedValiBlobOptions, resolveValiBlobOptions, ValiBlobModuleOptions } from './vali-blob.options';
+import { VALIBLOB_HTTP_OPTIONS, VALIBLOB_OPTIONS } from './vali-blob.constants';
+import { getStorageToken } from './vali-blob.decorators';
+import {
+  ResolvedHttpOptions,
+  ResolvedValiBlobOptions,
+  resolveValiBlobOptions,
+  SessionStoreConfig,
+  ValiBlobHttpOptions,
+  ValiBlobModuleOptions,
+} from './vali-blob.options';
+
+/** What the core providers are built from, all known when the module is defined. */
+export interface CoreProvidersInput {
+  /** Token of the raw options (the value given to `forRoot`, or what the async factory returns). */
+  rawOptionsToken: InjectionToken;
+  /** The static `http` option as given (validated with the rest at bootstrap) and as mounted. */
+  http: { given: ValiBlobHttpOptions | undefined; mounted: ResolvedHttpOptions };
+  /** `forRoot`'s options: recipes in them become real providers. Undefined with `forRootAsync`. */
+  staticOptions?: ValiBlobModuleOptions;
+}
 
 /**
- * Providers of the module. `staticOptions` is set for `forRoot`, where a session store recipe can be
- * registered as a real provider (full DI); with `forRootAsync` recipes are resolved once the factory ran.
+ * Providers of the module. With `forRoot` a session store or locker recipe is registered as a provider of its
+ * own (full DI); with `forRootAsync` ordinary factory providers inject the resolved options and build it.
  */
-export function createCoreProviders(optionsToken: string | symbol, staticOptions?: ValiBlobModuleOptions): Provider[] {
-  const storeRecipe = staticOptions?.sessionStore;
+export function createCoreProviders({ rawOptionsToken, http, staticOptions }: CoreProvidersInput): Provider[] {
   return [
     {
       provide: VALIBLOB_OPTIONS,
-      useFactory: (raw: ValiBlobModuleOptions) => resolveValiBlobOptions(raw),
-      inject: [optionsToken],
+      // The one place options are defaulted and validated, for both paths (the static http option included).
+      useFactory: (raw: ValiBlobModuleOptions) => resolveValiBlobOptions(raw, http.given),
+      inject: [rawOptionsToken],
     },
+    { provide: VALIBLOB_HTTP_OPTIONS, useValue: http.mounted },
     {
       provide: StorageRegistry,
       useFactory: (options: ResolvedValiBlobOptions) => StorageRegistry.fromOptions(options),
@@ -43,27 +62,7 @@ export function createCoreProviders(optionsToken: string | symbol, staticOptions
       useFactory: (registry: StorageRegistry) => registry.get(),
       inject: [StorageRegistry],
     },
-    isRecipe<ResumableSessionStore>(storeRecipe)
-      ? recipeToProvider(ResumableSessionStore, storeRecipe)
-      : (storeRecipe as { type?: string } | undefined)?.type === 'typeorm'
-        ? // Lazy: only apps that ask for the TypeORM store load typeorm.
-          require('./sessions/typeorm/typeorm-store.wiring').typeOrmStoreProvider(storeRecipe)
-      : {
-          provide: ResumableSessionStore,
-          useFactory: async (options: ResolvedValiBlobOptions, moduleRef: ModuleRef) => {
-            const config = options.sessionStore;
-            if (config === 'memory' || (config as { type?: string }).type === 'memory') return new MemorySessionStore();
-            if ((config as { type?: string }).type === 'typeorm') {
-              // forRootAsync: the DataSource may not be ready yet; the store is built once every provider exists.
-              // eslint-disable-next-line @typescript-eslint/no-require-imports
-              return require('./sessions/typeorm/typeorm-store.wiring').deferredTypeOrmStore(config, options, moduleRef);
-            }
-            // forRootAsync: the recipe's dependencies may not exist yet; resolve it once they all do.
-            if (isRecipe<ResumableSessionStore>(config)) return deferRecipe(config, moduleRef, ResumableSessionStore);
-            return config;
-          },
-          inject: [VALIBLOB_OPTIONS, ModuleRef],
-        },
+    sessionStoreProvider(staticOptions?.sessionStore),
     // The per-upload lock and the cleanup lock: what the app named, else the ones that follow the store.
     ...createLockProviders(staticOptions?.lock?.locker),
     UploadEvents,
@@ -84,7 +83,19 @@ export function createCoreProviders(optionsToken: string | symbol, staticOptions
   ];
 }
 
-/** Tokens the module exports to the importing module. */
+/**
+ * A provider per named storage provider, so `@InjectStorage(name)` works. A name the options do not configure
+ * fails bootstrap with `UnknownProviderError` (`registry.get` throws).
+ */
+export function createStorageTokenProviders(names: readonly string[]): Provider[] {
+  return names.map((name) => ({
+    provide: getStorageToken(name),
+    useFactory: (registry: StorageRegistry) => registry.get(name),
+    inject: [StorageRegistry],
+  }));
+}
+
+/** Tokens the module exports to the importing module (plus the named storage tokens). */
 export const CORE_EXPORTS = [
   VALIBLOB_OPTIONS,
   StorageRegistry,
@@ -96,3 +107,33 @@ export const CORE_EXPORTS = [
   CleanupLock,
   StaleUploadCleanupService,
 ];
+
+/** `forRoot`: a recipe or the TypeORM shorthand becomes a real provider; anything else is built from the options. */
+function sessionStoreProvider(staticConfig: SessionStoreConfig | undefined): Provider {
+  if (isRecipe<ResumableSessionStore>(staticConfig)) return recipeToProvider(ResumableSessionStore, staticConfig);
+  if ((staticConfig as { type?: string } | undefined)?.type === 'typeorm') {
+    // Lazy: only apps that ask for the TypeORM store load typeorm.
+    return require('./sessions/typeorm/typeorm-store.wiring').typeOrmStoreProvider(staticConfig);
+  }
+  return {
+    provide: ResumableSessionStore,
+    useFactory: (options: ResolvedValiBlobOptions, moduleRef: ModuleRef) => buildSessionStore(options, moduleRef),
+    inject: [VALIBLOB_OPTIONS, ModuleRef],
+  };
+}
+
+/** The store the resolved options name (with `forRootAsync`, recipes and the TypeORM shorthand too). */
+async function buildSessionStore(
+  options: ResolvedValiBlobOptions,
+  moduleRef: ModuleRef,
+): Promise<ResumableSessionStore> {
+  const config = options.sessionStore;
+  const type = (config as { type?: string }).type;
+  if (config === 'memory' || type === 'memory') return new MemorySessionStore();
+  if (type === 'typeorm') {
+    // Lazy, as above. Nest waits for the (possibly async) DataSource before building the store.
+    return require('./sessions/typeorm/typeorm-store.wiring').typeOrmStoreFromOptions(config, options, moduleRef);
+  }
+  if (isRecipe<ResumableSessionStore>(config)) return resolveRecipe(config, moduleRef, ResumableSessionStore.name);
+  return config as ResumableSessionStore;
+}

@@ -1,5 +1,5 @@
 import { Controller, Type } from '@nestjs/common';
-import { ValiBlobHttpOptions, resolveHttpOptions } from '../vali-blob.options';
+import type { ResolvedHttpOptions } from '../vali-blob.options';
 import { markBlobMount } from './blobs/blob-route';
 import { BlobsController } from './blobs/blobs.controller';
 import { RestUploadsController } from './rest/rest-uploads.controller';
@@ -9,8 +9,7 @@ import { TusController } from './tus/tus.controller';
  * Controllers mounted at the configured paths. Each is a fresh subclass decorated with `@Controller(path)`,
  * so the route prefix comes from the options while the handlers (and their route metadata) are inherited.
  */
-export function createHttpControllers(http: ValiBlobHttpOptions | undefined): Type<unknown>[] {
-  const paths = resolveHttpOptions(http);
+export function createHttpControllers(paths: ResolvedHttpOptions): Type<unknown>[] {
   const controllers: Type<unknown>[] = [];
   if (paths.tus !== null) controllers.push(mount(TusController, paths.tus));
   if (paths.rest !== null) controllers.push(mount(RestUploadsController, paths.rest));

@@ -1,7 +1,7 @@
 import { Logger, Provider } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { CleanupLock } from '../cleanup/cleanup-lock';
-import { deferRecipe, isDeferred, isRecipe, recipeToProvider, resolveDeferred } from '../common/provider-recipe';
+import { isRecipe, recipeToProvider, resolveRecipe } from '../common/provider-recipe';
 import { ResumableSessionStore } from '../sessions/resumable-session-store';
 import { VALIBLOB_OPTIONS } from '../vali-blob.constants';
 import type { ResolvedValiBlobOptions } from '../vali-blob.options';
@@ -11,10 +11,8 @@ import { UploadLocker } from './upload-locker';
 /** Internal token: the default locks of this module (the store's, or process-local), chosen once. */
 const VALIBLOB_DEFAULT_LOCKS = 'VALIBLOB:DEFAULT_LOCKS';
 
-/** The default locks, chosen lazily: with `forRootAsync` the store may be a stand-in resolved only at init. */
+/** The default locks, chosen lazily (once, and only when a lock the app did not name is asked for). */
 interface DefaultLocks {
-  /** The store is a stand-in; the locks can be chosen only once it resolved (at `onModuleInit`). */
-  deferred: boolean;
   get(): Promise<StoreLocks>;
 }
 
@@ -28,11 +26,10 @@ const logger = new Logger('ValiBlob');
  */
 async function chooseDefaultLocks(
   options: ResolvedValiBlobOptions,
-  standIn: ResumableSessionStore,
+  store: ResumableSessionStore,
 ): Promise<StoreLocks> {
   const missing = [!options.lock.locker && 'lock.locker', !options.cleanup.lock && 'cleanup.lock'].filter(Boolean);
   if (options.lock.scope === 'process' || missing.length === 0) return processLocalLocks();
-  const store = await resolveDeferred(standIn);
   // Duck-typed stores (e.g. from another copy of the package) may lack the method.
   const offered = typeof store.createLocks === 'function' ? store.createLocks() : null;
   if (offered) {
@@ -57,7 +54,7 @@ export function createLockProviders(staticLocker: unknown): Provider[] {
     provide: VALIBLOB_DEFAULT_LOCKS,
     useFactory: (options: ResolvedValiBlobOptions, store: ResumableSessionStore): DefaultLocks => {
       let chosen: Promise<StoreLocks> | undefined;
-      return { deferred: isDeferred(store), get: () => (chosen ??= chooseDefaultLocks(options, store)) };
+      return { get: () => (chosen ??= chooseDefaultLocks(options, store)) };
     },
     inject: [VALIBLOB_OPTIONS, ResumableSessionStore],
   };
@@ -85,8 +82,8 @@ async function pick<T extends object>(
   base: abstract new (...args: never[]) => T,
   part: (chosen: StoreLocks) => unknown,
 ): Promise<T> {
-  if (named) return isRecipe<T>(named) ? deferRecipe(named, moduleRef, base) : (named as T);
-  // A stand-in store resolves at onModuleInit; so does this stand-in, which waits for it.
-  if (locks.deferred) return deferRecipe<T>({ useFactory: async () => part(await locks.get()) as T }, moduleRef, base);
+  // A recipe that is not a provider of its own (cleanup.lock; lock.locker under forRootAsync) is built here by
+  // Nest's injector (see resolveRecipe).
+  if (named) return isRecipe<T>(named) ? resolveRecipe(named, moduleRef, base.name) : (named as T);
   return part(await locks.get()) as T;
 }

@@ -71,6 +71,8 @@ describe('ValiBlobModule', () => {
           imports: [ConfigModule],
           inject: ['ROOT'],
           useFactory: async (dir: string) => ({ providers: { main: { root: dir }, archive: { type: 'memory' as const } } }),
+          // Named tokens are part of the module's composition: declared statically, next to the factory.
+          storageNames: ['archive'],
         }),
       ],
       providers: [NeedsStorage],
@@ -172,7 +174,7 @@ describe('ValiBlobModule', () => {
       ],
     }).compile();
     await moduleRef.init();
-    // With forRootAsync the recipe is resolved after every provider exists; the token forwards to it.
+    // With forRootAsync the module builds the recipe with Nest's injector once the options are known.
     const store = moduleRef.get(ResumableSessionStore);
     expect(store).toBeInstanceOf(ResumableSessionStore);
     expect((store as CustomStore).custom).toBe(true);

@@ -2,7 +2,7 @@ import type { DynamicModule, Provider } from '@nestjs/common';
 import type { ModuleRef } from '@nestjs/core';
 import { TypeOrmModule, getDataSourceToken } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import { deferRecipe } from '../../common/provider-recipe';
+import { resolveRecipe } from '../../common/provider-recipe';
 import { InvalidValiBlobOptionsError } from '../../errors/vali-blob.errors';
 import { UploadLockEntity } from '../../locking/sql/upload-lock.entity';
 import { VALIBLOB_OPTIONS } from '../../vali-blob.constants';
@@ -31,21 +31,21 @@ export function typeOrmStoreProvider(config: TypeOrmSessionStoreConfig): Provide
 }
 
 /**
- * forRootAsync: the option is only known once the factory ran, when the DataSource may still be pending; the
- * store is a stand-in built at `onModuleInit`, once every provider of the app exists.
+ * forRootAsync: the option is only known once the factory ran, when the DataSource may still be pending; Nest's
+ * injector waits for it (see `resolveRecipe`) and the store is built from it.
  */
-export function deferredTypeOrmStore(
+export function typeOrmStoreFromOptions(
   config: TypeOrmSessionStoreConfig,
   options: ResolvedValiBlobOptions,
   moduleRef: ModuleRef,
-): ResumableSessionStore {
-  return deferRecipe<ResumableSessionStore>(
+): Promise<ResumableSessionStore> {
+  return resolveRecipe<ResumableSessionStore>(
     {
       useFactory: (dataSource: DataSource) => createStore(dataSource, config, options),
       inject: [getDataSourceToken(config.dataSourceName)],
     },
     moduleRef,
-    ResumableSessionStore,
+    ResumableSessionStore.name,
   );
 }
 
