@@ -4,6 +4,7 @@ import { HealthIndicatorFunction, HealthIndicatorResult, HealthIndicatorService 
 import { ResumableSessionStore } from '../sessions/resumable-session-store';
 import { StorageRegistry } from '../storage/storage.registry';
 import { guardedCall } from '../common/guarded-call';
+import { VALIBLOB_DEFAULTS } from '../options/vali-blob.defaults';
 import { HealthTimeoutError, toHealthFailure } from './health-failure';
 
 /** Options of `checkStorage`. */
@@ -41,9 +42,9 @@ export interface ValiBlobHealthCheckAllOptions {
 }
 
 /** Default probe budget: well under the usual 5-10 s probe timeouts of orchestrators. */
-const DEFAULT_TIMEOUT_MS = 2000;
+const DEFAULT_TIMEOUT_MS: number = VALIBLOB_DEFAULTS.healthTimeoutMs;
 /** Default backlog limit of `checkAll`: far above a healthy backlog, far below one that hurts the store. */
-const DEFAULT_MAX_EXPIRED = 10_000;
+const DEFAULT_MAX_EXPIRED: number = VALIBLOB_DEFAULTS.healthMaxExpired;
 
 /**
  * Terminus health indicator for ValiBlob (`@vali-blob/nestjs/health`). Import `ValiBlobHealthModule` (or list this

@@ -50,10 +50,7 @@ export const VALIBLOB_DEFAULTS = {
   blobsPath: false,
   keepRequestTimeout: false,
   isGlobal: false,
-  /**
-   * On shutdown, how long the engine waits for in-flight chunk writes to finish before interrupting them
-   * (today still the `SHUTDOWN_DRAIN_MS` literal in the engine; it should read this key).
-   */
+  /** On shutdown, how long the engine waits for in-flight chunk writes to finish before interrupting them. */
   shutdownDrainMs: 10_000,
   /** Budget of one health probe (`ValiBlobHealthIndicator`): well under orchestrators' usual 5-10 s. */
   healthTimeoutMs: 2_000,

@@ -1,9 +1,10 @@
 import type { LoggerService } from '@nestjs/common';
 import type { ChunkMeter } from './chunk-meter';
 import type { WriteSlots } from './write-slots';
+import { VALIBLOB_DEFAULTS } from '../options/vali-blob.defaults';
 
-/** Longest wait for in-flight chunks to persist during shutdown. */
-export const SHUTDOWN_DRAIN_MS = 10_000;
+/** Longest wait for in-flight chunks to persist during shutdown (`VALIBLOB_DEFAULTS.shutdownDrainMs`). */
+export const SHUTDOWN_DRAIN_MS: number = VALIBLOB_DEFAULTS.shutdownDrainMs;
 
 /**
  * Lets an instance stop without failing live uploads. It knows the chunk bodies being read right now and, on
