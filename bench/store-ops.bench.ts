@@ -34,7 +34,8 @@ function session(uploadId: string): UploadSession {
     version: 1,
     providerState: { staging: uploadId },
     checksum: null,
-    concat: null,
+    partial: false,
+    parts: null,
     fence: 0,
     conflict: 'fail',
   };

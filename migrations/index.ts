@@ -5,13 +5,15 @@ import { UploadLockEntity } from '../src/locking/sql/upload-lock.entity';
 import { UploadSessionEntity } from '../src/sessions/typeorm/upload-session.entity';
 import { CreateValiBlobTables1763600000000 } from './1763600000000-CreateValiBlobTables';
 import { AddUploadConflictPolicy1764500000000 } from './1764500000000-AddUploadConflictPolicy';
+import { ReplaceConcatWithParts1764900000000 } from './1764900000000-ReplaceConcatWithParts';
 
-export { AddUploadConflictPolicy1764500000000, CreateValiBlobTables1763600000000 };
+export { AddUploadConflictPolicy1764500000000, CreateValiBlobTables1763600000000, ReplaceConcatWithParts1764900000000 };
 
 /** Migration classes in order; list them in your DataSource's `migrations`. */
 export const VALIBLOB_MIGRATIONS: Array<new () => MigrationInterface> = [
   CreateValiBlobTables1763600000000,
   AddUploadConflictPolicy1764500000000,
+  ReplaceConcatWithParts1764900000000,
 ];
 
 /** Entities of the TypeORM session store and the SQL upload locker; list them in your DataSource's `entities`. */

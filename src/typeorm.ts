@@ -28,6 +28,7 @@ export {
   VALIBLOB_ENTITIES,
   CreateValiBlobTables1763600000000,
   AddUploadConflictPolicy1764500000000,
+  ReplaceConcatWithParts1764900000000,
 } from '../migrations';
 export { PostgresAdvisoryCleanupLock } from './cleanup/locks/postgres-advisory-cleanup.lock';
 export type { PostgresAdvisoryCleanupLockOptions } from './cleanup/locks/postgres-advisory-cleanup.lock';

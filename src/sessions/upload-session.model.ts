@@ -47,8 +47,13 @@ export interface UploadSession {
   providerState: Record<string, unknown> | null;
   /** Whole-file sha256 (hex) once complete. */
   checksum: string | null;
-  /** tus concatenation role: `partial`, or `final;<ids>`; `null` for ordinary uploads. */
-  concat: string | null;
+  /** A piece meant to be concatenated into a later upload (tus `Upload-Concat: partial`); its sha256 is recorded. */
+  partial: boolean;
+  /**
+   * For an upload built by concatenating partial uploads: their ids, in order; `null` for every other upload.
+   * Neutral fields rather than a protocol's wire string, so any transport can map them.
+   */
+  parts: string[] | null;
   /**
    * Fencing token of the last lock holder that advanced this session (0 = none). `advance` with a `fence`
    * in its patch applies only while the stored fence is not newer, so a paused former holder cannot write late.

@@ -30,7 +30,8 @@ export function makeTestSession(overrides: Partial<UploadSession> = {}): UploadS
     version: 1,
     providerState: null,
     checksum: null,
-    concat: null,
+    partial: false,
+    parts: null,
     fence: 0,
     conflict: 'fail',
     ...overrides,
@@ -69,7 +70,8 @@ export function runSessionStoreContract(name: string, createFixture: () => Promi
         status: UploadStatus.InProgress,
         providerState: { parts: [{ n: 1, etag: '"abc"', size: 5242880 }], nested: { ok: true } },
         checksum: null,
-        concat: 'partial',
+        partial: true,
+        parts: ['part-a', 'part-b'],
         fence: 1_763_000_000_000_123, // epoch-microsecond fences need 64-bit columns
         conflict: 'rename',
       });

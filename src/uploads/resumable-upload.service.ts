@@ -127,7 +127,8 @@ export class ResumableUploadService implements BeforeApplicationShutdown, OnAppl
       version: 1,
       providerState,
       checksum: null,
-      concat: input.concat ?? null,
+      partial: input.partial ?? false,
+      parts: input.parts ? [...input.parts] : null,
       fence: 0,
       conflict,
     };

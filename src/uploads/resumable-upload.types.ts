@@ -36,8 +36,10 @@ export interface StartUploadInput extends CallerContext {
   overwrite?: boolean;
   /** What complete does when the path holds a blob (default `fail`: 409, checked atomically at complete). */
   conflict?: ConflictPolicy;
-  /** tus concatenation role. */
-  concat?: string | null;
+  /** A partial upload, to be concatenated later (its sha256 is always recorded). */
+  partial?: boolean;
+  /** The partial uploads this upload is concatenated from, in order (see `UploadConcatenator`). */
+  parts?: string[];
   /** Complete at once when `totalSize` is 0 (tus semantics). */
   autoComplete?: boolean;
 }

@@ -20,21 +20,16 @@ import { ResumableUploadService } from './resumable-upload.service';
  */
 export type ConcatRole = { kind: 'none' } | { kind: 'partial' } | { kind: 'final'; ids: string[] };
 
-/**
- * The role of a session. With `concatField` the only code that knows how the role is stored (today the tus
- * wire form in `session.concat`: `partial` or `final;<id> <id>`), so changing that storage touches only these two.
- */
-export function concatRoleOf(session: Pick<UploadSession, 'concat'>): ConcatRole {
-  const { concat } = session;
-  if (concat === 'partial') return { kind: 'partial' };
-  if (concat?.startsWith('final;')) return { kind: 'final', ids: concat.slice('final;'.length).split(' ') };
-  return { kind: 'none' };
+/** The role of a session, from its neutral fields (`partial`, `parts`). */
+export function concatRoleOf(session: Pick<UploadSession, 'partial' | 'parts'>): ConcatRole {
+  if (session.parts) return { kind: 'final', ids: [...session.parts] };
+  return session.partial ? { kind: 'partial' } : { kind: 'none' };
 }
 
-/** The stored form of a role (`session.concat`, `StartUploadInput.concat`); see `concatRoleOf`. */
-export function concatField(role: ConcatRole): string | null {
-  if (role.kind === 'partial') return 'partial';
-  return role.kind === 'final' ? `final;${role.ids.join(' ')}` : null;
+/** The start fields of a role (`StartUploadInput.partial` / `parts`); see `concatRoleOf`. */
+export function concatFields(role: ConcatRole): { partial?: boolean; parts?: string[] } {
+  if (role.kind === 'partial') return { partial: true };
+  return role.kind === 'final' ? { parts: [...role.ids] } : {};
 }
 
 /** What the final upload is created with (from the tus POST). */
@@ -90,8 +85,8 @@ export class UploadConcatenator {
       if (!info || info.size !== partial.totalSize) throw new PartialChangedError(partial.uploadId);
     }
 
-    const concat = concatField({ kind: 'final', ids });
-    const session = await this.uploads.start({ ...base, totalSize, concat, autoComplete: true });
+    const role = concatFields({ kind: 'final', ids });
+    const session = await this.uploads.start({ ...base, totalSize, ...role, autoComplete: true });
     let offset = 0;
     let current: PartialUpload | undefined;
     try {

@@ -16,12 +16,12 @@ export class WholeFileDigestCache {
   constructor(private readonly enabled: boolean) {}
 
   /** Partials always record theirs: tus concatenation uses it to prove a partial's blob is unchanged. */
-  records(session: Pick<UploadSession, 'concat'>): boolean {
-    return this.enabled || session.concat === 'partial';
+  records(session: Pick<UploadSession, 'partial'>): boolean {
+    return this.enabled || session.partial;
   }
 
   /** Start hashing a new session at offset 0 (when it records a checksum). */
-  begin(session: Pick<UploadSession, 'uploadId' | 'concat'>): void {
+  begin(session: Pick<UploadSession, 'uploadId' | 'partial'>): void {
     if (this.records(session)) this.remember(session.uploadId, 0, createHash('sha256'));
   }
 

@@ -47,7 +47,8 @@ export function serializeSession(session: UploadSession): string {
     version: session.version,
     providerState: session.providerState,
     checksum: session.checksum,
-    concat: session.concat,
+    partial: session.partial,
+    parts: session.parts,
     fence: session.fence,
     conflict: session.conflict,
   };
@@ -61,11 +62,22 @@ export function parseSession(json: string, uploadId: string): UploadSession {
     if (typeof session !== 'object' || session === null || session.uploadId !== uploadId) throw new Error('shape');
     // Older records may lack fields added to the model later.
     session.fence ??= 0;
-    session.concat ??= null;
+    upgradeConcatRole(session as UploadSession & { concat?: string | null });
     // Records from before the field were created when overwrite was checked at start only.
     session.conflict ??= 'overwrite';
     return session;
   } catch (error) {
     throw new StoreUnavailableError(`Session record ${uploadId} in Redis is not valid session JSON`, { cause: error });
   }
+}
+
+/**
+ * Records written before `partial`/`parts` held the tus wire string `concat` (`partial` | `final;<id> <id>`):
+ * read them as the neutral fields, so uploads in flight across an upgrade keep their role.
+ */
+function upgradeConcatRole(session: UploadSession & { concat?: string | null }): void {
+  const legacy = session.concat;
+  delete session.concat;
+  session.partial ??= legacy === 'partial';
+  session.parts ??= legacy?.startsWith('final;') ? legacy.slice('final;'.length).split(' ').filter(Boolean) : null;
 }

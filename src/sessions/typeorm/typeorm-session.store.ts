@@ -244,6 +244,7 @@ export function toEntity(session: UploadSession): UploadSessionEntity {
     ...session,
     metadata: { ...session.metadata },
     providerState: session.providerState === null ? null : structuredClone(session.providerState),
+    parts: session.parts === null ? null : [...session.parts],
   });
   return entity;
 }
@@ -266,7 +267,9 @@ export function toSession(entity: UploadSessionEntity): UploadSession {
     version: entity.version,
     providerState: entity.providerState,
     checksum: entity.checksum,
-    concat: entity.concat,
+    // Some drivers hand booleans back as 0/1.
+    partial: Boolean(entity.partial),
+    parts: entity.parts ?? null,
     fence: entity.fence,
     // NULL = a row from before the column: those were created when overwrite was checked at start only.
     conflict: (entity.conflict ?? 'overwrite') as ConflictPolicy,

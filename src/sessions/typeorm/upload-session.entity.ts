@@ -74,9 +74,13 @@ export class UploadSessionEntity {
   @Column({ name: 'checksum', type: 'varchar', length: 128, nullable: true })
   checksum!: string | null;
 
-  /** tus concatenation role (`partial` or `final;<ids>`). */
-  @Column({ name: 'concat', type: 'text', nullable: true })
-  concat!: string | null;
+  /** A partial upload (a piece of a later concatenation); see `UploadSession.partial`. */
+  @Column({ name: 'is_partial', type: 'boolean', default: false })
+  partial!: boolean;
+
+  /** Ids of the partial uploads this one was concatenated from, in order (JSON array); `null` otherwise. */
+  @Column({ name: 'parts', type: 'text', nullable: true, transformer: jsonTextTransformer })
+  parts!: string[] | null;
 
   /** Fencing token of the last lock holder that advanced the session (epoch-µs based, 64-bit). */
   @Column({ name: 'fence', type: 'bigint', transformer: bigintNumberTransformer })
