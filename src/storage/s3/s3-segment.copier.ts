@@ -26,12 +26,7 @@ export class S3SegmentCopier {
    * Copy segments into parts `index + 1` of a multipart upload: the ones without an ETag, or all with `all`.
    * UploadPartCopy runs server-side; backends without it (s3rver) get the bytes streamed through (bounded).
    */
-  async promote(
-    key: string,
-    multipartId: string,
-    segments: SegmentRecord[],
-    all: boolean,
-  ): Promise<SegmentRecord[]> {
+  async promote(key: string, multipartId: string, segments: SegmentRecord[], all: boolean): Promise<SegmentRecord[]> {
     return Promise.all(
       segments.map(async (segment, index) => {
         if (segment.etag !== null && !all) return segment;
