@@ -17,6 +17,7 @@ export const RESERVED_SEGMENT = '.valiblob';
  * `..` and `.` segments, empty segments (leading, trailing or double `/`), absolute and drive-letter paths,
  * NUL, backslashes, control characters and the reserved `.valiblob` namespace. Returns the path unchanged
  * (no silent normalisation: a path that would need it is refused, so two spellings never name one blob).
+ * @publicApi
  */
 export function validateBlobPath(path: unknown): string {
   if (typeof path !== 'string') throw new InvalidPathError(String(path), 'path must be a string');
@@ -30,7 +31,7 @@ export function validateBlobPath(path: unknown): string {
   }
   if (path.includes('\0')) throw new InvalidPathError(path, 'path contains NUL');
   if (path.includes('\\')) throw new InvalidPathError(path, 'path contains a backslash');
-  // eslint-disable-next-line no-control-regex
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what this refuses
   if (/[\u0000-\u001f\u007f]/.test(path)) throw new InvalidPathError(path, 'path contains a control character');
   if (path.startsWith('/')) throw new InvalidPathError(path, 'path is absolute');
   if (/^[A-Za-z]:/.test(path)) throw new InvalidPathError(path, 'path has a drive letter');
@@ -49,6 +50,7 @@ export function validateBlobPath(path: unknown): string {
 /**
  * Validate a listing prefix: empty means "everything"; otherwise the same rules as a path, except that a
  * trailing `/` is allowed (to list a folder).
+ * @publicApi
  */
 export function validateBlobPrefix(prefix: unknown): string {
   if (prefix === undefined || prefix === '') return '';
@@ -62,6 +64,7 @@ export function validateBlobPrefix(prefix: unknown): string {
  * keeps the last component, replaces anything outside a conservative set with `_`, never returns `.`/`..`, and
  * cuts it to at most MAX_FILE_NAME_BYTES UTF-8 bytes at a character boundary, keeping a short extension (so 100
  * CJK characters, 300 bytes, become a valid segment instead of a path refused at create).
+ * @publicApi
  */
 export function sanitizeFileName(name: string | null | undefined, fallback = 'file'): string {
   if (!name) return fallback;
@@ -69,7 +72,7 @@ export function sanitizeFileName(name: string | null | undefined, fallback = 'fi
   const clean = truncateFileName(
     base
       .normalize('NFC')
-      // eslint-disable-next-line no-control-regex
+      // eslint-disable-next-line no-control-regex -- control characters are exactly what this strips
       .replace(/[\u0000-\u001f\u007f]/g, '')
       // Lone surrogates are not matched by \p{L}/\p{N}, so they become `_` here too.
       .replace(/[^\p{L}\p{N}._\- ()+@,=]/gu, '_')

@@ -10,16 +10,23 @@ const MAX_METADATA_VALUE = 1024;
 /**
  * Validate user metadata for a blob so it round-trips with identical keys on every provider: keys must be
  * lower-case ASCII letters, digits or `_` (not starting with a digit), values strings of at most 1 KiB.
+ * @publicApi
  */
 export function normalizeMetadata(metadata: Record<string, string> | undefined | null): Record<string, string> {
   const out: Record<string, string> = {};
   if (!metadata) return out;
   for (const [key, value] of Object.entries(metadata)) {
     if (!METADATA_KEY.test(key)) {
-      throw new InvalidRequestError(`Metadata key "${key.slice(0, 64)}" must match ${METADATA_KEY.source}`, 'INVALID_METADATA');
+      throw new InvalidRequestError(
+        `Metadata key "${key.slice(0, 64)}" must match ${METADATA_KEY.source}`,
+        'INVALID_METADATA',
+      );
     }
     if (typeof value !== 'string' || value.length > MAX_METADATA_VALUE) {
-      throw new InvalidRequestError(`Metadata value of "${key}" must be a string of at most ${MAX_METADATA_VALUE} characters`, 'INVALID_METADATA');
+      throw new InvalidRequestError(
+        `Metadata value of "${key}" must be a string of at most ${MAX_METADATA_VALUE} characters`,
+        'INVALID_METADATA',
+      );
     }
     out[key] = value;
   }
@@ -29,11 +36,15 @@ export function normalizeMetadata(metadata: Record<string, string> | undefined |
 /**
  * Map arbitrary client metadata keys (tus `Upload-Metadata`, REST `metadata`) onto the portable key alphabet,
  * so they can be stored with the blob on any provider: lower-cased, other characters replaced by `_`.
+ * @publicApi
  */
 export function toBlobMetadata(metadata: Record<string, string>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [key, value] of Object.entries(metadata)) {
-    let portable = key.toLowerCase().replace(/[^a-z0-9_]/g, '_').slice(0, 64);
+    let portable = key
+      .toLowerCase()
+      .replace(/[^a-z0-9_]/g, '_')
+      .slice(0, 64);
     if (/^[0-9]/.test(portable)) portable = `_${portable.slice(0, 63)}`;
     if (portable === '' || value.length > MAX_METADATA_VALUE) continue;
     out[portable] = value;
@@ -44,6 +55,7 @@ export function toBlobMetadata(metadata: Record<string, string>): Record<string,
 /**
  * Clamp a requested inclusive range to a blob of `size` bytes. A start at or past the end (or any range of an
  * empty blob) is unsatisfiable and throws `INVALID_RANGE` (HTTP 416 at the blob route).
+ * @publicApi
  */
 export function resolveRange(range: ByteRange, size: number): { start: number; end: number } {
   const { start } = range;

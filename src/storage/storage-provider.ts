@@ -1,7 +1,10 @@
 import { Readable } from 'node:stream';
 import { NotSupportedError } from '../errors/vali-blob.errors';
 
-/** What a provider knows about a stored blob. */
+/**
+ * What a provider knows about a stored blob.
+ * @publicApi
+ */
 export interface BlobInfo {
   path: string;
   size: number;
@@ -14,13 +17,19 @@ export interface BlobInfo {
   metadata: Record<string, string>;
 }
 
-/** Inclusive byte range; `end` undefined means "to the end". */
+/**
+ * Inclusive byte range; `end` undefined means "to the end".
+ * @publicApi
+ */
 export interface ByteRange {
   start: number;
   end?: number;
 }
 
-/** Result of `get`: the stream plus what range was actually served. */
+/**
+ * Result of `get`: the stream plus what range was actually served.
+ * @publicApi
+ */
 export interface BlobReadResult {
   info: BlobInfo;
   stream: Readable;
@@ -28,34 +37,49 @@ export interface BlobReadResult {
   range?: { start: number; end: number };
 }
 
-/** Options of `put`. */
+/**
+ * Options of `put`.
+ * @publicApi
+ */
 export interface PutOptions {
   contentType?: string | null;
   metadata?: Record<string, string>;
 }
 
-/** One page of `list`. */
+/**
+ * One page of `list`.
+ * @publicApi
+ */
 export interface ListPage {
   items: BlobInfo[];
   /** Pass back as `cursor` to get the next page; `null` on the last page. */
   nextCursor: string | null;
 }
 
-/** Options of `list`. */
+/**
+ * Options of `list`.
+ * @publicApi
+ */
 export interface ListOptions {
   cursor?: string;
   /** Page size; providers clamp it to 1..1000 (default 1000). */
   limit?: number;
 }
 
-/** Options of `presign`. */
+/**
+ * Options of `presign`.
+ * @publicApi
+ */
 export interface PresignOptions {
   method: 'GET' | 'PUT';
   expiresInSeconds: number;
   contentType?: string;
 }
 
-/** What the engine tells a provider when a resumable upload starts. */
+/**
+ * What the engine tells a provider when a resumable upload starts.
+ * @publicApi
+ */
 export interface BeginUploadRequest {
   uploadId: string;
   /** Final path, already validated. */
@@ -66,10 +90,16 @@ export interface BeginUploadRequest {
   metadata: Record<string, string>;
 }
 
-/** Provider-private state of a resumable upload; persisted in the session as `providerState` (JSON). */
+/**
+ * Provider-private state of a resumable upload; persisted in the session as `providerState` (JSON).
+ * @publicApi
+ */
 export type ResumableState = Record<string, unknown>;
 
-/** Options of `writeChunk`. */
+/**
+ * Options of `writeChunk`.
+ * @publicApi
+ */
 export interface WriteChunkOptions {
   /** The chunk's expected length when known (Content-Length); providers may use it to size parts. */
   expectedLength?: number | null;
@@ -82,7 +112,10 @@ export interface WriteChunkOptions {
   isFinal?: boolean;
 }
 
-/** Result of `writeChunk`. */
+/**
+ * Result of `writeChunk`.
+ * @publicApi
+ */
 export interface WriteChunkResult {
   /** New provider state to persist together with the new offset. */
   state: ResumableState;
@@ -90,7 +123,10 @@ export interface WriteChunkResult {
   bytesWritten: number;
 }
 
-/** Options of `completeUpload`. */
+/**
+ * Options of `completeUpload`.
+ * @publicApi
+ */
 export interface CompleteUploadRequest {
   uploadId: string;
   path: string;
@@ -114,6 +150,7 @@ export interface CompleteUploadRequest {
  * Paths are `/`-separated relative keys validated by `validateBlobPath` before they reach a provider.
  * Resumable uploads go through `beginUpload` → `writeChunk`* → `completeUpload` | `abortUpload`; offsets
  * advance only by what `writeChunk` reports as durably written.
+ * @publicApi
  */
 export abstract class StorageProvider {
   /** Registered name (e.g. `local`); set by the registry. */
@@ -138,7 +175,7 @@ export abstract class StorageProvider {
   /** Move a blob (metadata included). */
   abstract move(from: string, to: string): Promise<BlobInfo>;
   /** A URL that grants temporary direct access; `NotSupportedError` where the backend has no such thing. */
-  async presign(path: string, _options: PresignOptions): Promise<string> {
+  async presign(_path: string, _options: PresignOptions): Promise<string> {
     throw new NotSupportedError('presign', `the ${this.name || 'this'} storage provider`);
   }
 

@@ -8,6 +8,7 @@ import { StorageProvider } from './storage-provider';
 /**
  * Holds the named storage providers built from the options. Engine and controllers look providers up here by
  * the name recorded in each session, so a session always goes back to the provider that holds its data.
+ * @publicApi
  */
 export class StorageRegistry {
   private readonly providers = new Map<string, StorageProvider>();
@@ -27,7 +28,9 @@ export class StorageRegistry {
   /** Build the registry from resolved module options. */
   static fromOptions(options: ResolvedValiBlobOptions): StorageRegistry {
     const registry = new StorageRegistry(options.providers, options.defaultProvider);
-    new Logger('ValiBlob').log(`Storage providers: ${registry.names().join(', ')} (default ${options.defaultProvider})`);
+    new Logger('ValiBlob').log(
+      `Storage providers: ${registry.names().join(', ')} (default ${options.defaultProvider})`,
+    );
     return registry;
   }
 

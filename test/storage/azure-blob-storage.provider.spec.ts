@@ -17,7 +17,10 @@ async function container(azurite: AzuriteHandle, name: string): Promise<Containe
 runStorageProviderContract('azure (Azurite)', async () => {
   const azurite = await startAzurite();
   return {
-    provider: new AzureBlobStorageProvider({ containerClient: await container(azurite, 'contract'), blockSize: 4 * MiB }),
+    provider: new AzureBlobStorageProvider({
+      containerClient: await container(azurite, 'contract'),
+      blockSize: 4 * MiB,
+    }),
     dispose: () => azurite.stop(),
   };
 });
@@ -28,7 +31,11 @@ describe('AzureBlobStorageProvider specifics (Azurite)', () => {
 
   beforeAll(async () => {
     azurite = await startAzurite();
-    provider = new AzureBlobStorageProvider({ connectionString: azurite.connectionString, containerName: 'specifics', blockSize: 1 * MiB });
+    provider = new AzureBlobStorageProvider({
+      connectionString: azurite.connectionString,
+      containerName: 'specifics',
+      blockSize: 1 * MiB,
+    });
     await provider.container.createIfNotExists();
   }, 60_000);
   afterAll(() => azurite?.stop());
@@ -37,7 +44,13 @@ describe('AzureBlobStorageProvider specifics (Azurite)', () => {
     const total = 3 * MiB + 500;
     const data = randomBytes(total);
     const path = 'retry/a.bin';
-    const s0 = await provider.beginUpload({ uploadId: 'retryA', path, totalSize: total, contentType: null, metadata: {} });
+    const s0 = await provider.beginUpload({
+      uploadId: 'retryA',
+      path,
+      totalSize: total,
+      contentType: null,
+      metadata: {},
+    });
     const chunk = (state: typeof s0, from: number, to: number) =>
       provider.writeChunk(state, from, Readable.from([data.subarray(from, to)]), { expectedLength: to - from });
     await chunk(s0, 0, 2 * MiB + 10);
@@ -48,11 +61,18 @@ describe('AzureBlobStorageProvider specifics (Azurite)', () => {
     expect(blocks.map(([start]) => start)).toEqual([0, MiB, 2 * MiB, 2 * MiB + 10, 3 * MiB + 10]);
     // Every staging got its own key: the replays' blocks are simply not referenced.
     expect(new Set(blocks.map(([, key]) => key)).size).toBe(5);
-    await provider.completeUpload(r2.state, { uploadId: 'retryA', path, totalSize: total, contentType: null, metadata: {} });
+    await provider.completeUpload(r2.state, {
+      uploadId: 'retryA',
+      path,
+      totalSize: total,
+      contentType: null,
+      metadata: {},
+    });
     expect((await readAll((await provider.get(path)).stream)).equals(data)).toBe(true);
   }, 60_000);
 
-  it('keeps two uploads to the same path apart (per-upload block ids): the later commit fails, never mixes', async () => {
+  const apart = 'keeps two uploads to the same path apart (per-upload block ids): the later commit fails, never mixes';
+  it(apart, async () => {
     const path = 'same/path.bin';
     const a = randomBytes(1000);
     const b = randomBytes(1000);
@@ -71,7 +91,13 @@ describe('AzureBlobStorageProvider specifics (Azurite)', () => {
 
   it('round-trips non-ASCII metadata values exactly and completes idempotently', async () => {
     const metadata = { filename: 'Grüße – 日本.txt', literal: '100%25 sure' };
-    let state = await provider.beginUpload({ uploadId: 'metaM', path: 'meta/m.bin', totalSize: 3, contentType: 'text/plain', metadata });
+    let state = await provider.beginUpload({
+      uploadId: 'metaM',
+      path: 'meta/m.bin',
+      totalSize: 3,
+      contentType: 'text/plain',
+      metadata,
+    });
     state = (await provider.writeChunk(state, 0, Readable.from([Buffer.from('abc')]))).state;
     const req = { uploadId: 'metaM', path: 'meta/m.bin', totalSize: 3, contentType: 'text/plain', metadata };
     const first = await provider.completeUpload(state, req);
@@ -83,8 +109,16 @@ describe('AzureBlobStorageProvider specifics (Azurite)', () => {
   });
 
   it('presigns GET and PUT SAS URLs that work with plain HTTP', async () => {
-    const putUrl = await provider.presign('sas/p.txt', { method: 'PUT', expiresInSeconds: 60, contentType: 'text/plain' });
-    const res = await fetch(putUrl, { method: 'PUT', body: 'hello', headers: { 'content-type': 'text/plain', 'x-ms-blob-type': 'BlockBlob' } });
+    const putUrl = await provider.presign('sas/p.txt', {
+      method: 'PUT',
+      expiresInSeconds: 60,
+      contentType: 'text/plain',
+    });
+    const res = await fetch(putUrl, {
+      method: 'PUT',
+      body: 'hello',
+      headers: { 'content-type': 'text/plain', 'x-ms-blob-type': 'BlockBlob' },
+    });
     expect(res.status).toBe(201);
     const getUrl = await provider.presign('sas/p.txt', { method: 'GET', expiresInSeconds: 60 });
     expect(await (await fetch(getUrl)).text()).toBe('hello');

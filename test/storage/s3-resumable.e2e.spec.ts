@@ -23,7 +23,12 @@ describe('S3 provider through the engine and REST (s3rver)', () => {
 
   beforeAll(async () => {
     s3 = await startS3rver();
-    provider = new S3StorageProvider({ bucket: s3.bucket, client: s3.client, partSize: PART_SIZE, maxConcurrentParts: CONCURRENCY });
+    provider = new S3StorageProvider({
+      bucket: s3.bucket,
+      client: s3.client,
+      partSize: PART_SIZE,
+      maxConcurrentParts: CONCURRENCY,
+    });
     ({ app, base, uploads } = await startProviderApp('s3', provider));
   });
   afterAll(async () => {

@@ -1,6 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 
-/** Most blocks one block blob may commit. */
+/**
+ * Most blocks one block blob may commit.
+ * @publicApi
+ */
 export const AZURE_MAX_BLOCKS = 50_000;
 
 /**

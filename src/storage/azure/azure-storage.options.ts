@@ -1,6 +1,9 @@
 import type { ContainerClient, StoragePipelineOptions } from '@azure/storage-blob';
 
-/** Options of `AzureBlobStorageProvider`. Give either `containerClient` or `connectionString` + `containerName`. */
+/**
+ * Options of `AzureBlobStorageProvider`. Give either `containerClient` or `connectionString` + `containerName`.
+ * @publicApi
+ */
 export interface AzureBlobStorageOptions {
   /** A ready container client (its credential decides whether SAS URLs can be made). */
   containerClient?: ContainerClient;
@@ -10,8 +13,14 @@ export interface AzureBlobStorageOptions {
   containerName?: string;
   /** Pipeline options when the client is built from `connectionString` (retries, proxy). */
   pipelineOptions?: StoragePipelineOptions;
-  /** Largest block staged per request, buffered in memory (default 8 MiB). */
+  /**
+   * Largest block staged per request, buffered in memory.
+   * @default 8 MiB
+   */
   blockSize?: number;
-  /** Block uploads in flight at once across all uploads of this provider (default 4). Memory ≈ (this + 1) × blockSize. */
+  /**
+   * Block uploads in flight at once across all uploads of this provider. Memory ≈ (this + 1) × blockSize.
+   * @default 4
+   */
   maxConcurrentBlocks?: number;
 }

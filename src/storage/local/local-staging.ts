@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { StorageUnavailableError } from '../../errors/vali-blob.errors';
 import { ResumableState, WriteChunkOptions, WriteChunkResult } from '../storage-provider';
-import { errnoOf, isMissing } from './local-fs-errors';
+import { isMissing } from './local-fs-errors';
 import { copyRange, fsyncDirectory, writeAt } from './local-file-io';
 import {
   committedLength,

@@ -1,52 +1,20 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import {
-  BlobExistsError,
-  BlobNotFoundError,
-  InvalidRequestError,
-  StorageUnavailableError,
-} from '../../errors/vali-blob.errors';
+import { BlobNotFoundError } from '../../errors/vali-blob.errors';
 import { validateBlobPath, validateBlobPrefix } from '../blob-path';
+import { DelegatingStorageProvider } from '../common/resumable-uploads';
 import { decodeListCursor, encodeListCursor, listLimit, normalizeMetadata, resolveRange } from '../storage-helpers';
-import {
-  BeginUploadRequest,
-  BlobInfo,
-  BlobReadResult,
-  ByteRange,
-  CompleteUploadRequest,
-  ListOptions,
-  ListPage,
-  PutOptions,
-  ResumableState,
-  StorageProvider,
-  WriteChunkOptions,
-  WriteChunkResult,
-} from '../storage-provider';
-
-interface StoredBlob {
-  data: Buffer;
-  info: BlobInfo;
-}
-
-/**
- * Memory provider's resumable state: the upload's staging key and the ids of its committed parts, in order.
- * Like the local provider's segments, a part is referenced only by a committed state, so a writer that lost its
- * lease (whose part id never reaches the session) cannot change the bytes of the upload.
- */
-interface MemoryUploadState extends ResumableState {
-  staging: string;
-  parts?: string[];
-}
+import type { BlobInfo, BlobReadResult, ByteRange, ListOptions, ListPage, PutOptions } from '../storage-provider';
+import { collect, MemoryResumableUploads, StoredBlob } from './memory-resumable.uploads';
 
 /**
  * Blobs held in process memory, for tests and demos. It necessarily keeps whole blobs in memory, so it is
  * not meant for large files; every other rule (paths, ranges, cursors, metadata) matches the other providers.
+ * @publicApi
  */
-export class MemoryStorageProvider extends StorageProvider {
+export class MemoryStorageProvider extends DelegatingStorageProvider {
   private readonly blobs = new Map<string, StoredBlob>();
-  /** staging key → part id → bytes (parts of failed or fenced writes too, until complete or abort). */
-  private readonly staging = new Map<string, Map<string, Buffer>>();
-  private partSequence = 0;
+  protected readonly uploads = new MemoryResumableUploads(this.blobs, (...blob) => this.store(...blob));
 
   async put(path: string, body: Readable, options: PutOptions = {}): Promise<BlobInfo> {
     validateBlobPath(path);
@@ -104,70 +72,13 @@ export class MemoryStorageProvider extends StorageProvider {
     return info;
   }
 
-  async beginUpload(request: BeginUploadRequest): Promise<ResumableState> {
-    const staging = `${request.uploadId}.${randomBytes(4).toString('hex')}`;
-    this.staging.set(staging, new Map());
-    return { staging, parts: [] } satisfies MemoryUploadState;
-  }
-
-  async writeChunk(
-    state: ResumableState,
-    offset: number,
-    body: Readable,
-    options: WriteChunkOptions = {},
-  ): Promise<WriteChunkResult> {
-    const { staging, parts: committed = [] } = state as MemoryUploadState;
-    const parts = this.staging.get(staging);
-    if (!parts) {
-      body.resume();
-      throw new StorageUnavailableError('Staging data of this upload is missing');
-    }
-    const current = committed.reduce((n, id) => n + (parts.get(id)?.length ?? 0), 0);
-    if (current !== offset) {
-      body.resume();
-      throw new InvalidRequestError(`Staged ${current} bytes but the chunk is for offset ${offset}`, 'INVALID_OFFSET');
-    }
-    const data = await collect(body);
-    if (options.beforeCommit) await options.beforeCommit(data.length);
-    if (data.length === 0) return { state: { staging, parts: [...committed] }, bytesWritten: 0 };
-    // A new part, never a shared buffer: only a committed state that lists it makes it part of the upload.
-    const id = String(++this.partSequence);
-    parts.set(id, data);
-    return { state: { staging, parts: [...committed, id] } satisfies MemoryUploadState, bytesWritten: data.length };
-  }
-
-  async completeUpload(state: ResumableState, request: CompleteUploadRequest): Promise<BlobInfo> {
-    const { staging: key, parts: committed = [] } = state as MemoryUploadState;
-    validateBlobPath(request.path);
-    const parts = this.staging.get(key);
-    if (!parts) {
-      const existing = this.blobs.get(request.path);
-      if (existing && existing.data.length === request.totalSize) return { ...existing.info };
-      throw new StorageUnavailableError('Staging data of this upload is missing');
-    }
-    const buffers = committed.map((id) => parts.get(id));
-    if (buffers.some((b) => b === undefined)) {
-      throw new StorageUnavailableError('Staging data of this upload is missing');
-    }
-    // Checked and published in one synchronous step: nothing can slip in between (atomic no-replace).
-    if (request.overwrite === false && this.blobs.has(request.path)) throw new BlobExistsError(request.path);
-    const data = Buffer.concat(buffers as Buffer[]).subarray(0, request.totalSize);
-    const info = this.store(request.path, data, request.contentType, normalizeMetadata(request.metadata));
-    this.staging.delete(key);
-    return info;
-  }
-
-  async abortUpload(state: ResumableState): Promise<void> {
-    this.staging.delete((state as MemoryUploadState).staging);
-  }
-
   async ping(): Promise<void> {
     // Always available in-process.
   }
 
   /** Number of unfinished uploads holding staged data (tests use it to prove abort/cleanup free memory). */
   get stagedUploads(): number {
-    return this.staging.size;
+    return this.uploads.stagedUploads;
   }
 
   private store(path: string, data: Buffer, contentType: string | null, metadata: Record<string, string>): BlobInfo {
@@ -189,10 +100,4 @@ export class MemoryStorageProvider extends StorageProvider {
     if (!blob) throw new BlobNotFoundError(path);
     return blob;
   }
-}
-
-async function collect(body: Readable): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of body) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string));
-  return Buffer.concat(chunks);
 }

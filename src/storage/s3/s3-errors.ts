@@ -1,4 +1,5 @@
 import { StorageUnavailableError, ValiBlobError } from '../../errors/vali-blob.errors';
+import { backendCall, BackendErrors } from '../common/backend-call';
 
 /** Shape of the AWS SDK v3 service and network errors this provider looks at. */
 interface SdkError {
@@ -22,7 +23,8 @@ export function s3Code(error: unknown): string | undefined {
 /** Whether the error says "this key does not exist". */
 export function isS3NotFound(error: unknown): boolean {
   const code = s3Code(error);
-  return code === 'NoSuchKey' || code === 'NotFound' || (s3Status(error) === 404 && code !== 'NoSuchBucket' && code !== 'NoSuchUpload');
+  if (code === 'NoSuchKey' || code === 'NotFound') return true;
+  return s3Status(error) === 404 && code !== 'NoSuchBucket' && code !== 'NoSuchUpload';
 }
 
 /** Whether the error says "this multipart upload does not exist (any more)". */
@@ -51,4 +53,12 @@ export function toStorageError(error: unknown, action: string): Error {
 /** Whether a conditional write was refused (`If-None-Match: *` and the key exists): 412 PreconditionFailed. */
 export function isPreconditionFailed(error: unknown): boolean {
   return s3Code(error) === 'PreconditionFailed' || s3Status(error) === 412;
+}
+
+/** How the S3 provider reads SDK errors (see `backendCall`). */
+export const S3_ERRORS: BackendErrors = { isNotFound: isS3NotFound, toStorageError };
+
+/** Run one SDK call, mapping "no such key" on `notFoundPath` to `BlobNotFoundError` and the rest to 503. */
+export function s3Call<T>(action: string, run: () => Promise<T>, notFoundPath?: string): Promise<T> {
+  return backendCall(S3_ERRORS, action, run, notFoundPath);
 }

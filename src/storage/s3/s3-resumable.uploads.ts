@@ -1,36 +1,28 @@
-import {
-  CompleteMultipartUploadCommand,
-  CreateMultipartUploadCommand,
-  PutObjectCommand,
-  S3Client,
-} from '@aws-sdk/client-s3';
-import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
-import {
-  BlobExistsError,
-  InvalidRequestError,
-  NotSupportedError,
-  SizeExceededError,
-  StorageUnavailableError,
-  ValiBlobError,
-} from '../../errors/vali-blob.errors';
+import { InvalidRequestError, SizeExceededError, StorageUnavailableError } from '../../errors/vali-blob.errors';
+import { validateBlobPath } from '../blob-path';
+import { assertChunkOffset, checkBeforeReading } from '../common/chunk-start';
+import { encodeHeaderMetadata } from '../common/header-metadata';
+import type { ResumableUploads } from '../common/resumable-uploads';
 import { normalizeMetadata } from '../storage-helpers';
-import {
+import type {
+  BeginUploadRequest,
   BlobInfo,
   CompleteUploadRequest,
   ResumableState,
   WriteChunkOptions,
-  WriteChunkResult,
 } from '../storage-provider';
-import { encodeHeaderMetadata } from '../common/header-metadata';
-import { Semaphore } from '../common/semaphore';
-import { isNoSuchUpload, isPreconditionFailed, toStorageError } from './s3-errors';
-import { MissingStagingError, S3SegmentCopier } from './s3-segment.copier';
+import type { S3Bucket } from './s3-bucket';
+import { choosePartSize, S3_MAX_PART_SIZE } from './s3-part-size';
 import { discardSpooled, SpooledPart, spoolParts } from './s3-part-spooler';
+import { S3SegmentCopier } from './s3-segment.copier';
+import type { S3Settings } from './s3-storage.options';
+import { completeS3Upload } from './s3-upload.completer';
 import {
+  checkUploadId,
   committedBytes,
+  deleteStaging,
   isSealed,
-  multipartEtag,
   newStagingKey,
   readState,
   S3UploadState,
@@ -38,60 +30,65 @@ import {
   TailRecord,
 } from './s3-upload-state';
 
-/** What the resumable path needs from `S3StorageProvider`. */
-export interface S3UploadContext {
-  client: S3Client;
-  bucket: string;
-  maxParts: number;
-  limiter: Semaphore;
-  tempDirectory: string;
-  /** Run one SDK call, mapping failures to typed errors. */
-  call<T>(action: string, run: () => Promise<T>): Promise<T>;
-  stat(path: string): Promise<BlobInfo | null>;
-  abortMultipart(key: string, multipartId: string): Promise<void>;
-  deleteKeys(keys: string[]): Promise<void>;
-  /** Delete every staging object of an upload (all generations, including unrecorded attempts). */
-  deleteStaging(uploadId: string): Promise<void>;
-}
-
 /**
- * `writeChunk` / `completeUpload` of the S3 provider. Fencing through the manifest: a write never puts its own
- * bytes into a part of the multipart upload. It stores them as segment objects under fresh random keys, and only
- * segments of the state it was handed (a committed manifest, persisted by the engine's fenced `advance`) are
- * copied into parts, as part number `index + 1`. Committed bytes at an offset never change, so whoever copies
- * part N copies the same bytes; a late writer holding an older state can only add objects nobody references.
+ * The resumable uploads of the S3 provider (`beginUpload` … `abortUpload`). Fencing through the manifest: a write
+ * never puts its own bytes into a part of the multipart upload. It stores them as segment objects under fresh
+ * random keys, and only segments of the state it was handed (a committed manifest, persisted by the engine's
+ * fenced `advance`) are copied into parts, as part number `index + 1`. Committed bytes at an offset never change,
+ * so whoever copies part N copies the same bytes; a late writer holding an older state can only add objects
+ * nobody references.
  */
-export class S3ResumableUploads {
+export class S3ResumableUploads implements ResumableUploads {
   private readonly copier: S3SegmentCopier;
 
-  constructor(private readonly ctx: S3UploadContext) {
-    this.copier = new S3SegmentCopier(ctx);
+  constructor(
+    private readonly bucket: S3Bucket,
+    private readonly settings: S3Settings,
+  ) {
+    this.copier = new S3SegmentCopier(bucket, settings.limiter);
   }
 
-  async write(
-    raw: ResumableState,
-    offset: number,
-    body: Readable,
-    options: WriteChunkOptions,
-  ): Promise<WriteChunkResult> {
-    let state: S3UploadState;
+  /** Create the multipart upload with a part size fixed for the whole upload; the manifest starts empty. */
+  async begin(request: BeginUploadRequest): Promise<S3UploadState> {
+    validateBlobPath(request.path);
+    const uploadId = checkUploadId(request.uploadId);
+    const { maxParts } = this.settings;
+    let partSize: number;
     try {
-      state = readState(raw);
-      const committed = committedBytes(state);
-      if (offset !== committed) {
-        const message = `Chunk offset ${offset} does not match the stored ${committed} bytes`;
-        throw new InvalidRequestError(message, 'INVALID_OFFSET');
-      }
-      if (isSealed(state)) {
+      partSize = choosePartSize(request.totalSize ?? this.settings.deferredMaxSize, this.settings.partSize, maxParts);
+    } catch {
+      throw new SizeExceededError(`Upload is too large for ${maxParts} parts`, maxParts * S3_MAX_PART_SIZE);
+    }
+    const multipartId = await this.bucket.createMultipart(request.path, {
+      contentType: request.contentType ?? undefined,
+      metadata: encodeHeaderMetadata(normalizeMetadata(request.metadata)),
+    });
+    return {
+      v: 2,
+      uploadId,
+      key: request.path,
+      multipartId,
+      partSize,
+      totalSize: request.totalSize,
+      segments: [],
+      tail: null,
+      staleTail: null,
+    };
+  }
+
+  /** Store a chunk as new segment objects (and a tail); returns the next manifest. */
+  async write(raw: ResumableState, offset: number, body: Readable, options: WriteChunkOptions) {
+    const state = checkBeforeReading(body, () => {
+      const read = readState(raw);
+      assertChunkOffset(offset, committedBytes(read));
+      if (isSealed(read)) {
         throw new InvalidRequestError('The final part of this upload is already stored', 'INVALID_OFFSET');
       }
-    } catch (error) {
-      body.resume();
-      throw error;
-    }
-    const { ctx } = this;
+      return read;
+    });
+    const { bucket, settings } = this;
     // The state we were given is persisted, so the generation before it can go (best effort).
-    if (state.staleTail) void ctx.deleteKeys([state.staleTail]).catch(() => undefined);
+    if (state.staleTail) void bucket.deleteKeys([state.staleTail]).catch(() => undefined);
     // Committed segments become parts while this chunk is read (server-side copies, no bytes through here).
     const promoting = this.copier.promote(state.key, state.multipartId, state.segments, false);
     promoting.catch(() => undefined);
@@ -104,12 +101,12 @@ export class S3ResumableUploads {
     const spooled = await spoolParts({
       sources,
       partSize: state.partSize,
-      directory: ctx.tempDirectory,
-      limiter: ctx.limiter,
+      directory: settings.tempDirectory,
+      limiter: settings.limiter,
       onFullPart: async (part, index) => {
-        if (firstIndex + index + 1 > ctx.maxParts) {
-          const message = `Upload needs more than ${ctx.maxParts} parts of ${state.partSize} bytes`;
-          throw new SizeExceededError(message, ctx.maxParts * state.partSize);
+        if (firstIndex + index + 1 > settings.maxParts) {
+          const message = `Upload needs more than ${settings.maxParts} parts of ${state.partSize} bytes`;
+          throw new SizeExceededError(message, settings.maxParts * state.partSize);
         }
         added[index] = { key: await this.putStaging(state.uploadId, 'p', part), size: part.size, etag: null };
       },
@@ -155,101 +152,23 @@ export class S3ResumableUploads {
     }
   }
 
+  /** Publish the committed manifest at `request.path` (see `completeS3Upload`). */
   async complete(raw: ResumableState, request: CompleteUploadRequest): Promise<BlobInfo> {
+    validateBlobPath(request.path);
+    return completeS3Upload(this.bucket, this.copier, raw, request);
+  }
+
+  /** Delete every staging object and abort the multipart upload. */
+  async abort(raw: ResumableState): Promise<void> {
     const state = readState(raw);
-    const { ctx } = this;
-    const target = request.path;
-    const moved = target !== state.key;
-    let segments = [...state.segments];
-    // The committed tail becomes the (short) last part.
-    if (state.tail) segments.push({ key: state.tail.key, size: state.tail.size, etag: null });
-    const stored = segments.reduce((sum, s) => sum + s.size, 0);
-    if (stored !== request.totalSize) {
-      throw new StorageUnavailableError(`S3 holds ${stored} bytes of this upload, expected ${request.totalSize}`);
-    }
-    if (moved && segments.some((s) => s.key === null)) {
-      const feature = 'completing an upload begun before segments existed at another path';
-      throw new NotSupportedError(feature, 'the S3 storage provider');
-    }
-    const ifNoneMatch = request.overwrite === false ? '*' : undefined;
-    let multipartId = state.multipartId;
-    try {
-      if (segments.length === 0) {
-        // A multipart upload needs at least one part; an empty object is one PutObject.
-        await ctx.client.send(
-          new PutObjectCommand({
-            Bucket: ctx.bucket,
-            Key: target,
-            Body: Buffer.alloc(0),
-            ContentLength: 0,
-            ContentType: request.contentType ?? undefined,
-            Metadata: encodeHeaderMetadata(normalizeMetadata(request.metadata)),
-            IfNoneMatch: ifNoneMatch,
-          }),
-        );
-      } else {
-        if (moved) {
-          // Conflict policy `rename`: a new multipart upload at the new key, built from the same segments.
-          const created = await ctx.call('CreateMultipartUpload', () =>
-            ctx.client.send(
-              new CreateMultipartUploadCommand({
-                Bucket: ctx.bucket,
-                Key: target,
-                ContentType: request.contentType ?? undefined,
-                Metadata: encodeHeaderMetadata(normalizeMetadata(request.metadata)),
-              }),
-            ),
-          );
-          multipartId = created.UploadId!;
-        }
-        segments = await this.copier.promote(target, multipartId, segments, moved);
-        const parts = segments.map((s, i) => ({ PartNumber: i + 1, ETag: s.etag! }));
-        await ctx.client.send(
-          new CompleteMultipartUploadCommand({
-            Bucket: ctx.bucket,
-            Key: target,
-            UploadId: multipartId,
-            MultipartUpload: { Parts: parts },
-            IfNoneMatch: ifNoneMatch,
-          }),
-        );
-      }
-    } catch (error) {
-      const cause = error instanceof ValiBlobError && error.cause !== undefined ? error.cause : error;
-      // A previous complete may have succeeded and died before the session said so: then the object is ours.
-      const existing = await ctx.stat(target).catch(() => null);
-      const sameSize = existing !== null && existing.size === request.totalSize && segments.length > 0;
-      const expected = segments.every((s) => s.etag) ? multipartEtag(segments.map((s) => s.etag!)) : null;
-      // Staging objects and the multipart upload disappear only when a complete went through.
-      const gone = error instanceof MissingStagingError || isNoSuchUpload(cause);
-      const ours = sameSize && (gone || (expected !== null && existing.etag === expected));
-      if (!ours) {
-        // Nothing is discarded on a refused condition: the caller may retry at another path or allow overwrite.
-        if (isPreconditionFailed(cause)) throw new BlobExistsError(target);
-        throw error instanceof ValiBlobError ? error : toStorageError(error, 'CompleteMultipartUpload');
-      }
-    }
-    await ctx.deleteStaging(state.uploadId).catch(() => undefined);
-    // The upload at the begun key (rename, or an empty object) is not needed any more.
-    if (moved || segments.length === 0) await ctx.abortMultipart(state.key, state.multipartId).catch(() => undefined);
-    const info = await ctx.stat(target);
-    if (!info) throw new StorageUnavailableError(`S3 does not show the completed object ${target}`);
-    return info;
+    await deleteStaging(this.bucket, state.uploadId);
+    await this.bucket.abortMultipart(state.key, state.multipartId);
   }
 
   /** Store a spooled file under a fresh staging key; returns the key. */
   private async putStaging(uploadId: string, kind: 'p' | 't', part: SpooledPart): Promise<string> {
     const key = newStagingKey(uploadId, kind);
-    await this.ctx.call('PutObject', () =>
-      this.ctx.client.send(
-        new PutObjectCommand({
-          Bucket: this.ctx.bucket,
-          Key: key,
-          Body: createReadStream(part.file),
-          ContentLength: part.size,
-        }),
-      ),
-    );
+    await this.bucket.putFile(key, part);
     return key;
   }
 }

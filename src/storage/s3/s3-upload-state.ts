@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { InvalidRequestError, StorageUnavailableError } from '../../errors/vali-blob.errors';
 import { RESERVED_SEGMENT } from '../blob-path';
 import { ResumableState } from '../storage-provider';
+import type { S3Bucket } from './s3-bucket';
 
 /**
  * One stored segment of a resumable upload: the bytes of exactly one part (`partSize` bytes; the last may be
@@ -58,6 +59,12 @@ export function checkUploadId(uploadId: string): string {
  */
 export function newStagingKey(uploadId: string, kind: 'p' | 't'): string {
   return `${STAGING_AREA}${checkUploadId(uploadId)}/${kind}-${randomBytes(16).toString('hex')}`;
+}
+
+/** Delete every staging object of an upload (all generations, including ones of attempts never recorded). */
+export async function deleteStaging(bucket: S3Bucket, uploadId: string): Promise<void> {
+  await bucket.deletePrefix(`${STAGING_AREA}${checkUploadId(uploadId)}/`);
+  await bucket.deletePrefix(`${LEGACY_TAIL_AREA}${uploadId}/`);
 }
 
 /** Parse a persisted state; states of the previous format (`v: 1`, parts uploaded directly) are converted. */
