@@ -30,7 +30,10 @@ export class ReplaceConcatWithParts1764900000000 implements MigrationInterface {
       if (row.concat === 'partial') {
         await setColumn(queryRunner, 'is_partial', true, row.upload_id);
       } else if (row.concat.startsWith(FINAL_PREFIX)) {
-        const parts = row.concat.slice(FINAL_PREFIX.length).split(' ').filter((id) => id !== '');
+        const parts = row.concat
+          .slice(FINAL_PREFIX.length)
+          .split(' ')
+          .filter((id) => id !== '');
         await setColumn(queryRunner, 'parts', JSON.stringify(parts), row.upload_id);
       }
     }
@@ -41,7 +44,9 @@ export class ReplaceConcatWithParts1764900000000 implements MigrationInterface {
     await queryRunner.addColumn(TABLE, new TableColumn({ name: 'concat', type: 'text', isNullable: true }));
     const rows: Array<{ upload_id: string; is_partial: boolean | number; parts: string | null }> =
       // A bare boolean column is a valid condition on both SQLite (0/1) and PostgreSQL.
-      await queryRunner.query(`SELECT upload_id, is_partial, parts FROM ${TABLE} WHERE is_partial OR parts IS NOT NULL`);
+      await queryRunner.query(
+        `SELECT upload_id, is_partial, parts FROM ${TABLE} WHERE is_partial OR parts IS NOT NULL`,
+      );
     for (const row of rows) {
       const concat = row.parts ? `${FINAL_PREFIX}${(JSON.parse(row.parts) as string[]).join(' ')}` : 'partial';
       await setColumn(queryRunner, 'concat', concat, row.upload_id);

@@ -1,9 +1,4 @@
-import {
-  ConfigurableModuleAsyncOptions,
-  ConfigurableModuleBuilder,
-  DynamicModule,
-  Provider,
-} from '@nestjs/common';
+import { ConfigurableModuleAsyncOptions, ConfigurableModuleBuilder, DynamicModule, Provider } from '@nestjs/common';
 import { createHttpControllers } from './http/http-controllers.factory';
 import { getStorageToken } from './vali-blob.decorators';
 import { CORE_EXPORTS, createCoreProviders, createStorageTokenProviders } from './vali-blob.providers';
@@ -54,8 +49,7 @@ export interface ValiBlobOptionsFactory {
  * @publicApi
  */
 export interface ValiBlobForRootAsyncOptions
-  extends ConfigurableModuleAsyncOptions<ValiBlobModuleOptions, 'createValiBlobOptions'>,
-    ValiBlobModuleExtras {
+  extends ConfigurableModuleAsyncOptions<ValiBlobModuleOptions, 'createValiBlobOptions'>, ValiBlobModuleExtras {
   /**
    * Names of the storage providers the factory configures that the app injects by name
    * (`@InjectStorage(name)` / `getStorageToken(name)`). Static because the module's exported tokens are fixed

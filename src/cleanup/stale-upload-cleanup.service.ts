@@ -124,7 +124,10 @@ export class StaleUploadCleanupService implements OnApplicationBootstrap, Before
     const run = this.current;
     if (run) {
       const finished = await withTimeout(
-        run.then(() => true, () => true),
+        run.then(
+          () => true,
+          () => true,
+        ),
         this.options.cleanup.shutdownTimeoutMs,
         () => new Error('timeout'),
       ).catch(() => false);

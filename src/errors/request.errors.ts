@@ -51,12 +51,9 @@ export class UnsupportedContentTypeError extends ValiBlobError {
  */
 export class UnsupportedChecksumAlgorithmError extends ValiBlobError {
   constructor(algorithm: string, supported: readonly string[]) {
-    super(
-      'UNSUPPORTED_CHECKSUM_ALGORITHM',
-      `Checksum algorithm ${printable(algorithm)} is not supported`,
-      400,
-      { supported: [...supported] },
-    );
+    super('UNSUPPORTED_CHECKSUM_ALGORITHM', `Checksum algorithm ${printable(algorithm)} is not supported`, 400, {
+      supported: [...supported],
+    });
   }
 }
 

@@ -24,7 +24,10 @@ export class OffsetMismatchError extends ValiBlobError {
  * @publicApi
  */
 export class SizeExceededError extends ValiBlobError {
-  constructor(message: string, public readonly limit: number) {
+  constructor(
+    message: string,
+    public readonly limit: number,
+  ) {
     super('SIZE_EXCEEDED', message, 413, { limit });
   }
 }

@@ -2,12 +2,7 @@ import { Logger } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import {
-  ForbiddenError,
-  InvalidRequestError,
-  UnauthorizedError,
-  ValiBlobError,
-} from '../errors/vali-blob.errors';
+import { ForbiddenError, InvalidRequestError, UnauthorizedError, ValiBlobError } from '../errors/vali-blob.errors';
 import { OwnerSpace } from '../uploads/owner-scope';
 import type { AuthorizeContext, ResolvedValiBlobOptions, UploadAction } from '../vali-blob.options';
 

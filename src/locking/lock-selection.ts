@@ -24,10 +24,7 @@ const logger = new Logger('ValiBlob');
  * custom store) gets process-local locks and a warning, because with a store several instances share, two
  * writers could then change one upload at once.
  */
-async function chooseDefaultLocks(
-  options: ResolvedValiBlobOptions,
-  store: ResumableSessionStore,
-): Promise<StoreLocks> {
+async function chooseDefaultLocks(options: ResolvedValiBlobOptions, store: ResumableSessionStore): Promise<StoreLocks> {
   const missing = [!options.lock.locker && 'lock.locker', !options.cleanup.lock && 'cleanup.lock'].filter(Boolean);
   if (options.lock.scope === 'process' || missing.length === 0) return processLocalLocks();
   // Duck-typed stores (e.g. from another copy of the package) may lack the method.

@@ -39,9 +39,7 @@ export interface AuthorizeContext {
  * @publicApi
  */
 export type AuthorizeResult =
-  | boolean
-  | { ownerId?: string | null }
-  | { allow: false; status?: 401 | 403; message?: string };
+  boolean | { ownerId?: string | null } | { allow: false; status?: 401 | 403; message?: string };
 
 /**
  * Hook called on every HTTP request of the built-in routes, before anything is read or written.

@@ -215,8 +215,7 @@ function probeOwnerPrefix(prefix: (ownerId: string) => string): string | undefin
   }
   if (a.value!.startsWith(b.value!) || b.value!.startsWith(a.value!)) {
     return (
-      'ownerScope.prefix must give every owner its own prefix ' +
-      `("owner-a" → "${a.value}", "owner-b" → "${b.value}")`
+      'ownerScope.prefix must give every owner its own prefix ' + `("owner-a" → "${a.value}", "owner-b" → "${b.value}")`
     );
   }
   return undefined;

@@ -38,7 +38,10 @@ export class AppModule {
         ...wiring.imports,
         // The cleanup cron registers in the app's SchedulerRegistry (the library never calls forRoot itself).
         ScheduleModule.forRoot(),
-        ValiBlobModule.forRoot({ ...options, http: { tus: { path: 'files' }, rest: { path: 'uploads' }, blobs: { path: 'blobs' } } }),
+        ValiBlobModule.forRoot({
+          ...options,
+          http: { tus: { path: 'files' }, rest: { path: 'uploads' }, blobs: { path: 'blobs' } },
+        }),
         // ValiBlobHealthIndicator + Terminus' HealthCheckService, as an app gets them.
         ValiBlobHealthModule,
       ],

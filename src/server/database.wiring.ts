@@ -47,7 +47,8 @@ export function databaseWiring(config: ServerConfig): ServerWiring {
 function sqlLockOptions(env: NodeJS.ProcessEnv = process.env): { ttlMs?: number } {
   if (!env.SQL_LOCK_TTL_MS) return {};
   const ttlMs = Number(env.SQL_LOCK_TTL_MS);
-  if (!Number.isSafeInteger(ttlMs) || ttlMs < 30) throw new Error('Invalid server environment:\n - SQL_LOCK_TTL_MS must be an integer >= 30 (ms)');
+  if (!Number.isSafeInteger(ttlMs) || ttlMs < 30)
+    throw new Error('Invalid server environment:\n - SQL_LOCK_TTL_MS must be an integer >= 30 (ms)');
   return { ttlMs };
 }
 

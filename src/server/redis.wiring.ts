@@ -26,7 +26,8 @@ export function redisWiring(config: ServerConfig, env: NodeJS.ProcessEnv = proce
     // A factory: Nest owns the store and calls its onModuleDestroy (closing the connection) on shutdown. The
     // upload lock (`<prefix>lock:`) and the cleanup lock (`<prefix>cleanup-lock`) follow the store.
     sessionStore: {
-      useFactory: () => new RedisSessionStore({ connection: url, keyPrefix: `${prefix}session:`, lock: { leaseTtlMs } }),
+      useFactory: () =>
+        new RedisSessionStore({ connection: url, keyPrefix: `${prefix}session:`, lock: { leaseTtlMs } }),
     },
     description: `Redis sessions and locks at ${url.replace(/\/\/[^@/]*@/, '//***@')} (prefix ${prefix})`,
   };

@@ -31,10 +31,12 @@ export function loadServerConfig(env: NodeJS.ProcessEnv = process.env): ServerCo
   let maxUploadSize: number | undefined;
   if (env.MAX_UPLOAD_SIZE) {
     maxUploadSize = Number(env.MAX_UPLOAD_SIZE);
-    if (!Number.isSafeInteger(maxUploadSize) || maxUploadSize <= 0) problems.push('MAX_UPLOAD_SIZE must be a positive integer (bytes)');
+    if (!Number.isSafeInteger(maxUploadSize) || maxUploadSize <= 0)
+      problems.push('MAX_UPLOAD_SIZE must be a positive integer (bytes)');
   }
   const databaseUrl = env.DATABASE_URL || 'sqlite:./data/vali-blob.sqlite';
-  if (!/^(sqlite:|postgres(ql)?:\/\/)/.test(databaseUrl)) problems.push('DATABASE_URL must start with sqlite: or postgres://');
+  if (!/^(sqlite:|postgres(ql)?:\/\/)/.test(databaseUrl))
+    problems.push('DATABASE_URL must start with sqlite: or postgres://');
   const sqliteDriver = env.SQLITE_DRIVER || undefined;
   if (sqliteDriver !== undefined && sqliteDriver !== 'sqlite3' && sqliteDriver !== 'better-sqlite3') {
     problems.push('SQLITE_DRIVER must be sqlite3 or better-sqlite3');

@@ -40,7 +40,7 @@ export class ChunkMeter extends Readable {
     this.on('error', noop);
     this.source = source;
     this.options = options;
-    if (source.readableEnded || (source as { complete?: boolean }).complete === true && !source.readable) {
+    if (source.readableEnded || ((source as { complete?: boolean }).complete === true && !source.readable)) {
       // Nothing left to read (an empty body already consumed by the platform).
       this.finish('eof');
       return;

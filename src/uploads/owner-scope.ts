@@ -59,7 +59,7 @@ export class OwnerSpace {
 
   /** Client path of a stored path inside this space. */
   toClient(storedPath: string): string {
-    if (!this.contains(storedPath)) throw new Error('Stored path is outside the caller\'s owner space');
+    if (!this.contains(storedPath)) throw new Error("Stored path is outside the caller's owner space");
     return storedPath.slice(this.prefix.length);
   }
 
@@ -84,5 +84,5 @@ export function assertInOwnerSpace(
   path: string,
 ): void {
   if (!options.ownerScope || typeof owner !== 'string') return;
-  if (!OwnerSpace.of(options, owner).contains(path)) throw new ForbiddenError('The path is outside the owner\'s space');
+  if (!OwnerSpace.of(options, owner).contains(path)) throw new ForbiddenError("The path is outside the owner's space");
 }

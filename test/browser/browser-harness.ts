@@ -28,7 +28,9 @@ export const CHROMIUM_ARGS = [
  */
 export async function launchChromium(): Promise<BrowserContext> {
   if (!existsSync(CHROMIUM_PATH)) {
-    throw new Error(`Chromium not found at ${CHROMIUM_PATH}: run scripts/ensure-chromium.sh (apt-get install -y chromium)`);
+    throw new Error(
+      `Chromium not found at ${CHROMIUM_PATH}: run scripts/ensure-chromium.sh (apt-get install -y chromium)`,
+    );
   }
   const profile = mkdtempSync(join(tmpdir(), 'valiblob-chromium-'));
   return chromium.launchPersistentContext(profile, {

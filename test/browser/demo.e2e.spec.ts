@@ -61,7 +61,11 @@ describe('demo page in a real browser (Chromium + tus-js-client)', () => {
   async function waitForPercentAbove(name: string, percent: number): Promise<void> {
     const row = uploadRow(name);
     let last = 0;
-    const reached = await poll(async () => (last = Number((await row.getAttribute('data-percent', { timeout: 60_000 })) ?? 0)) > percent, 60_000, 10);
+    const reached = await poll(
+      async () => (last = Number((await row.getAttribute('data-percent', { timeout: 60_000 })) ?? 0)) > percent,
+      60_000,
+      10,
+    );
     if (!reached) throw new Error(`${name} did not pass ${percent} % (last seen ${last} %)`);
   }
 
@@ -78,7 +82,10 @@ describe('demo page in a real browser (Chromium + tus-js-client)', () => {
 
   /** tus HEAD from outside the browser: the server's view of the upload's offset. */
   async function serverOffset(uploadUrl: string): Promise<number> {
-    const response = await fetch(new URL(uploadUrl, server.url), { method: 'HEAD', headers: { 'Tus-Resumable': '1.0.0' } });
+    const response = await fetch(new URL(uploadUrl, server.url), {
+      method: 'HEAD',
+      headers: { 'Tus-Resumable': '1.0.0' },
+    });
     expect(response.status).toBe(200);
     return Number(response.headers.get('upload-offset'));
   }
@@ -173,7 +180,9 @@ describe('demo page in a real browser (Chromium + tus-js-client)', () => {
     const row = uploadRow(name);
     await expect(row).toHaveDataState('error');
     expect(await row.getAttribute('data-error-status')).toBe('413');
-    expect(await row.locator('.upload-error').textContent()).toBe('Too large: 33 MiB is over this server\u2019s limit of 32 MiB.');
+    expect(await row.locator('.upload-error').textContent()).toBe(
+      'Too large: 33 MiB is over this server\u2019s limit of 32 MiB.',
+    );
     // Nothing to resume for a refused file.
     expect(await row.locator('[data-action="resume"]').isHidden()).toBe(true);
   });

@@ -58,10 +58,19 @@ export async function bootCleanupApp(
 }
 
 /** Start an upload and store `bytes` of its data (a staging file now exists). */
-export async function startWithData(uploads: ResumableUploadService, totalSize: number, bytes: number): Promise<string> {
+export async function startWithData(
+  uploads: ResumableUploadService,
+  totalSize: number,
+  bytes: number,
+): Promise<string> {
   const session = await uploads.start({ totalSize, path: `t/${randomBytes(6).toString('hex')}.bin` });
   if (bytes > 0) {
-    await uploads.uploadChunk({ uploadId: session.uploadId, offset: 0, body: Readable.from([randomBytes(bytes)]), contentLength: bytes });
+    await uploads.uploadChunk({
+      uploadId: session.uploadId,
+      offset: 0,
+      body: Readable.from([randomBytes(bytes)]),
+      contentLength: bytes,
+    });
   }
   return session.uploadId;
 }

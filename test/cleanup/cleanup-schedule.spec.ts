@@ -4,7 +4,13 @@ import { Test } from '@nestjs/testing';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { InvalidValiBlobOptionsError, MemorySessionStore, resolveValiBlobOptions, UploadSession, ValiBlobModule } from '../../src';
+import {
+  InvalidValiBlobOptionsError,
+  MemorySessionStore,
+  resolveValiBlobOptions,
+  UploadSession,
+  ValiBlobModule,
+} from '../../src';
 import { CleanupLock } from '../../src/cleanup/cleanup-lock';
 import { ProcessCleanupLock } from '../../src/cleanup/locks/process-cleanup.lock';
 import { CLEANUP_JOB_NAME } from '../../src/cleanup/stale-upload-cleanup.service';
@@ -31,10 +37,14 @@ class SlowDeleteStore extends MemorySessionStore {
 
 describe('cleanup options validation (startup)', () => {
   it('parses the cron expression for real and reports every problem at once', () => {
-    expect(() => resolveValiBlobOptions({ cleanup: { cron: '61 * * * *' } })).toThrow(/cleanup\.cron "61 \* \* \* \*" is invalid/);
+    expect(() => resolveValiBlobOptions({ cleanup: { cron: '61 * * * *' } })).toThrow(
+      /cleanup\.cron "61 \* \* \* \*" is invalid/,
+    );
     expect(() => resolveValiBlobOptions({ cleanup: { cron: 'every minute' } })).toThrow(InvalidValiBlobOptionsError);
     try {
-      resolveValiBlobOptions({ cleanup: { cron: '*/5 * * * * * * *x', batchSize: 0, lock: {} as never, shutdownTimeoutMs: -1 } });
+      resolveValiBlobOptions({
+        cleanup: { cron: '*/5 * * * * * * *x', batchSize: 0, lock: {} as never, shutdownTimeoutMs: -1 },
+      });
       throw new Error('expected to throw');
     } catch (error) {
       const problems = (error as InvalidValiBlobOptionsError).problems;
@@ -49,7 +59,13 @@ describe('cleanup options validation (startup)', () => {
 
   it('fails the bootstrap of an app with an invalid cron', async () => {
     const compile = Test.createTestingModule({
-      imports: [ValiBlobModule.forRoot({ providers: { m: { type: 'memory' } }, cleanup: { cron: '0 25 * * *' }, http: { tus: false, rest: false } })],
+      imports: [
+        ValiBlobModule.forRoot({
+          providers: { m: { type: 'memory' } },
+          cleanup: { cron: '0 25 * * *' },
+          http: { tus: false, rest: false },
+        }),
+      ],
     }).compile();
     await expect(compile).rejects.toThrow(/cleanup\.cron/);
   });
@@ -70,7 +86,9 @@ describe('cleanup cron scheduling and shutdown', () => {
 
   it('registers the job in the app SchedulerRegistry, sweeps on its ticks, and stops on app.close()', async () => {
     const store = new MemorySessionStore();
-    ctx = await bootCleanupApp(root, store, { cleanup: { enabled: true, cron: '* * * * * *' } }, [ScheduleModule.forRoot()]);
+    ctx = await bootCleanupApp(root, store, { cleanup: { enabled: true, cron: '* * * * * *' } }, [
+      ScheduleModule.forRoot(),
+    ]);
     const registry = ctx.app.get(SchedulerRegistry);
     expect(registry.doesExist('cron', CLEANUP_JOB_NAME)).toBe(true);
     expect(registry.getCronJob(CLEANUP_JOB_NAME).isActive).toBe(true);
@@ -103,7 +121,9 @@ describe('cleanup cron scheduling and shutdown', () => {
 
   it('cleanup.enabled: false schedules nothing', async () => {
     const store = new MemorySessionStore();
-    ctx = await bootCleanupApp(root, store, { cleanup: { enabled: false, cron: '* * * * * *' } }, [ScheduleModule.forRoot()]);
+    ctx = await bootCleanupApp(root, store, { cleanup: { enabled: false, cron: '* * * * * *' } }, [
+      ScheduleModule.forRoot(),
+    ]);
     expect(ctx.app.get(SchedulerRegistry).doesExist('cron', CLEANUP_JOB_NAME)).toBe(false);
     const session = expiredSession();
     await store.save(session);
@@ -140,7 +160,9 @@ describe('cleanup cron scheduling and shutdown', () => {
         return handle && { signal: handle.signal, release: async () => void (released++, await handle.release()) };
       },
     });
-    ctx = await bootCleanupApp(root, store, { cleanup: { enabled: false, batchSize: 5, shutdownTimeoutMs: 200, lock } });
+    ctx = await bootCleanupApp(root, store, {
+      cleanup: { enabled: false, batchSize: 5, shutdownTimeoutMs: 200, lock },
+    });
     const run = ctx.cleanup.runOnce();
     await new Promise((r) => setTimeout(r, 50));
     const started = Date.now();

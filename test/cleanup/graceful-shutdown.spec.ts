@@ -77,7 +77,13 @@ describe('graceful shutdown of in-flight uploads', () => {
 
     const response = new Promise<{ status: number; body: string; retryAfter?: string }>((resolve, reject) => {
       const req = httpRequest(
-        { host: '127.0.0.1', port, method: 'PUT', path: `/uploads/${uploadId}/chunks/0`, headers: { 'Content-Type': 'application/octet-stream', 'Content-Length': 500_000 } },
+        {
+          host: '127.0.0.1',
+          port,
+          method: 'PUT',
+          path: `/uploads/${uploadId}/chunks/0`,
+          headers: { 'Content-Type': 'application/octet-stream', 'Content-Length': 500_000 },
+        },
         (res) => {
           let text = '';
           res.on('data', (d) => (text += d));

@@ -29,5 +29,7 @@ function typeormStore(kind: 'PostgreSQL' | 'SQLite') {
   };
 }
 
-describeSweep('the TypeORM store (PostgreSQL)', typeormStore('PostgreSQL'), () => serviceAvailable('PostgreSQL', PG_URL));
+describeSweep('the TypeORM store (PostgreSQL)', typeormStore('PostgreSQL'), () =>
+  serviceAvailable('PostgreSQL', PG_URL),
+);
 describeSweep('the TypeORM store (SQLite)', typeormStore('SQLite'));

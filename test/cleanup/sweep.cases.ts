@@ -14,7 +14,11 @@ export interface StoreHandle {
  * The sweep behaviour every session store must give the cleanup service. `makeStore` returns a fresh, empty
  * store; `available` is checked in beforeAll (false = skip loudly, decided by the caller).
  */
-export function describeSweep(label: string, makeStore: () => Promise<StoreHandle>, available: () => Promise<boolean> = async () => true): void {
+export function describeSweep(
+  label: string,
+  makeStore: () => Promise<StoreHandle>,
+  available: () => Promise<boolean> = async () => true,
+): void {
   describe(`StaleUploadCleanupService sweep on ${label}`, () => {
     let ok = false;
     let root: string;

@@ -129,10 +129,16 @@ describe('two instances sweeping at once', () => {
     it('never double-processes a session; every staging file is freed', async () => {
       if (!ok) return;
       const name = `valiblob:test:${Date.now()}`;
-      const [da, db] = [new DataSource({ type: 'postgres', url: PG_URL }), new DataSource({ type: 'postgres', url: PG_URL })];
+      const [da, db] = [
+        new DataSource({ type: 'postgres', url: PG_URL }),
+        new DataSource({ type: 'postgres', url: PG_URL }),
+      ];
       dataSources.push(da, db);
       await Promise.all([da.initialize(), db.initialize()]);
-      const pair = await bootPair([new PostgresAdvisoryCleanupLock(da, { name }), new PostgresAdvisoryCleanupLock(db, { name })]);
+      const pair = await bootPair([
+        new PostgresAdvisoryCleanupLock(da, { name }),
+        new PostgresAdvisoryCleanupLock(db, { name }),
+      ]);
       try {
         const reports = await sweepConcurrently(pair);
         expectEachSessionOnce(pair, reports);

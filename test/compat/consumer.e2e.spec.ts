@@ -4,13 +4,7 @@ import { join } from 'node:path';
 import { httpRequest } from '../support/http-client';
 import { PG_URL, serviceAvailable } from '../support/services';
 import { createScratchPostgres, ScratchPostgres } from '../typeorm/typeorm-test-db';
-import {
-  migratedSchema,
-  queryDatabase,
-  readBack,
-  startConsumerApp,
-  uploadWithTusClient,
-} from './consumer-app.runner';
+import { migratedSchema, queryDatabase, readBack, startConsumerApp, uploadWithTusClient } from './consumer-app.runner';
 import {
   compile,
   CONSUMER_VARIANTS,
@@ -75,7 +69,10 @@ describeIfRunnable(SUITE, () => {
       for (const mode of TSCONFIG_MODES) {
         const compiling = time(`${variant.spec.name}:${mode.outDir}:tscMs`, () => compile(project!.dir, mode));
         // Settled here so a failure to spawn is reported by the compile test, never as an unhandled rejection.
-        compiled.set(mode.outDir, compiling.catch((error) => ({ code: -1, stdout: '', stderr: String(error) })));
+        compiled.set(
+          mode.outDir,
+          compiling.catch((error) => ({ code: -1, stdout: '', stderr: String(error) })),
+        );
       }
     }, 600_000);
 
@@ -176,7 +173,10 @@ describeIfRunnable(SUITE, () => {
           timings[`${key}:appMs`] = Date.now() - started;
         }
         // Nest's shutdown hook closes the app and then re-raises the signal: a clean stop is SIGTERM or exit 0.
-        expect([{ code: 0, signal: null }, { code: null, signal: 'SIGTERM' }]).toContainEqual(stopped);
+        expect([
+          { code: 0, signal: null },
+          { code: null, signal: 'SIGTERM' },
+        ]).toContainEqual(stopped);
       }, 180_000);
     });
   });

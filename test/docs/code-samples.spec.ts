@@ -70,7 +70,10 @@ describe('the sample checker itself', () => {
   });
 
   it('passes a correct sample, skips a marked one and names file, block and line of a broken one', () => {
-    const errors = typeCheckSamples(extractSamples('docs/self-test.md', markdown), join(SAMPLES_DIR, '..', 'doc-samples-self-test'));
+    const errors = typeCheckSamples(
+      extractSamples('docs/self-test.md', markdown),
+      join(SAMPLES_DIR, '..', 'doc-samples-self-test'),
+    );
     expect(errors.length).toBeGreaterThan(0);
     // Only block 3 is wrong (the marked block 2 would not even parse).
     expect(new Set(errors.map((e) => `${e.file}#${e.block}`))).toEqual(new Set(['docs/self-test.md#3']));

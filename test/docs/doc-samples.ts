@@ -117,7 +117,12 @@ export function typeCheckSamples(samples: DocSample[], outDir: string): SampleEr
       continue;
     }
     const { line } = diagnostic.file!.getLineAndCharacterOfPosition(diagnostic.start ?? 0);
-    errors.push({ file: sample.file, block: sample.block, line: sample.line + line, message: `TS${diagnostic.code}: ${message}` });
+    errors.push({
+      file: sample.file,
+      block: sample.block,
+      line: sample.line + line,
+      message: `TS${diagnostic.code}: ${message}`,
+    });
   }
   return errors;
 }

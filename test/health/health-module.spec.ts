@@ -29,13 +29,19 @@ class HealthController {
   @Get('custom')
   @HealthCheck()
   custom() {
-    return this.health.check(this.valiBlob.checkAll({ maxExpired: 1, keys: { storage: 'disk', sessionStore: 'db', cleanup: 'sweep' } }));
+    return this.health.check(
+      this.valiBlob.checkAll({ maxExpired: 1, keys: { storage: 'disk', sessionStore: 'db', cleanup: 'sweep' } }),
+    );
   }
 }
 
 type Registration = 'forRoot' | 'forRootAsync';
 
-async function boot(root: string, store: MemorySessionStore, registration: Registration): Promise<{ app: INestApplication; origin: string }> {
+async function boot(
+  root: string,
+  store: MemorySessionStore,
+  registration: Registration,
+): Promise<{ app: INestApplication; origin: string }> {
   const options = { providers: { local: { root } }, sessionStore: store, cleanup: { enabled: false } };
   const valiBlob =
     registration === 'forRoot'

@@ -28,7 +28,11 @@ async function statusWithin(url: string, want: number, ms: number) {
  * The real server (`npm start`) with its session backend behind a proxy that the test closes (a stopped
  * service: closed port) and reopens: /health goes 503 within the probe timeout and back to 200.
  */
-function describeBackendOutage(label: 'Redis' | 'PostgreSQL', serviceUrl: string, env: (proxyUrl: string) => Record<string, string>) {
+function describeBackendOutage(
+  label: 'Redis' | 'PostgreSQL',
+  serviceUrl: string,
+  env: (proxyUrl: string) => Record<string, string>,
+) {
   describe(`/health of the real server with ${label} sessions`, () => {
     let ok = false;
     let proxy: SwitchableProxy;
@@ -44,7 +48,11 @@ function describeBackendOutage(label: 'Redis' | 'PostgreSQL', serviceUrl: string
       const proxied = new URL(serviceUrl);
       proxied.hostname = '127.0.0.1';
       proxied.port = String(proxy.port);
-      server = await startServer({ ...env(proxied.toString()), STORAGE_DIR: storageDir, HEALTH_TIMEOUT_MS: String(HEALTH_TIMEOUT_MS) });
+      server = await startServer({
+        ...env(proxied.toString()),
+        STORAGE_DIR: storageDir,
+        HEALTH_TIMEOUT_MS: String(HEALTH_TIMEOUT_MS),
+      });
     }, 90_000);
 
     afterAll(async () => {
@@ -58,7 +66,9 @@ function describeBackendOutage(label: 'Redis' | 'PostgreSQL', serviceUrl: string
       const url = server!.url;
       if (/not wired yet/.test(server!.output())) {
         // eslint-disable-next-line no-console
-        console.warn(`\n!!! ${label} sessions are not wired into the server yet; its /health cannot reflect ${label}.\n`);
+        console.warn(
+          `\n!!! ${label} sessions are not wired into the server yet; its /health cannot reflect ${label}.\n`,
+        );
         return;
       }
       expect((await statusWithin(url, 200, 10_000)).status).toBe(200);

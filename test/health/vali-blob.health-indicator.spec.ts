@@ -41,7 +41,12 @@ async function boot(root: string, store: ResumableSessionStore): Promise<Booted>
   @Module({
     imports: [
       TerminusModule.forRoot({ logger: false }),
-      ValiBlobModule.forRoot({ providers: { local: { root } }, sessionStore: store, cleanup: { enabled: false }, http: { tus: false, rest: false } }),
+      ValiBlobModule.forRoot({
+        providers: { local: { root } },
+        sessionStore: store,
+        cleanup: { enabled: false },
+        http: { tus: false, rest: false },
+      }),
     ],
     controllers: [ProbeController],
     providers: [ValiBlobHealthIndicator],
@@ -118,7 +123,12 @@ describe('ValiBlobHealthIndicator (Terminus, real HTTP)', () => {
     booted = await boot(root, new LeakyFailingStore());
     const { status, body, text } = await getHealth(booted.url);
     expect(status).toBe(503);
-    expect(body.details.sessions).toEqual({ status: 'down', reason: 'unreachable', code: 'ECONNREFUSED', message: 'connection refused' });
+    expect(body.details.sessions).toEqual({
+      status: 'down',
+      reason: 'unreachable',
+      code: 'ECONNREFUSED',
+      message: 'connection refused',
+    });
     expect(body.details.storage.status).toBe('up');
     for (const secret of ['s3cret', 'db.internal', 'postgres://', '10.1.2.3']) expect(text).not.toContain(secret);
   });
@@ -155,7 +165,9 @@ describe('ValiBlobHealthIndicator (Terminus, real HTTP)', () => {
     const { status, body } = await getHealth(booted.url);
     expect(status).toBe(503);
     expect(body.details.cleanup).toMatchObject({ status: 'down', reason: 'backlog', maxExpired: 2 });
-    await expect(booted.indicator.checkCleanupBacklog('c', { maxExpired: -1 })).resolves.toMatchObject({ c: { status: 'down' } });
+    await expect(booted.indicator.checkCleanupBacklog('c', { maxExpired: -1 })).resolves.toMatchObject({
+      c: { status: 'down' },
+    });
   });
 
   describe('with the real Redis store behind a proxy that goes down and comes back', () => {
@@ -168,7 +180,11 @@ describe('ValiBlobHealthIndicator (Terminus, real HTTP)', () => {
       if (!ok) return;
       const target = new URL(REDIS_URL);
       const proxy = await startSwitchableProxy(target.hostname, Number(target.port || 6379));
-      const store = new RedisSessionStore({ connection: `redis://127.0.0.1:${proxy.port}`, keyPrefix: `vbhealth${Date.now()}:`, timeoutMs: 300 });
+      const store = new RedisSessionStore({
+        connection: `redis://127.0.0.1:${proxy.port}`,
+        keyPrefix: `vbhealth${Date.now()}:`,
+        timeoutMs: 300,
+      });
       try {
         booted = await boot(root, store);
         expect((await healthyWithin(booted.url, 5000)).status).toBe(200);

@@ -11,7 +11,13 @@ const CASE_INSENSITIVE: Array<[Platform, object]> = [
 
 /** A ValiBlob app at `/api` with the blob route at `/api/blobs`, holding `b.txt` and `x/blobs/b.txt`. */
 async function startBlobApp(platform: Platform, fastifyOptions: object): Promise<TusTestApp> {
-  const t = await startTusApp(platform, {}, { tus: { path: 'files' }, rest: false, blobs: { path: 'blobs' } }, 'api', fastifyOptions);
+  const t = await startTusApp(
+    platform,
+    {},
+    { tus: { path: 'files' }, rest: false, blobs: { path: 'blobs' } },
+    'api',
+    fastifyOptions,
+  );
   const storage = t.app.get(StorageProvider);
   await storage.put('b.txt', Readable.from([Buffer.from('ROOT')]));
   await storage.put('x/blobs/b.txt', Readable.from([Buffer.from('NESTED')]));
@@ -53,7 +59,8 @@ describe.each(CASE_INSENSITIVE)('blob route path on %s', (platform, fastifyOptio
 
   it('reads the path of an absolute-form target (raw socket) the same way', async () => {
     const port = Number(new URL(t.origin).port);
-    const get = (target: string) => rawHttp(port, `GET http://evil.example${target} HTTP/1.1\r\nHost: 127.0.0.1:${port}`);
+    const get = (target: string) =>
+      rawHttp(port, `GET http://evil.example${target} HTTP/1.1\r\nHost: 127.0.0.1:${port}`);
     expect(await get('/api/blobs/x/blobs/b.txt')).toMatchObject({ status: 200, body: 'NESTED' });
     const encoded = await get('/api/blobs/x%2Fblobs%2Fb.txt');
     expect([encoded.status, JSON.parse(encoded.body).code]).toEqual([400, 'INVALID_PATH']);

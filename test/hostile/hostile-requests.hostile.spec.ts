@@ -44,7 +44,13 @@ describe.each(PLATFORMS)('hostile requests on %s', (platform: Platform) => {
   });
 
   it('content types that cannot be a header are refused at create (REST contentType, tus filetype)', async () => {
-    const unheaderable = ['text/plain; name=日本', 'image/\u0100', 'text/plain\u0001', 'a\r\nX-Evil: 1', 'text/\u0085x'];
+    const unheaderable = [
+      'text/plain; name=日本',
+      'image/\u0100',
+      'text/plain\u0001',
+      'a\r\nX-Evil: 1',
+      'text/\u0085x',
+    ];
     for (const contentType of unheaderable) {
       const res = await restCreate({ totalSize: 1, contentType });
       expect({ contentType, status: res.status }).toEqual({ contentType, status: 400 });

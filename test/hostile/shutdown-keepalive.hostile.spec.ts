@@ -13,7 +13,11 @@ describe.each(PLATFORMS)('shutdown with a keep-alive download in flight on %s', 
     const data = randomBytes(4 * 1024 * 1024);
     const created = await fetch(t.endpoint, {
       method: 'POST',
-      headers: { 'Tus-Resumable': '1.0.0', 'Upload-Length': String(data.length), 'Content-Type': 'application/offset+octet-stream' },
+      headers: {
+        'Tus-Resumable': '1.0.0',
+        'Upload-Length': String(data.length),
+        'Content-Type': 'application/offset+octet-stream',
+      },
       body: data,
     });
     expect(created.status).toBe(201);

@@ -30,7 +30,14 @@ describe.each(EACH_PLATFORM)('blob route under owner scope on %s', (platform) =>
   });
 
   it('another owner finds nothing at any spelling (GET and HEAD)', async () => {
-    const spellings = ['a/x.png', 'alice/a/x.png', 'owners/alice/a/x.png', 'owners%2Falice%2Fa%2Fx.png', '..%2F..%2Fowners/alice/a/x.png', '%2e%2e/%2e%2e/owners/alice/a/x.png'];
+    const spellings = [
+      'a/x.png',
+      'alice/a/x.png',
+      'owners/alice/a/x.png',
+      'owners%2Falice%2Fa%2Fx.png',
+      '..%2F..%2Fowners/alice/a/x.png',
+      '%2e%2e/%2e%2e/owners/alice/a/x.png',
+    ];
     for (const target of spellings) {
       for (const method of ['GET', 'HEAD']) {
         const res = await a.call(`/blobs/${target}`, { method, headers: bob });

@@ -25,14 +25,23 @@ async function bootstrap(platform: Platform, style: 'testing' | 'async', root: s
     }).compile();
     // The adapter is chosen only here, after every instance exists.
     const fastify = adapter();
-    return fastify ? moduleRef.createNestApplication(fastify, { logger: ['error'] }) : moduleRef.createNestApplication({ logger: ['error'] });
+    return fastify
+      ? moduleRef.createNestApplication(fastify, { logger: ['error'] })
+      : moduleRef.createNestApplication({ logger: ['error'] });
   }
   @Module({
-    imports: [ValiBlobModule.forRootAsync({ useFactory: async () => ({ providers: { local: { root } }, cleanup: { enabled: false } }), http: HTTP })],
+    imports: [
+      ValiBlobModule.forRootAsync({
+        useFactory: async () => ({ providers: { local: { root } }, cleanup: { enabled: false } }),
+        http: HTTP,
+      }),
+    ],
   })
   class AsyncModule {}
   const fastify = adapter();
-  return fastify ? NestFactory.create(AsyncModule, fastify, { logger: ['error'] }) : NestFactory.create(AsyncModule, { logger: ['error'] });
+  return fastify
+    ? NestFactory.create(AsyncModule, fastify, { logger: ['error'] })
+    : NestFactory.create(AsyncModule, { logger: ['error'] });
 }
 
 /**
@@ -50,7 +59,11 @@ describe.each(EACH_PLATFORM)('bootstrap styles on %s', (platform) => {
         await app.get(StorageProvider).put('a/b.txt', Readable.from([Buffer.from('hi')]));
         const read = await httpRequest(`${base}/blobs/a/b.txt`);
         expect([read.status, read.body.toString()]).toEqual([200, 'hi']);
-        const refused = await httpRequest(`${base}/uploads`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{' });
+        const refused = await httpRequest(`${base}/uploads`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json' },
+          body: '{',
+        });
         expect([refused.status, refused.json?.code]).toEqual([400, 'INVALID_REQUEST']);
       } finally {
         await app.close();
@@ -63,13 +76,16 @@ describe.each(EACH_PLATFORM)('bootstrap styles on %s', (platform) => {
 describe('one module definition on both platforms', () => {
   it('the same AppModule serves the blob route on Express, then Fastify, then Express again', async () => {
     const root = await mkdtemp(join(tmpdir(), 'vb-boot-'));
-    @Module({ imports: [ValiBlobModule.forRoot({ providers: { local: { root } }, cleanup: { enabled: false }, http: HTTP })] })
+    @Module({
+      imports: [ValiBlobModule.forRoot({ providers: { local: { root } }, cleanup: { enabled: false }, http: HTTP })],
+    })
     class AppModule {}
     try {
       for (const platform of ['express', 'fastify', 'express'] as const) {
-        const app = platform === 'fastify'
-          ? await NestFactory.create(AppModule, new FastifyAdapter(), { logger: ['error'] })
-          : await NestFactory.create(AppModule, { logger: ['error'] });
+        const app =
+          platform === 'fastify'
+            ? await NestFactory.create(AppModule, new FastifyAdapter(), { logger: ['error'] })
+            : await NestFactory.create(AppModule, { logger: ['error'] });
         try {
           await app.listen(0, '127.0.0.1');
           const base = `http://127.0.0.1:${((app.getHttpServer() as Server).address() as { port: number }).port}`;

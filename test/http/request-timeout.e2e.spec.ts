@@ -49,7 +49,10 @@ async function start(platform: Platform, keepRequestTimeout: boolean): Promise<S
   const spy = jest.spyOn(http, 'createServer').mockImplementation(((...args: unknown[]) => {
     const handler = args.find((arg) => typeof arg === 'function');
     const given = args.find((arg) => arg && typeof arg === 'object') as http.ServerOptions | undefined;
-    return original({ ...given, requestTimeout: LOWERED_TIMEOUT_MS, connectionsCheckingInterval: 100 }, handler as http.RequestListener);
+    return original(
+      { ...given, requestTimeout: LOWERED_TIMEOUT_MS, connectionsCheckingInterval: 100 },
+      handler as http.RequestListener,
+    );
   }) as typeof http.createServer);
   try {
     const app =
@@ -71,11 +74,18 @@ function slowPatch(url: string, body: Buffer): Promise<{ status: number; offset?
     const req = http.request(url, {
       method: 'PATCH',
       agent: false,
-      headers: { ...TUS, 'Upload-Offset': '0', 'Content-Type': 'application/offset+octet-stream', 'Content-Length': String(body.length) },
+      headers: {
+        ...TUS,
+        'Upload-Offset': '0',
+        'Content-Type': 'application/offset+octet-stream',
+        'Content-Length': String(body.length),
+      },
     });
     req.on('response', (res) => {
       res.resume();
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, offset: res.headers['upload-offset'] as string | undefined }));
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, offset: res.headers['upload-offset'] as string | undefined }),
+      );
     });
     req.on('error', (error) => resolve({ error: (error as NodeJS.ErrnoException).code ?? error.message }));
     const piece = body.length / PIECES;
@@ -92,7 +102,14 @@ function slowPatch(url: string, body: Buffer): Promise<{ status: number; offset?
 }
 
 async function createUpload(origin: string, length: number): Promise<string> {
-  const response = await fetch(`${origin}/files`, { method: 'POST', headers: { ...TUS, 'Upload-Length': String(length), 'Upload-Metadata': `filename ${Buffer.from('slow.bin').toString('base64')}` } });
+  const response = await fetch(`${origin}/files`, {
+    method: 'POST',
+    headers: {
+      ...TUS,
+      'Upload-Length': String(length),
+      'Upload-Metadata': `filename ${Buffer.from('slow.bin').toString('base64')}`,
+    },
+  });
   expect(response.status).toBe(201);
   return new URL(response.headers.get('location')!, origin).href;
 }
@@ -128,7 +145,9 @@ describe.each(PLATFORMS)('Node requestTimeout does not cut a long chunk (%s)', (
   it('with http.keepRequestTimeout the app keeps its limit, and the same chunk is cut (the lowered timeout bites)', async () => {
     started = await start(platform, true);
     expect(started.server.requestTimeout).toBe(LOWERED_TIMEOUT_MS);
-    expect(started.logger.entries.some((entry) => entry.level === 'warn' && entry.text.includes('keepRequestTimeout'))).toBe(true);
+    expect(
+      started.logger.entries.some((entry) => entry.level === 'warn' && entry.text.includes('keepRequestTimeout')),
+    ).toBe(true);
     const body = testBytes(CHUNK * PIECES);
     const url = await createUpload(started.origin, body.length);
     const result = await slowPatch(url, body);

@@ -54,7 +54,11 @@ export async function startRestApp(
 ): Promise<RestTestApp> {
   const outside = await mkdtemp(join(tmpdir(), 'vb-outside-'));
   await writeFile(join(outside, 'secret.txt'), 'secret');
-  const t = await startTusApp(platform, { maxUploadSize: 64 * 1024 * 1024, authorize: xUserAuthorize, ...options }, http);
+  const t = await startTusApp(
+    platform,
+    { maxUploadSize: 64 * 1024 * 1024, authorize: xUserAuthorize, ...options },
+    http,
+  );
   const base = t.origin;
   const call = (path: string, init?: Parameters<typeof httpRequest>[1]) => httpRequest(`${base}${path}`, init);
   return {
@@ -64,9 +68,17 @@ export async function startRestApp(
     outside,
     call,
     start: (body, headers = {}) =>
-      call('/uploads', { method: 'POST', headers: { 'Content-Type': 'application/json', ...headers }, body: JSON.stringify(body) }),
+      call('/uploads', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', ...headers },
+        body: JSON.stringify(body),
+      }),
     put: (id, offset, data, headers = {}) =>
-      call(`/uploads/${id}/chunks/${offset}`, { method: 'PUT', headers: { 'Content-Type': 'application/octet-stream', ...headers }, body: data }),
+      call(`/uploads/${id}/chunks/${offset}`, {
+        method: 'PUT',
+        headers: { 'Content-Type': 'application/octet-stream', ...headers },
+        body: data,
+      }),
     close: async () => {
       await t.close();
       await rm(outside, { recursive: true, force: true });

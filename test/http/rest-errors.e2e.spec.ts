@@ -18,7 +18,12 @@ describe.each(EACH_PLATFORM)('REST error cases on %s', (platform) => {
     const seen = [];
     for (const [name, pending, status, code] of cases) {
       const res = await pending;
-      seen.push({ name, status: res.status, code: res.json?.code, json: res.headers['content-type']?.includes('json') ?? false });
+      seen.push({
+        name,
+        status: res.status,
+        code: res.json?.code,
+        json: res.headers['content-type']?.includes('json') ?? false,
+      });
     }
     expect(seen).toEqual(cases.map(([name, , status, code]) => ({ name, status, code, json: true })));
   };
@@ -41,10 +46,25 @@ describe.each(EACH_PLATFORM)('REST error cases on %s', (platform) => {
       ['huge offset', a.put(id, '99999999999999999999', Buffer.from('x')), 400, 'INVALID_OFFSET'],
       ['offset conflict', a.put(id, 5, Buffer.from('x')), 409, 'OFFSET_MISMATCH'],
       ['chunk past the size', a.put(id, 0, Buffer.alloc(11)), 413, 'SIZE_EXCEEDED'],
-      ['MD5 mismatch', a.put(id, 0, Buffer.from('x'), { 'Content-MD5': md5b64(Buffer.from('y')) }), 460, 'CHECKSUM_MISMATCH'],
+      [
+        'MD5 mismatch',
+        a.put(id, 0, Buffer.from('x'), { 'Content-MD5': md5b64(Buffer.from('y')) }),
+        460,
+        'CHECKSUM_MISMATCH',
+      ],
       ['malformed MD5', a.put(id, 0, Buffer.from('x'), { 'Content-MD5': 'short' }), 400, 'INVALID_REQUEST'],
-      ['unknown algorithm', a.put(id, 0, Buffer.from('x'), { 'Upload-Checksum': 'whirlpool AAAA' }), 400, 'UNSUPPORTED_CHECKSUM_ALGORITHM'],
-      ['checksum not base64', a.put(id, 0, Buffer.from('x'), { 'Upload-Checksum': 'sha1 not-base64!' }), 400, 'INVALID_REQUEST'],
+      [
+        'unknown algorithm',
+        a.put(id, 0, Buffer.from('x'), { 'Upload-Checksum': 'whirlpool AAAA' }),
+        400,
+        'UNSUPPORTED_CHECKSUM_ALGORITHM',
+      ],
+      [
+        'checksum not base64',
+        a.put(id, 0, Buffer.from('x'), { 'Upload-Checksum': 'sha1 not-base64!' }),
+        400,
+        'INVALID_REQUEST',
+      ],
       ['status of nothing', a.call('/uploads/nope'), 404, 'UPLOAD_NOT_FOUND'],
       ['refused 403', a.start({ totalSize: 1 }, { 'x-user': 'blocked' }), 403, 'FORBIDDEN'],
       ['refused 401', a.start({ totalSize: 1 }, { 'x-user': 'nobody' }), 401, 'UNAUTHORIZED'],
@@ -52,7 +72,9 @@ describe.each(EACH_PLATFORM)('REST error cases on %s', (platform) => {
     ]);
     // After the chunks, not beside them: a complete asks the chunk holding the upload's lock to let go, so a racing
     // chunk could end as 409 UPLOAD_INTERRUPTED instead of the error this test is about.
-    await expectAll([['complete too early', a.call(`/uploads/${id}/complete`, { method: 'POST' }), 409, 'UPLOAD_INCOMPLETE']]);
+    await expectAll([
+      ['complete too early', a.call(`/uploads/${id}/complete`, { method: 'POST' }), 409, 'UPLOAD_INCOMPLETE'],
+    ]);
     // Nothing of the failed chunks was kept.
     expect((await a.call(`/uploads/${id}`)).json.uploadedBytes).toBe(0);
   });
@@ -68,7 +90,12 @@ describe.each(EACH_PLATFORM)('REST error cases on %s', (platform) => {
       ['escaped __proto__ key', json('{"totalSize":1,"metadata":{"\\u005f_proto__":{}}}'), 400, 'INVALID_REQUEST'],
       ['constructor.prototype', json('{"totalSize":1,"constructor":{"prototype":{"x":1}}}'), 400, 'INVALID_REQUEST'],
       // Fastify refuses these while parsing, before any hook: so does every platform (403 would tell otherwise).
-      ['before authorize', json('{"__proto__":{}}', 'application/json; charset=utf-8', { 'x-user': 'blocked' }), 400, 'INVALID_REQUEST'],
+      [
+        'before authorize',
+        json('{"__proto__":{}}', 'application/json; charset=utf-8', { 'x-user': 'blocked' }),
+        400,
+        'INVALID_REQUEST',
+      ],
       ['empty, before authorize', json('', 'application/json', { 'x-user': 'blocked' }), 400, 'INVALID_REQUEST'],
       ['text body', json('hello', 'text/plain'), 400, 'INVALID_REQUEST'],
       ['octet body', json('{"totalSize":1}', 'application/octet-stream'), 400, 'INVALID_REQUEST'],

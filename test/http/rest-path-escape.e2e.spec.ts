@@ -18,14 +18,31 @@ describe.each(EACH_PLATFORM)('paths and malformed requests on %s', (platform) =>
   afterAll(async () => a?.close());
 
   it('never lets an upload path escape the storage root', async () => {
-    const attacks = ['../x', 'a/../../x', '/etc/passwd', 'C:/windows/x', 'a\\..\\..\\x', 'a\u0000b', 'a/\u0007b', 'a//b', './a', '.valiblob/staging/x', 'links/out/evil.txt'];
+    const attacks = [
+      '../x',
+      'a/../../x',
+      '/etc/passwd',
+      'C:/windows/x',
+      'a\\..\\..\\x',
+      'a\u0000b',
+      'a/\u0007b',
+      'a//b',
+      './a',
+      '.valiblob/staging/x',
+      'links/out/evil.txt',
+    ];
     for (const path of attacks) {
       const res = await a.start({ totalSize: 1, path });
       if (res.status === 201) {
         // Accepted paths must still be refused when the symlinked parent resolves outside the root.
         const chunk = await a.put(res.json.uploadId, 0, Buffer.from('z'));
         const done = await a.call(`/uploads/${res.json.uploadId}/complete`, { method: 'POST' });
-        expect({ path, chunk: chunk.status, done: done.status, code: done.json?.code }).toEqual({ path, chunk: 200, done: 400, code: 'INVALID_PATH' });
+        expect({ path, chunk: chunk.status, done: done.status, code: done.json?.code }).toEqual({
+          path,
+          chunk: 200,
+          done: 400,
+          code: 'INVALID_PATH',
+        });
       } else {
         expect({ path, status: res.status, code: res.json?.code }).toEqual({ path, status: 400, code: 'INVALID_PATH' });
       }
@@ -45,7 +62,12 @@ describe.each(EACH_PLATFORM)('paths and malformed requests on %s', (platform) =>
       '/blobs/.valiblob/meta/x.json',
     ]) {
       const res = await a.call(url);
-      answers.push({ url, status: res.status, code: res.json?.code, leaked: res.body.toString().includes('secret') && !res.json });
+      answers.push({
+        url,
+        status: res.status,
+        code: res.json?.code,
+        leaked: res.body.toString().includes('secret') && !res.json,
+      });
     }
     expect(answers).toEqual(answers.map(({ url }) => ({ url, status: 400, code: 'INVALID_PATH', leaked: false })));
     // Percent-encoding that is not UTF-8 is refused by the router itself on both platforms (400, its own body).
@@ -60,8 +82,16 @@ describe.each(EACH_PLATFORM)('paths and malformed requests on %s', (platform) =>
       a.put(`${'a'.repeat(300)}`, 0, Buffer.from('x')),
       a.put('%2e%2e', 0, Buffer.from('x')),
       a.put('a%2Fb', 0, Buffer.from('x')),
-      a.call(`/uploads/${id}/chunks/0`, { method: 'PUT', headers: { 'Content-Length': '5' }, body: Buffer.from('12345') }),
-      a.call(`/uploads/${id}/chunks/0`, { method: 'PUT', headers: { 'Content-Type': 'application/octet-stream; charset=x' }, body: Buffer.from('1') }),
+      a.call(`/uploads/${id}/chunks/0`, {
+        method: 'PUT',
+        headers: { 'Content-Length': '5' },
+        body: Buffer.from('12345'),
+      }),
+      a.call(`/uploads/${id}/chunks/0`, {
+        method: 'PUT',
+        headers: { 'Content-Type': 'application/octet-stream; charset=x' },
+        body: Buffer.from('1'),
+      }),
       a.call(`/uploads/${id}/chunks`, { method: 'PUT', body: Buffer.from('1') }),
       a.call(`/uploads/${id}/nothing`, { method: 'POST' }),
       a.call('/uploads', { method: 'PATCH' }),

@@ -15,7 +15,12 @@ describe.each(EACH_PLATFORM)('REST upload flow on %s', (platform) => {
 
   it('runs the three steps, retries a chunk safely, and the blob is readable', async () => {
     const data = randomBytes(3 * 1024 * 1024 + 17);
-    const created = await a.start({ totalSize: data.length, path: 'docs/report.bin', contentType: 'application/pdf', metadata: { title: 'Q3' } });
+    const created = await a.start({
+      totalSize: data.length,
+      path: 'docs/report.bin',
+      contentType: 'application/pdf',
+      metadata: { title: 'Q3' },
+    });
     expect(created.status).toBe(201);
     expect(created.headers.location).toBe(`/uploads/${created.json.uploadId}`);
     const id = created.json.uploadId as string;

@@ -81,7 +81,11 @@ describe('TypeORM store, forRoot, no lock options', () => {
     @Module({
       imports: [
         sqliteTypeOrm('forroot.sqlite', { autoLoadEntities: true }),
-        ValiBlobModule.forRoot({ providers: { local: { root: join(tmp.dir, 'b1') } }, sessionStore: { type: 'typeorm' }, cleanup: { enabled: false } }),
+        ValiBlobModule.forRoot({
+          providers: { local: { root: join(tmp.dir, 'b1') } },
+          sessionStore: { type: 'typeorm' },
+          cleanup: { enabled: false },
+        }),
       ],
     })
     class AppModule {}
@@ -91,7 +95,9 @@ describe('TypeORM store, forRoot, no lock options', () => {
     const uploadId = await uploadFourBytes(server);
     const dataSource = server.get(DataSource);
     // The chunk took the lock as a row in the app's database (released after the write).
-    expect(await dataSource.query('SELECT owner FROM valiblob_upload_locks WHERE upload_id = ?', [uploadId])).toEqual([{ owner: null }]);
+    expect(await dataSource.query('SELECT owner FROM valiblob_upload_locks WHERE upload_id = ?', [uploadId])).toEqual([
+      { owner: null },
+    ]);
     // The cleanup lease is a row of the same table and excludes a second holder on the same file.
     const other = new SqlCleanupLock(dataSource);
     const held = await server.get(CleanupLock).tryAcquire();
@@ -118,7 +124,11 @@ describe('TypeORM store, forRoot, no lock options', () => {
               migrationsTableName: VALIBLOB_MIGRATIONS_TABLE,
               migrationsRun: true,
             }),
-            ValiBlobModule.forRoot({ providers: { local: { root: join(tmp.dir, 'b2') } }, sessionStore: { type: 'typeorm' }, cleanup: { enabled: false } }),
+            ValiBlobModule.forRoot({
+              providers: { local: { root: join(tmp.dir, 'b2') } },
+              sessionStore: { type: 'typeorm' },
+              cleanup: { enabled: false },
+            }),
           ],
         })
         class AppModule {}
@@ -153,14 +163,21 @@ describe('TypeORM store with forRootAsync', () => {
     const server = await start(AppModule);
     const uploadId = await uploadFourBytes(server);
     const dataSource = server.get<DataSource>(getDataSourceToken());
-    expect(await dataSource.query('SELECT uploaded_bytes FROM valiblob_upload_sessions WHERE upload_id = ?', [uploadId])).toEqual([
-      { uploaded_bytes: 4 },
+    expect(
+      await dataSource.query('SELECT uploaded_bytes FROM valiblob_upload_sessions WHERE upload_id = ?', [uploadId]),
+    ).toEqual([{ uploaded_bytes: 4 }]);
+    expect(await dataSource.query('SELECT owner FROM valiblob_upload_locks WHERE upload_id = ?', [uploadId])).toEqual([
+      { owner: null },
     ]);
-    expect(await dataSource.query('SELECT owner FROM valiblob_upload_locks WHERE upload_id = ?', [uploadId])).toEqual([{ owner: null }]);
-    expect(await server.get(CleanupLock).tryAcquire().then(async (h) => (await h?.release(), h !== null))).toBe(true);
-    expect(await dataSource.query("SELECT upload_id FROM valiblob_upload_locks WHERE upload_id LIKE 'cleanup:%'")).toEqual([
-      { upload_id: 'cleanup:valiblob' },
-    ]);
+    expect(
+      await server
+        .get(CleanupLock)
+        .tryAcquire()
+        .then(async (h) => (await h?.release(), h !== null)),
+    ).toBe(true);
+    expect(
+      await dataSource.query("SELECT upload_id FROM valiblob_upload_locks WHERE upload_id LIKE 'cleanup:%'"),
+    ).toEqual([{ upload_id: 'cleanup:valiblob' }]);
     expect(lockWarnings()).toEqual([]);
   });
 
@@ -169,11 +186,16 @@ describe('TypeORM store with forRootAsync', () => {
       imports: [
         // No entities listed (autoLoadEntities would reuse forFeature registrations of earlier tests in this process).
         sqliteTypeOrm('noentities.sqlite', { entities: [], migrationsRun: false }),
-        ValiBlobModule.forRootAsync({ useFactory: () => ({ sessionStore: { type: 'typeorm' as const }, cleanup: { enabled: false } }) }),
+        ValiBlobModule.forRootAsync({
+          useFactory: () => ({ sessionStore: { type: 'typeorm' as const }, cleanup: { enabled: false } }),
+        }),
       ],
     })
     class AppModule {}
-    await expect(start(AppModule)).rejects.toMatchObject({ code: 'INVALID_OPTIONS', message: expect.stringMatching(/VALIBLOB_ENTITIES/) });
+    await expect(start(AppModule)).rejects.toMatchObject({
+      code: 'INVALID_OPTIONS',
+      message: expect.stringMatching(/VALIBLOB_ENTITIES/),
+    });
     app = undefined;
   });
 });
@@ -199,7 +221,9 @@ describe('Redis store recipe, no lock options', () => {
       imports: [
         ValiBlobModule.forRoot({
           providers: { local: { root: join(tmp.dir, 'b4') } },
-          sessionStore: { useFactory: () => new RedisSessionStore({ connection: REDIS_URL, keyPrefix: `${prefix}session:` }) },
+          sessionStore: {
+            useFactory: () => new RedisSessionStore({ connection: REDIS_URL, keyPrefix: `${prefix}session:` }),
+          },
           cleanup: { enabled: false },
         }),
       ],
@@ -220,7 +244,9 @@ describe('Redis store recipe, no lock options', () => {
 
 describe('memory and custom stores', () => {
   it('memory store: process-local locks, no warning', async () => {
-    const server = await start(ValiBlobModule.forRoot({ providers: { local: { root: join(tmp.dir, 'b5') } }, cleanup: { enabled: false } }));
+    const server = await start(
+      ValiBlobModule.forRoot({ providers: { local: { root: join(tmp.dir, 'b5') } }, cleanup: { enabled: false } }),
+    );
     expect(server.get(UploadLocker)).toBeInstanceOf(MemoryUploadLocker);
     expect(server.get(CleanupLock)).toBeInstanceOf(ProcessCleanupLock);
     expect(lockWarnings()).toEqual([]);
@@ -235,7 +261,11 @@ describe('memory and custom stores', () => {
 
   it('custom store without createLocks(): process-local locks and a bootstrap warning naming the fix', async () => {
     const server = await start(
-      ValiBlobModule.forRoot({ providers: { local: { root: join(tmp.dir, 'b6') } }, sessionStore: new OwnStore(), cleanup: { enabled: false } }),
+      ValiBlobModule.forRoot({
+        providers: { local: { root: join(tmp.dir, 'b6') } },
+        sessionStore: new OwnStore(),
+        cleanup: { enabled: false },
+      }),
     );
     expect(server.get(ResumableSessionStore)).toBeInstanceOf(OwnStore);
     expect(server.get(UploadLocker)).toBeInstanceOf(MemoryUploadLocker);

@@ -70,7 +70,9 @@ describe('ValiBlobModule', () => {
         ValiBlobModule.forRootAsync({
           imports: [ConfigModule],
           inject: ['ROOT'],
-          useFactory: async (dir: string) => ({ providers: { main: { root: dir }, archive: { type: 'memory' as const } } }),
+          useFactory: async (dir: string) => ({
+            providers: { main: { root: dir }, archive: { type: 'memory' as const } },
+          }),
           // Named tokens are part of the module's composition: declared statically, next to the factory.
           storageNames: ['archive'],
         }),
@@ -100,7 +102,14 @@ describe('ValiBlobModule', () => {
     const error = await attempt.catch((e) => e);
     expect(error).toBeInstanceOf(InvalidValiBlobOptionsError);
     const problems = (error as InvalidValiBlobOptionsError).problems.join('\n');
-    for (const fragment of ['providers.local.root', 'defaultProvider "missing"', 'maxUploadSize', 'sessionExpiration', 'whirlpool', 'cleanup.cron']) {
+    for (const fragment of [
+      'providers.local.root',
+      'defaultProvider "missing"',
+      'maxUploadSize',
+      'sessionExpiration',
+      'whirlpool',
+      'cleanup.cron',
+    ]) {
       expect(problems).toContain(fragment);
     }
     expect((error as InvalidValiBlobOptionsError).problems).toHaveLength(6);
@@ -120,7 +129,9 @@ describe('ValiBlobModule', () => {
 
   it('allows separate applications in one process', async () => {
     const make = () =>
-      Test.createTestingModule({ imports: [ValiBlobModule.forRoot({ providers: { m: { type: 'memory' } } })] }).compile();
+      Test.createTestingModule({
+        imports: [ValiBlobModule.forRoot({ providers: { m: { type: 'memory' } } })],
+      }).compile();
     const [a, b] = await Promise.all([make(), make()]);
     expect(a.get(StorageProvider)).not.toBe(b.get(StorageProvider));
     await Promise.all([a.close(), b.close()]);
@@ -142,7 +153,10 @@ describe('ValiBlobModule', () => {
     @Module({ providers: [CustomStore, { provide: 'DEP', useValue: 42 }], exports: [CustomStore, 'DEP'] })
     class StoreModule {}
     const existing = await Test.createTestingModule({
-      imports: [StoreModule, ValiBlobModule.forRoot({ providers: { m: { type: 'memory' } }, sessionStore: { useExisting: CustomStore } })],
+      imports: [
+        StoreModule,
+        ValiBlobModule.forRoot({ providers: { m: { type: 'memory' } }, sessionStore: { useExisting: CustomStore } }),
+      ],
     }).compile();
     expect(existing.get(ResumableSessionStore)).toBe(existing.get(CustomStore));
     await existing.close();
@@ -169,7 +183,10 @@ describe('ValiBlobModule', () => {
     const moduleRef = await Test.createTestingModule({
       imports: [
         ValiBlobModule.forRootAsync({
-          useFactory: () => ({ providers: { m: { type: 'memory' as const } }, sessionStore: { useClass: CustomStore } }),
+          useFactory: () => ({
+            providers: { m: { type: 'memory' as const } },
+            sessionStore: { useClass: CustomStore },
+          }),
         }),
       ],
     }).compile();
@@ -196,7 +213,9 @@ describe('ValiBlobModule.forRootAsync with recipes whose dependencies resolve la
     // An async provider in another module, like TypeORM's DataSource: it exists only after a delay.
     @Global()
     @Module({
-      providers: [{ provide: 'LATE', useFactory: async () => new Promise<string>((r) => setTimeout(() => r('late-value'), 100)) }],
+      providers: [
+        { provide: 'LATE', useFactory: async () => new Promise<string>((r) => setTimeout(() => r('late-value'), 100)) },
+      ],
       exports: ['LATE'],
     })
     class LateModule {}

@@ -40,7 +40,11 @@ function redisApp() {
       ValiBlobModule.forRoot({
         providers: { local: { root } },
         sessionStore: {
-          useFactory: () => new RedisSessionStore({ connection: process.env.REDIS_URL, keyPrefix: `${process.env.KEY_PREFIX}session:` }),
+          useFactory: () =>
+            new RedisSessionStore({
+              connection: process.env.REDIS_URL,
+              keyPrefix: `${process.env.KEY_PREFIX}session:`,
+            }),
         },
       }),
     ],
@@ -50,7 +54,9 @@ function redisApp() {
 }
 
 async function main(): Promise<void> {
-  const app = await NestFactory.create(process.env.WIRING === 'redis' ? redisApp() : typeOrmApp(), { logger: ['error', 'warn'] });
+  const app = await NestFactory.create(process.env.WIRING === 'redis' ? redisApp() : typeOrmApp(), {
+    logger: ['error', 'warn'],
+  });
   app.enableShutdownHooks();
   await app.listen(0, '127.0.0.1');
   const address = app.getHttpServer().address() as { port: number };

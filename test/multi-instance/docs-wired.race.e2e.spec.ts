@@ -71,7 +71,14 @@ const rest: Transport = {
   },
   write(base, id, offset, body, slow) {
     const { piece, pause } = slowly(slow);
-    return sendSlowly(`${base}/uploads/${id}/chunks/${offset}`, 'PUT', { 'Content-Type': 'application/octet-stream' }, body, piece, pause);
+    return sendSlowly(
+      `${base}/uploads/${id}/chunks/${offset}`,
+      'PUT',
+      { 'Content-Type': 'application/octet-stream' },
+      body,
+      piece,
+      pause,
+    );
   },
   won: (reply) => reply.status === 200,
   interrupted: (reply) => jsonOf(reply).code === 'UPLOAD_INTERRUPTED',
@@ -126,11 +133,21 @@ async function race(transport: Transport, one: Instance, two: Instance, storageD
   // Never two winners for one offset.
   expect([transport.won(a), transport.won(b)].filter(Boolean).length).toBeLessThanOrEqual(1);
   const offset = await transport.offset(two.url, id);
-  const winner: 'A' | 'B' = transport.won(a) ? 'A' : transport.won(b) ? 'B' : transport.interrupted(a) && offset > 0 ? 'A' : 'B';
+  const winner: 'A' | 'B' = transport.won(a)
+    ? 'A'
+    : transport.won(b)
+      ? 'B'
+      : transport.interrupted(a) && offset > 0
+        ? 'A'
+        : 'B';
   if (transport.won(a) || transport.won(b)) expect(offset).toBe(SIZE);
   await transport.finish(two.url, id, offset, bytes[winner].subarray(offset));
 
-  const status = (await (await fetch(`${one.url}/uploads/${id}`)).json()) as { status: string; path: string; checksum: string };
+  const status = (await (await fetch(`${one.url}/uploads/${id}`)).json()) as {
+    status: string;
+    path: string;
+    checksum: string;
+  };
   expect({ summary, status: status.status }).toEqual({ summary, status: 'Complete' });
   const blob = readFileSync(join(storageDir, status.path));
   // The whole blob is the winner's bytes (so its prefix was too), and the recorded digest is the blob's.
@@ -139,7 +156,11 @@ async function race(transport: Transport, one: Instance, two: Instance, storageD
   return winner;
 }
 
-function raceSuite(wiring: 'typeorm' | 'redis', setup: () => Promise<Record<string, string> | null>, teardown: () => Promise<void>) {
+function raceSuite(
+  wiring: 'typeorm' | 'redis',
+  setup: () => Promise<Record<string, string> | null>,
+  teardown: () => Promise<void>,
+) {
   describe(`two processes wired as the docs show (${wiring}, no lock options)`, () => {
     const tmp = scratchDir(`race-${wiring}`);
     let one: Instance | undefined;
@@ -166,7 +187,8 @@ function raceSuite(wiring: 'typeorm' | 'redis', setup: () => Promise<Record<stri
       it(`${transport.name}: ${ROUNDS} races of different bytes at one offset, one writer's bytes every time`, async () => {
         if (!ready) return;
         const winners: string[] = [];
-        for (let round = 0; round < ROUNDS; round++) winners.push(await race(transport, one!, two!, join(tmp.dir, 'blobs')));
+        for (let round = 0; round < ROUNDS; round++)
+          winners.push(await race(transport, one!, two!, join(tmp.dir, 'blobs')));
         // eslint-disable-next-line no-console
         console.log(`${wiring} ${transport.name} race winners: ${winners.join(' ')}`);
       }, 90_000);

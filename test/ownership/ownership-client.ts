@@ -80,7 +80,9 @@ export class OwnershipClient {
     metadata: Record<string, string> = {},
     extra: Record<string, string> = {},
   ): Promise<string> {
-    const encoded = Object.entries(metadata).map(([k, v]) => `${k} ${Buffer.from(v).toString('base64')}`).join(',');
+    const encoded = Object.entries(metadata)
+      .map(([k, v]) => `${k} ${Buffer.from(v).toString('base64')}`)
+      .join(',');
     const headers: Record<string, string> = { 'Upload-Length': String(data.length), ...extra };
     if (encoded) headers['Upload-Metadata'] = encoded;
     const res = await this.tusCreate(headers, data.length > 0 ? data : undefined);

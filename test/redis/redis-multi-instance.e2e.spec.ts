@@ -149,7 +149,9 @@ describe('Redis: several server instances share sessions and locks', () => {
     expect((await call(`${a.url}/uploads/${id}/complete`, { method: 'POST' })).status).toBe(200);
     expect(sha256(await blob(b, path))).toBe(sha256(data));
     // eslint-disable-next-line no-console
-    console.log(`simultaneous pairs: ${pairsWithOneWinner}/${pairs} with exactly one winner; losers: ${JSON.stringify(outcomes)}`);
+    console.log(
+      `simultaneous pairs: ${pairsWithOneWinner}/${pairs} with exactly one winner; losers: ${JSON.stringify(outcomes)}`,
+    );
     // The lock guarantees "never two winners" (asserted per pair); how often the race ends with one winner
     // depends on timing, so only a sanity floor is checked here and the ratio is printed above.
     expect(pairsWithOneWinner).toBeGreaterThan(0);
@@ -172,14 +174,21 @@ describe('Redis: several server instances share sessions and locks', () => {
     const patch = async (server: ServerProcess, offset: number, body: Buffer) => {
       const response = await fetch(`${server.url}/files/${id}`, {
         method: 'PATCH',
-        headers: { 'tus-resumable': '1.0.0', 'upload-offset': String(offset), 'content-type': 'application/offset+octet-stream' },
+        headers: {
+          'tus-resumable': '1.0.0',
+          'upload-offset': String(offset),
+          'content-type': 'application/offset+octet-stream',
+        },
         body,
       });
       const text = await response.text();
       return { status: response.status, code: text ? (JSON.parse(text) as { code?: string }).code : undefined };
     };
     const head = async (server: ServerProcess) => {
-      const response = await fetch(`${server.url}/files/${id}`, { method: 'HEAD', headers: { 'tus-resumable': '1.0.0' } });
+      const response = await fetch(`${server.url}/files/${id}`, {
+        method: 'HEAD',
+        headers: { 'tus-resumable': '1.0.0' },
+      });
       expect(response.status).toBe(200);
       return Number(response.headers.get('upload-offset'));
     };
@@ -210,7 +219,9 @@ describe('Redis: several server instances share sessions and locks', () => {
     expect(download.status).toBe(200);
     expect(sha256(Buffer.from(await download.arrayBuffer()))).toBe(sha256(data));
     // eslint-disable-next-line no-console
-    console.log(`tus simultaneous pairs: ${pairsWithOneWinner}/${pairs} with exactly one winner; losers: ${JSON.stringify(outcomes)}`);
+    console.log(
+      `tus simultaneous pairs: ${pairsWithOneWinner}/${pairs} with exactly one winner; losers: ${JSON.stringify(outcomes)}`,
+    );
     expect(pairsWithOneWinner).toBeGreaterThan(0);
     expect(outcomes['400 UPLOAD_INTERRUPTED'] ?? 0).toBeGreaterThan(0);
   }, 120_000);

@@ -48,7 +48,12 @@ describe('RedisSessionStore: keys, TTL and outages (real Redis)', () => {
   });
 
   it('sets the key TTL to max(sliding, expiresAt - now) + grace', async () => {
-    store = new RedisSessionStore({ connection: REDIS_URL, keyPrefix: prefix, slidingExpiration: 60_000, expiryGraceMs: 5_000 });
+    store = new RedisSessionStore({
+      connection: REDIS_URL,
+      keyPrefix: prefix,
+      slidingExpiration: 60_000,
+      expiryGraceMs: 5_000,
+    });
     const short = makeTestSession({ expiresAt: Date.now() + 1_000 });
     const long = makeTestSession({ expiresAt: Date.now() + 600_000 });
     await store.save(short);
@@ -62,7 +67,12 @@ describe('RedisSessionStore: keys, TTL and outages (real Redis)', () => {
   });
 
   it('lets an idle session expire after the sliding window while an active one (get/update/advance) lives on', async () => {
-    store = new RedisSessionStore({ connection: REDIS_URL, keyPrefix: prefix, slidingExpiration: 700, expiryGraceMs: 0 });
+    store = new RedisSessionStore({
+      connection: REDIS_URL,
+      keyPrefix: prefix,
+      slidingExpiration: 700,
+      expiryGraceMs: 0,
+    });
     const now = Date.now();
     const idle = makeTestSession({ expiresAt: now + 700 });
     const active = makeTestSession({ expiresAt: now + 700 });
@@ -79,7 +89,9 @@ describe('RedisSessionStore: keys, TTL and outages (real Redis)', () => {
         const current = (await store.get(active.uploadId))!;
         expect(await store.update({ ...current, metadata: { touched: String(i) } })).not.toBeNull();
       } else {
-        expect(await store.advance(active.uploadId, offset, { uploadedBytes: offset + 1, status: UploadStatus.InProgress })).not.toBeNull();
+        expect(
+          await store.advance(active.uploadId, offset, { uploadedBytes: offset + 1, status: UploadStatus.InProgress }),
+        ).not.toBeNull();
         offset++;
       }
     }
@@ -94,7 +106,12 @@ describe('RedisSessionStore: keys, TTL and outages (real Redis)', () => {
   });
 
   it('keeps an expired session findable (expiry index) until the grace period ends, then Redis drops it', async () => {
-    store = new RedisSessionStore({ connection: REDIS_URL, keyPrefix: prefix, slidingExpiration: 100, expiryGraceMs: 1_000 });
+    store = new RedisSessionStore({
+      connection: REDIS_URL,
+      keyPrefix: prefix,
+      slidingExpiration: 100,
+      expiryGraceMs: 1_000,
+    });
     const session = makeTestSession({ expiresAt: Date.now() + 100, providerState: { staging: 'x' } });
     await store.save(session);
     await sleep(400);
@@ -145,7 +162,9 @@ describe('RedisSessionStore: keys, TTL and outages (real Redis)', () => {
 
   it('rejects contradictory options with every problem listed', () => {
     const shared = new Redis({ lazyConnect: true });
-    expect(() => new RedisSessionStore({ client: shared, slidingExpiration: -1 })).toThrow(/slidingExpiration must be a positive integer/);
+    expect(() => new RedisSessionStore({ client: shared, slidingExpiration: -1 })).toThrow(
+      /slidingExpiration must be a positive integer/,
+    );
     try {
       new RedisSessionStore({ client: shared, db: 2, connection: REDIS_URL });
       throw new Error('expected a throw');
@@ -201,7 +220,12 @@ describe('RedisSessionStore when Redis is unreachable', () => {
 
   it('times out a borrowed client that queues commands forever', async () => {
     // A borrowed client with its own patient settings: the store's deadline still applies.
-    const patient = new Redis({ port: closedPort, host: '127.0.0.1', maxRetriesPerRequest: null, retryStrategy: () => 100 });
+    const patient = new Redis({
+      port: closedPort,
+      host: '127.0.0.1',
+      maxRetriesPerRequest: null,
+      retryStrategy: () => 100,
+    });
     patient.on('error', () => undefined);
     const store = new RedisSessionStore({ client: patient, timeoutMs: 300 });
     try {

@@ -93,7 +93,7 @@ describe('RedisUploadLocker (two connections, real Redis)', () => {
     await next.release();
   });
 
-  it('only the owner token releases: a holder whose lease expired cannot delete the next owner\'s lock', async () => {
+  it("only the owner token releases: a holder whose lease expired cannot delete the next owner's lock", async () => {
     const [a, b] = [locker({ leaseTtlMs: 3_000 }), locker()];
     const id = newId();
     const stale = await a.acquire(id, { waitMs: 0, requestRelease: false });
@@ -149,7 +149,7 @@ describe('RedisUploadLocker (two connections, real Redis)', () => {
     expect(await admin.get(a.lockKey(id))).toBe('someone-else');
   });
 
-  it('asks the holder on the other connection to let go (holder callback, not the contender\'s), then proceeds', async () => {
+  it("asks the holder on the other connection to let go (holder callback, not the contender's), then proceeds", async () => {
     const [a, b] = [locker(), locker()];
     const id = newId();
     const holderAsked: number[] = [];
@@ -164,7 +164,11 @@ describe('RedisUploadLocker (two connections, real Redis)', () => {
       },
     });
     const started = Date.now();
-    const next = await b.acquire(id, { waitMs: 5_000, requestRelease: true, onReleaseRequested: () => contenderAsked.push(Date.now()) });
+    const next = await b.acquire(id, {
+      waitMs: 5_000,
+      requestRelease: true,
+      onReleaseRequested: () => contenderAsked.push(Date.now()),
+    });
     expect(holderAsked).toHaveLength(1);
     expect(contenderAsked).toHaveLength(0);
     expect(Date.now() - started).toBeLessThan(1_000);
@@ -214,7 +218,9 @@ describe('RedisUploadLocker (two connections, real Redis)', () => {
       const old = await a.acquire(session.uploadId, { waitMs: 0, requestRelease: false });
       await admin.del(a.lockKey(session.uploadId)); // its lease "expired" while it was paused
       const newer = await b.acquire(session.uploadId, { waitMs: 0, requestRelease: false });
-      expect(await store.advance(session.uploadId, 0, { uploadedBytes: 10, fence: newer.fence })).toMatchObject({ uploadedBytes: 10 });
+      expect(await store.advance(session.uploadId, 0, { uploadedBytes: 10, fence: newer.fence })).toMatchObject({
+        uploadedBytes: 10,
+      });
       expect(await store.advance(session.uploadId, 10, { uploadedBytes: 20, fence: old.fence })).toBeNull();
       expect((await store.get(session.uploadId))?.uploadedBytes).toBe(10);
       await newer.release();
@@ -248,7 +254,9 @@ describe('RedisUploadLocker when Redis is unreachable', () => {
     const l = new RedisUploadLocker({ connection: 'redis://127.0.0.1:1', timeoutMs: 500 });
     try {
       const started = Date.now();
-      await expect(l.acquire('x', { waitMs: 1_000, requestRelease: true })).rejects.toBeInstanceOf(StoreUnavailableError);
+      await expect(l.acquire('x', { waitMs: 1_000, requestRelease: true })).rejects.toBeInstanceOf(
+        StoreUnavailableError,
+      );
       expect(Date.now() - started).toBeLessThan(1_500);
     } finally {
       await l.close();

@@ -24,7 +24,12 @@ interface Hostile {
 }
 
 /** Files under `root` (relative path → size:mtime), skipping `exclude`d absolute directories. */
-async function tree(root: string, exclude: string[], out: Record<string, string> = {}, rel = ''): Promise<Record<string, string>> {
+async function tree(
+  root: string,
+  exclude: string[],
+  out: Record<string, string> = {},
+  rel = '',
+): Promise<Record<string, string>> {
   for (const entry of await readdir(join(root, rel), { withFileTypes: true })) {
     const path = join(root, rel, entry.name);
     if (exclude.includes(path)) continue;
@@ -110,8 +115,12 @@ describe('hostile input sweep', () => {
       body: JSON.stringify({ totalSize: 5, path: 'safe/done.bin' }),
     });
     const doneId = done.json.uploadId as string;
-    expect((await httpRequest(`${base}/uploads/${doneId}/chunks/0`, { method: 'PUT', headers: AUTH, body: 'hello' })).status).toBe(200);
-    expect((await httpRequest(`${base}/uploads/${doneId}/complete`, { method: 'POST', headers: AUTH })).status).toBe(200);
+    expect(
+      (await httpRequest(`${base}/uploads/${doneId}/chunks/0`, { method: 'PUT', headers: AUTH, body: 'hello' })).status,
+    ).toBe(200);
+    expect((await httpRequest(`${base}/uploads/${doneId}/complete`, { method: 'POST', headers: AUTH })).status).toBe(
+      200,
+    );
 
     const around = [storage, dirname(dbFile)];
     const treeBefore = await tree(parent, around);
@@ -119,22 +128,49 @@ describe('hostile input sweep', () => {
     expect(rowsBefore).toHaveLength(3);
 
     const json = { ...AUTH, 'Content-Type': 'application/json' };
-    const create = (name: string, body: unknown): Hostile => ({ name, method: 'POST', path: '/uploads', headers: json, body: JSON.stringify(body) });
-    const createPath = (p: unknown) => create(`REST create path ${JSON.stringify(p).slice(0, 40)}`, { totalSize: 10, path: p });
+    const create = (name: string, body: unknown): Hostile => ({
+      name,
+      method: 'POST',
+      path: '/uploads',
+      headers: json,
+      body: JSON.stringify(body),
+    });
+    const createPath = (p: unknown) =>
+      create(`REST create path ${JSON.stringify(p).slice(0, 40)}`, { totalSize: 10, path: p });
     const chunkAt = CHUNK;
-    const restChunk = (name: string, headers: Record<string, string | number>, body: string | Buffer = 'abc', offset: number | string = chunkAt): Hostile => ({
+    const restChunk = (
+      name: string,
+      headers: Record<string, string | number>,
+      body: string | Buffer = 'abc',
+      offset: number | string = chunkAt,
+    ): Hostile => ({
       name,
       method: 'PUT',
       path: `/uploads/${restId}/chunks/${offset}`,
       headers: { ...AUTH, 'Content-Type': 'application/octet-stream', ...headers },
       body,
     });
-    const tusPost = (name: string, headers: Record<string, string | number>): Hostile => ({ name, method: 'POST', path: '/files', headers: { ...AUTH, ...TUS, ...headers } });
-    const tusPatch = (name: string, headers: Record<string, string | number>, body: string | Buffer = 'abc'): Hostile => ({
+    const tusPost = (name: string, headers: Record<string, string | number>): Hostile => ({
+      name,
+      method: 'POST',
+      path: '/files',
+      headers: { ...AUTH, ...TUS, ...headers },
+    });
+    const tusPatch = (
+      name: string,
+      headers: Record<string, string | number>,
+      body: string | Buffer = 'abc',
+    ): Hostile => ({
       name,
       method: 'PATCH',
       path: `/files/${tusId}`,
-      headers: { ...AUTH, ...TUS, 'Upload-Offset': chunkAt, 'Content-Type': 'application/offset+octet-stream', ...headers },
+      headers: {
+        ...AUTH,
+        ...TUS,
+        'Upload-Offset': chunkAt,
+        'Content-Type': 'application/offset+octet-stream',
+        ...headers,
+      },
       body,
     });
     const b64 = (s: string) => Buffer.from(s).toString('base64');
@@ -181,12 +217,42 @@ describe('hostile input sweep', () => {
       create('contentType with NUL', { totalSize: 1, contentType: 'text/plain\u0000' }),
       create('JSON array body', [1]),
       { name: 'REST create malformed JSON', method: 'POST', path: '/uploads', headers: json, body: '{"totalSize": 1,' },
-      { name: 'REST create text/plain body', method: 'POST', path: '/uploads', headers: { ...AUTH, 'Content-Type': 'text/plain' }, body: 'totalSize=5' },
-      { name: 'REST create without token', method: 'POST', path: '/uploads', headers: { 'Content-Type': 'application/json' }, body: '{"totalSize":1}' },
-      { name: 'REST create with wrong token', method: 'POST', path: '/uploads', headers: { ...WRONG, 'Content-Type': 'application/json' }, body: '{"totalSize":1}' },
+      {
+        name: 'REST create text/plain body',
+        method: 'POST',
+        path: '/uploads',
+        headers: { ...AUTH, 'Content-Type': 'text/plain' },
+        body: 'totalSize=5',
+      },
+      {
+        name: 'REST create without token',
+        method: 'POST',
+        path: '/uploads',
+        headers: { 'Content-Type': 'application/json' },
+        body: '{"totalSize":1}',
+      },
+      {
+        name: 'REST create with wrong token',
+        method: 'POST',
+        path: '/uploads',
+        headers: { ...WRONG, 'Content-Type': 'application/json' },
+        body: '{"totalSize":1}',
+      },
       // REST chunk / status / complete / abort
-      { name: 'REST chunk encoded traversal id', method: 'PUT', path: `/uploads/%2e%2e%2f%2e%2e%2f${MARK}/chunks/0`, headers: AUTH, body: 'abc' },
-      { name: 'REST chunk ..%2F id', method: 'PUT', path: `/uploads/..%2F..%2F${MARK}/chunks/0`, headers: AUTH, body: 'abc' },
+      {
+        name: 'REST chunk encoded traversal id',
+        method: 'PUT',
+        path: `/uploads/%2e%2e%2f%2e%2e%2f${MARK}/chunks/0`,
+        headers: AUTH,
+        body: 'abc',
+      },
+      {
+        name: 'REST chunk ..%2F id',
+        method: 'PUT',
+        path: `/uploads/..%2F..%2F${MARK}/chunks/0`,
+        headers: AUTH,
+        body: 'abc',
+      },
       { name: 'REST chunk NUL id', method: 'PUT', path: `/uploads/a%00${MARK}/chunks/0`, headers: AUTH, body: 'abc' },
       restChunk('REST chunk offset -1', {}, 'abc', '-1'),
       restChunk('REST chunk offset 1e3', {}, 'abc', '1e3'),
@@ -201,14 +267,29 @@ describe('hostile input sweep', () => {
       restChunk('REST chunk huge Content-Length', { 'Content-Length': '99999999999999999999' }, Buffer.alloc(0)),
       restChunk('REST chunk wrong token', { ...WRONG }),
       { name: 'REST status unknown id', method: 'GET', path: '/uploads/unknownUploadId000000000', headers: AUTH },
-      { name: 'REST complete unknown id', method: 'POST', path: '/uploads/unknownUploadId000000000/complete', headers: AUTH },
+      {
+        name: 'REST complete unknown id',
+        method: 'POST',
+        path: '/uploads/unknownUploadId000000000/complete',
+        headers: AUTH,
+      },
       { name: 'REST abort unknown id', method: 'DELETE', path: '/uploads/unknownUploadId000000000', headers: AUTH },
       { name: 'REST complete before all bytes', method: 'POST', path: `/uploads/${restId}/complete`, headers: AUTH },
       { name: 'REST status with wrong token', method: 'GET', path: `/uploads/${restId}`, headers: WRONG },
-      { name: 'REST abort finished upload with wrong token', method: 'DELETE', path: `/uploads/${doneId}`, headers: WRONG },
+      {
+        name: 'REST abort finished upload with wrong token',
+        method: 'DELETE',
+        path: `/uploads/${doneId}`,
+        headers: WRONG,
+      },
       { name: 'REST abort without token', method: 'DELETE', path: `/uploads/${restId}` },
       // tus creation
-      { name: 'tus POST without Tus-Resumable', method: 'POST', path: '/files', headers: { ...AUTH, 'Upload-Length': 10 } },
+      {
+        name: 'tus POST without Tus-Resumable',
+        method: 'POST',
+        path: '/files',
+        headers: { ...AUTH, 'Upload-Length': 10 },
+      },
       tusPost('tus POST Tus-Resumable 0.2.2', { 'Tus-Resumable': '0.2.2', 'Upload-Length': 10 }),
       tusPost('tus Upload-Length -1', { 'Upload-Length': '-1' }),
       tusPost('tus Upload-Length garbage', { 'Upload-Length': 'abc' }),
@@ -226,19 +307,48 @@ describe('hostile input sweep', () => {
       // tus PATCH / HEAD / DELETE / GET
       tusPatch('tus PATCH wrong content type', { 'Content-Type': 'application/octet-stream' }),
       tusPatch('tus PATCH without content type', { 'Content-Type': '' }),
-      { name: 'tus PATCH without Upload-Offset', method: 'PATCH', path: `/files/${tusId}`, headers: { ...AUTH, ...TUS, 'Content-Type': 'application/offset+octet-stream' }, body: 'abc' },
+      {
+        name: 'tus PATCH without Upload-Offset',
+        method: 'PATCH',
+        path: `/files/${tusId}`,
+        headers: { ...AUTH, ...TUS, 'Content-Type': 'application/offset+octet-stream' },
+        body: 'abc',
+      },
       tusPatch('tus PATCH Upload-Offset -5', { 'Upload-Offset': '-5' }),
       tusPatch('tus PATCH Upload-Offset 1.5', { 'Upload-Offset': '1.5' }),
       tusPatch('tus PATCH Upload-Offset mismatch', { 'Upload-Offset': 0 }),
-      tusPatch('tus PATCH wrong sha1', { 'Upload-Checksum': `sha1 ${createHash('sha1').update('other').digest('base64')}` }),
+      tusPatch('tus PATCH wrong sha1', {
+        'Upload-Checksum': `sha1 ${createHash('sha1').update('other').digest('base64')}`,
+      }),
       tusPatch('tus PATCH unknown checksum algorithm', { 'Upload-Checksum': 'md99 AAAA' }),
       tusPatch('tus PATCH changes Upload-Length', { 'Upload-Length': 7 }),
       tusPatch('tus PATCH past Upload-Length', { 'Content-Length': 3 * CHUNK }, Buffer.alloc(0)),
       tusPatch('tus PATCH wrong token', { ...WRONG }),
-      { name: 'tus HEAD unknown id', method: 'HEAD', path: '/files/unknownUploadId000000000', headers: { ...AUTH, ...TUS } },
-      { name: 'tus HEAD encoded traversal', method: 'HEAD', path: '/files/..%2f..%2fetc%2fpasswd', headers: { ...AUTH, ...TUS } },
-      { name: 'tus PATCH %2e%2e id', method: 'PATCH', path: '/files/%2e%2e', headers: { ...AUTH, ...TUS, 'Upload-Offset': 0, 'Content-Type': 'application/offset+octet-stream' }, body: 'abc' },
-      { name: 'tus DELETE unknown id', method: 'DELETE', path: '/files/unknownUploadId000000000', headers: { ...AUTH, ...TUS } },
+      {
+        name: 'tus HEAD unknown id',
+        method: 'HEAD',
+        path: '/files/unknownUploadId000000000',
+        headers: { ...AUTH, ...TUS },
+      },
+      {
+        name: 'tus HEAD encoded traversal',
+        method: 'HEAD',
+        path: '/files/..%2f..%2fetc%2fpasswd',
+        headers: { ...AUTH, ...TUS },
+      },
+      {
+        name: 'tus PATCH %2e%2e id',
+        method: 'PATCH',
+        path: '/files/%2e%2e',
+        headers: { ...AUTH, ...TUS, 'Upload-Offset': 0, 'Content-Type': 'application/offset+octet-stream' },
+        body: 'abc',
+      },
+      {
+        name: 'tus DELETE unknown id',
+        method: 'DELETE',
+        path: '/files/unknownUploadId000000000',
+        headers: { ...AUTH, ...TUS },
+      },
       { name: 'tus HEAD wrong token', method: 'HEAD', path: `/files/${tusId}`, headers: { ...WRONG, ...TUS } },
       { name: 'tus DELETE without token', method: 'DELETE', path: `/files/${tusId}`, headers: TUS },
       { name: 'tus GET unfinished upload', method: 'GET', path: `/files/${tusId}`, headers: AUTH },
@@ -257,7 +367,12 @@ describe('hostile input sweep', () => {
       ].map((path): Hostile => ({ name: `GET ${path}`, method: 'GET', path, headers: AUTH })),
       { name: 'HEAD /blobs/../../etc/passwd', method: 'HEAD', path: '/blobs/../../etc/passwd', headers: AUTH },
       { name: 'GET blob without token', method: 'GET', path: '/blobs/safe/done.bin' },
-      { name: 'GET blob range past end', method: 'GET', path: '/blobs/safe/done.bin', headers: { ...AUTH, Range: 'bytes=999999999-' } },
+      {
+        name: 'GET blob range past end',
+        method: 'GET',
+        path: '/blobs/safe/done.bin',
+        headers: { ...AUTH, Range: 'bytes=999999999-' },
+      },
     ];
     expect(sweep.length).toBeGreaterThanOrEqual(60);
 
@@ -265,7 +380,11 @@ describe('hostile input sweep', () => {
     for (const request of sweep) {
       let response: TestResponse | undefined;
       try {
-        response = await httpRequest(`${base}${request.path}`, { method: request.method, headers: request.headers, body: request.body });
+        response = await httpRequest(`${base}${request.path}`, {
+          method: request.method,
+          headers: request.headers,
+          body: request.body,
+        });
       } catch (error) {
         answers.push({ name: request.name, status: `no answer: ${(error as Error).message}` });
         continue;
@@ -285,12 +404,18 @@ describe('hostile input sweep', () => {
     expect(await sessionRows(dbFile)).toEqual(rowsBefore);
 
     // The sessions still work: the REST and tus uploads finish and the finished blob is intact.
-    for (const [protocol, id] of [['rest', restId], ['tus', tusId]] as const) {
+    for (const [protocol, id] of [
+      ['rest', restId],
+      ['tus', tusId],
+    ] as const) {
       for (let offset = CHUNK; offset < data.length; offset += CHUNK) {
         expect([200, 204]).toContain((await sendChunk(base, protocol, id, data, offset, AUTH)).status);
       }
     }
-    expect((await httpRequest(`${base}/uploads/${restId}/complete`, { method: 'POST', headers: AUTH })).json.session.checksum).toBe(sha256(data));
+    expect(
+      (await httpRequest(`${base}/uploads/${restId}/complete`, { method: 'POST', headers: AUTH })).json.session
+        .checksum,
+    ).toBe(sha256(data));
     expect((await httpRequest(`${base}/uploads/${tusId}`, { headers: AUTH })).json.checksum).toBe(sha256(data));
     expect((await httpRequest(`${base}/blobs/safe/done.bin`, { headers: AUTH })).body.toString()).toBe('hello');
   }, 120_000);

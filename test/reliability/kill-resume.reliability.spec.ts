@@ -65,70 +65,79 @@ describe.each([
     if (dir) await rm(dir, { recursive: true, force: true });
   }, 60_000);
 
-  it(`survives ${POINTS} random kill points with byte-exact resumes`, async () => {
-    if (!available) return;
-    const done: string[] = [];
-    for (let point = 0; point < POINTS; point++) {
-      const mode: Mode = MODES[point % MODES.length];
-      const protocol = point % 2 === 0 ? 'tus' : 'rest';
-      const data = randomBytes(randomInt(3 * CHUNK, 6 * CHUNK) + randomInt(0, CHUNK - 1));
-      const chunks = Math.ceil(data.length / CHUNK);
-      const base = server!.url;
-      const id = protocol === 'rest' ? await restCreate(base, data.length) : await tusCreate(base, data.length);
-      // Chunks acknowledged before the kill (all of them except the last for "complete").
-      const acked = mode === 'complete' ? chunks - 1 : randomInt(0, chunks - 1);
-      let offset = 0;
-      for (let i = 0; i < acked; i++) {
-        const response = await sendChunk(base, protocol, id, data, offset);
-        expect([200, 204]).toContain(response.status);
-        offset = Number(response.headers['upload-offset']);
-      }
-      const ackedOffset = offset;
-      let sentOffset = offset;
-      const where = `point ${point}: ${mode}, ${protocol}, ${data.length} bytes, killed after offset ${ackedOffset}`;
-
-      if (mode === 'streaming') {
-        const length = Math.min(CHUNK, data.length - offset);
-        const send = randomInt(1, length - 1);
-        const body = data.subarray(offset, offset + length);
-        const headers =
-          protocol === 'rest'
-            ? { 'Content-Type': 'application/octet-stream' }
-            : { ...TUS, 'Upload-Offset': offset, 'Content-Type': 'application/offset+octet-stream' };
-        const url = protocol === 'rest' ? `${base}/uploads/${id}/chunks/${offset}` : `${base}/files/${id}`;
-        const pending = await partialRequest(url, protocol === 'rest' ? 'PUT' : 'PATCH', headers, body, send);
-        sentOffset = offset + send;
-        await sleep(randomInt(20, 150));
-        await server!.kill();
-        pending.destroy();
-      } else if (mode === 'between') {
-        await sleep(randomInt(0, 50));
-        await server!.kill();
-      } else {
-        // Last chunk (tus completes with it) or, for REST, the last chunk then complete; the kill lands somewhere
-        // in there while the requests are in flight.
-        const last = sendChunk(base, protocol, id, data, offset).catch((e: Error) => e);
-        sentOffset = data.length;
-        if (protocol === 'rest') {
-          const response = await last;
-          if (!(response instanceof Error) && response.status === 200) {
-            void httpRequest(`${base}/uploads/${id}/complete`, { method: 'POST' }).catch(() => undefined);
-          }
+  it(
+    `survives ${POINTS} random kill points with byte-exact resumes`,
+    async () => {
+      if (!available) return;
+      const done: string[] = [];
+      for (let point = 0; point < POINTS; point++) {
+        const mode: Mode = MODES[point % MODES.length];
+        const protocol = point % 2 === 0 ? 'tus' : 'rest';
+        const data = randomBytes(randomInt(3 * CHUNK, 6 * CHUNK) + randomInt(0, CHUNK - 1));
+        const chunks = Math.ceil(data.length / CHUNK);
+        const base = server!.url;
+        const id = protocol === 'rest' ? await restCreate(base, data.length) : await tusCreate(base, data.length);
+        // Chunks acknowledged before the kill (all of them except the last for "complete").
+        const acked = mode === 'complete' ? chunks - 1 : randomInt(0, chunks - 1);
+        let offset = 0;
+        for (let i = 0; i < acked; i++) {
+          const response = await sendChunk(base, protocol, id, data, offset);
+          expect([200, 204]).toContain(response.status);
+          offset = Number(response.headers['upload-offset']);
         }
-        await sleep(randomInt(0, 25));
-        await server!.kill();
-        await last;
-      }
+        const ackedOffset = offset;
+        let sentOffset = offset;
+        const where = `point ${point}: ${mode}, ${protocol}, ${data.length} bytes, killed after offset ${ackedOffset}`;
 
-      server = await startServer(env);
-      const resumedAt = await serverOffset(server.url, protocol, id);
-      // Offsets only ever cover bytes that reached the server, and never lose an acknowledged chunk.
-      expect({ where, ok: resumedAt >= ackedOffset && resumedAt <= sentOffset }).toEqual({ where, ok: true });
-      await resumeToEnd(server.url, protocol, id, data);
-      const state = await finishedState(server.url, id);
-      expect({ where, ...state }).toEqual({ where, status: 'Complete', checksum: sha256(data), served: sha256(data) });
-      done.push(where);
-    }
-    expect(done).toHaveLength(POINTS);
-  }, FULL ? 1_800_000 : 240_000);
+        if (mode === 'streaming') {
+          const length = Math.min(CHUNK, data.length - offset);
+          const send = randomInt(1, length - 1);
+          const body = data.subarray(offset, offset + length);
+          const headers =
+            protocol === 'rest'
+              ? { 'Content-Type': 'application/octet-stream' }
+              : { ...TUS, 'Upload-Offset': offset, 'Content-Type': 'application/offset+octet-stream' };
+          const url = protocol === 'rest' ? `${base}/uploads/${id}/chunks/${offset}` : `${base}/files/${id}`;
+          const pending = await partialRequest(url, protocol === 'rest' ? 'PUT' : 'PATCH', headers, body, send);
+          sentOffset = offset + send;
+          await sleep(randomInt(20, 150));
+          await server!.kill();
+          pending.destroy();
+        } else if (mode === 'between') {
+          await sleep(randomInt(0, 50));
+          await server!.kill();
+        } else {
+          // Last chunk (tus completes with it) or, for REST, the last chunk then complete; the kill lands somewhere
+          // in there while the requests are in flight.
+          const last = sendChunk(base, protocol, id, data, offset).catch((e: Error) => e);
+          sentOffset = data.length;
+          if (protocol === 'rest') {
+            const response = await last;
+            if (!(response instanceof Error) && response.status === 200) {
+              void httpRequest(`${base}/uploads/${id}/complete`, { method: 'POST' }).catch(() => undefined);
+            }
+          }
+          await sleep(randomInt(0, 25));
+          await server!.kill();
+          await last;
+        }
+
+        server = await startServer(env);
+        const resumedAt = await serverOffset(server.url, protocol, id);
+        // Offsets only ever cover bytes that reached the server, and never lose an acknowledged chunk.
+        expect({ where, ok: resumedAt >= ackedOffset && resumedAt <= sentOffset }).toEqual({ where, ok: true });
+        await resumeToEnd(server.url, protocol, id, data);
+        const state = await finishedState(server.url, id);
+        expect({ where, ...state }).toEqual({
+          where,
+          status: 'Complete',
+          checksum: sha256(data),
+          served: sha256(data),
+        });
+        done.push(where);
+      }
+      expect(done).toHaveLength(POINTS);
+    },
+    FULL ? 1_800_000 : 240_000,
+  );
 });

@@ -35,12 +35,20 @@ export async function partialRequest(
   sendBytes: number,
 ): Promise<{ destroy(): void; response: Promise<TestResponse | Error> }> {
   const { hostname, port, pathname } = new URL(url);
-  const req = request({ host: hostname, port, path: pathname, method, headers: { ...headers, 'Content-Length': data.length } });
+  const req = request({
+    host: hostname,
+    port,
+    path: pathname,
+    method,
+    headers: { ...headers, 'Content-Length': data.length },
+  });
   const response = new Promise<TestResponse | Error>((resolve) => {
     req.on('response', (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks), json: undefined }));
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks), json: undefined }),
+      );
       res.on('error', resolve);
     });
     req.on('error', resolve);
@@ -74,17 +82,33 @@ export async function restCreate(base: string, size: number, headers: Record<str
 export async function tusCreate(base: string, size: number, headers: Record<string, string> = {}): Promise<string> {
   const created = await httpRequest(`${base}/files`, {
     method: 'POST',
-    headers: { ...TUS, ...headers, 'Upload-Length': size, 'Upload-Metadata': `filename ${Buffer.from('data.bin').toString('base64')}` },
+    headers: {
+      ...TUS,
+      ...headers,
+      'Upload-Length': size,
+      'Upload-Metadata': `filename ${Buffer.from('data.bin').toString('base64')}`,
+    },
   });
   if (created.status !== 201) throw new Error(`tus create: ${created.status} ${created.body}`);
   return String(created.headers.location).split('/').pop()!;
 }
 
 /** One chunk request (REST PUT or tus PATCH) of `data[offset, offset + length)`. */
-export function sendChunk(base: string, protocol: 'rest' | 'tus', id: string, data: Buffer, offset: number, headers: Record<string, string> = {}): Promise<TestResponse> {
+export function sendChunk(
+  base: string,
+  protocol: 'rest' | 'tus',
+  id: string,
+  data: Buffer,
+  offset: number,
+  headers: Record<string, string> = {},
+): Promise<TestResponse> {
   const body = data.subarray(offset, Math.min(data.length, offset + CHUNK));
   return protocol === 'rest'
-    ? httpRequest(`${base}/uploads/${id}/chunks/${offset}`, { method: 'PUT', headers: { ...headers, 'Content-Type': 'application/octet-stream' }, body })
+    ? httpRequest(`${base}/uploads/${id}/chunks/${offset}`, {
+        method: 'PUT',
+        headers: { ...headers, 'Content-Type': 'application/octet-stream' },
+        body,
+      })
     : httpRequest(`${base}/files/${id}`, {
         method: 'PATCH',
         headers: { ...TUS, ...headers, 'Upload-Offset': offset, 'Content-Type': 'application/offset+octet-stream' },
@@ -93,9 +117,16 @@ export function sendChunk(base: string, protocol: 'rest' | 'tus', id: string, da
 }
 
 /** The server's offset for an upload: REST `GET /uploads/:id` or tus `HEAD /files/:id` (retried while locked). */
-export async function serverOffset(base: string, protocol: 'rest' | 'tus', id: string, headers: Record<string, string> = {}): Promise<number> {
+export async function serverOffset(
+  base: string,
+  protocol: 'rest' | 'tus',
+  id: string,
+  headers: Record<string, string> = {},
+): Promise<number> {
   const response = await retrying(() =>
-    protocol === 'rest' ? httpRequest(`${base}/uploads/${id}`, { headers }) : httpRequest(`${base}/files/${id}`, { method: 'HEAD', headers: { ...TUS, ...headers } }),
+    protocol === 'rest'
+      ? httpRequest(`${base}/uploads/${id}`, { headers })
+      : httpRequest(`${base}/files/${id}`, { method: 'HEAD', headers: { ...TUS, ...headers } }),
   );
   if (response.status !== 200) throw new Error(`status of ${id}: ${response.status} ${response.body}`);
   return Number(response.headers['upload-offset']);
@@ -106,7 +137,13 @@ export async function serverOffset(base: string, protocol: 'rest' | 'tus', id: s
  * a 409), and for REST call complete (tus completes with its last PATCH; a tus client whose HEAD shows the full
  * length considers the upload done and sends nothing more, as tus-js-client does).
  */
-export async function resumeToEnd(base: string, protocol: 'rest' | 'tus', id: string, data: Buffer, headers: Record<string, string> = {}): Promise<void> {
+export async function resumeToEnd(
+  base: string,
+  protocol: 'rest' | 'tus',
+  id: string,
+  data: Buffer,
+  headers: Record<string, string> = {},
+): Promise<void> {
   const deadline = Date.now() + 90_000;
   let offset = await serverOffset(base, protocol, id, headers);
   while (offset < data.length) {
@@ -116,7 +153,8 @@ export async function resumeToEnd(base: string, protocol: 'rest' | 'tus', id: st
       offset = await serverOffset(base, protocol, id, headers);
       continue;
     }
-    if (response.status !== 200 && response.status !== 204) throw new Error(`chunk at ${offset}: ${response.status} ${response.body}`);
+    if (response.status !== 200 && response.status !== 204)
+      throw new Error(`chunk at ${offset}: ${response.status} ${response.body}`);
     offset = Number(response.headers['upload-offset']);
   }
   if (protocol === 'rest') {
@@ -126,11 +164,19 @@ export async function resumeToEnd(base: string, protocol: 'rest' | 'tus', id: st
 }
 
 /** The finished upload as the server serves it: its session view and the sha256 of its blob's bytes. */
-export async function finishedState(base: string, id: string, headers: Record<string, string> = {}): Promise<{ status: string; checksum: string | null; served: string }> {
+export async function finishedState(
+  base: string,
+  id: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: string; checksum: string | null; served: string }> {
   const view = await retrying(() => httpRequest(`${base}/uploads/${id}`, { headers }));
   if (view.status !== 200) throw new Error(`GET /uploads/${id}: ${view.status} ${view.body}`);
   const blob = await httpRequest(`${base}/blobs/${view.json.path}`, { headers });
-  return { status: view.json.status, checksum: view.json.checksum, served: blob.status === 200 ? sha256(blob.body) : `HTTP ${blob.status}` };
+  return {
+    status: view.json.status,
+    checksum: view.json.checksum,
+    served: blob.status === 200 ? sha256(blob.body) : `HTTP ${blob.status}`,
+  };
 }
 
 /** A PostgreSQL database of the test's own (uniquely named), dropped by `drop()`. */

@@ -26,7 +26,10 @@ describe('server memory during a 1 GiB upload', () => {
 
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'vb-rss-'));
-    server = await startServer({ STORAGE_DIR: join(dataDir, 'blobs'), DATABASE_URL: `sqlite:${join(dataDir, 'db.sqlite')}` });
+    server = await startServer({
+      STORAGE_DIR: join(dataDir, 'blobs'),
+      DATABASE_URL: `sqlite:${join(dataDir, 'db.sqlite')}`,
+    });
   }, 90_000);
 
   afterAll(async () => {
@@ -35,12 +38,20 @@ describe('server memory during a 1 GiB upload', () => {
   });
 
   const post = (body: unknown) =>
-    httpRequest(`${server.url}/uploads`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+    httpRequest(`${server.url}/uploads`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(body),
+    });
 
   it('keeps RSS growth under 64 MiB for 1 GiB in 16 MiB chunks', async () => {
     // Warm up every code path once so lazy module loading is not counted as growth.
     const warm = await post({ totalSize: 2 * MiB, path: 'warm.bin' });
-    await httpRequest(`${server.url}/uploads/${warm.json.uploadId}/chunks/0`, { method: 'PUT', headers: { 'Content-Type': 'application/octet-stream' }, body: randomBytes(2 * MiB) });
+    await httpRequest(`${server.url}/uploads/${warm.json.uploadId}/chunks/0`, {
+      method: 'PUT',
+      headers: { 'Content-Type': 'application/octet-stream' },
+      body: randomBytes(2 * MiB),
+    });
     await httpRequest(`${server.url}/uploads/${warm.json.uploadId}/complete`, { method: 'POST' });
     await new Promise((r) => setTimeout(r, 500));
     const baseline = rssOf(server.pid);
@@ -57,14 +68,16 @@ describe('server memory during a 1 GiB upload', () => {
       for (let offset = 0; offset < total; offset += chunkSize) {
         const chunkIndex = offset / chunkSize;
         // Generated on the fly: 16 distinct 1 MiB blocks per chunk, never a whole chunk in memory.
-        const body = Readable.from((function* () {
-          for (let i = 0; i < chunkSize / MiB; i++) {
-            const piece = Buffer.from(block);
-            piece.writeUInt32BE(chunkIndex * 16 + i, 0);
-            hash.update(piece);
-            yield piece;
-          }
-        })());
+        const body = Readable.from(
+          (function* () {
+            for (let i = 0; i < chunkSize / MiB; i++) {
+              const piece = Buffer.from(block);
+              piece.writeUInt32BE(chunkIndex * 16 + i, 0);
+              hash.update(piece);
+              yield piece;
+            }
+          })(),
+        );
         const res = await httpRequest(`${server.url}/uploads/${id}/chunks/${offset}`, {
           method: 'PUT',
           headers: { 'Content-Type': 'application/octet-stream', 'Content-Length': chunkSize },
@@ -80,7 +93,9 @@ describe('server memory during a 1 GiB upload', () => {
     }
     const growth = peak - baseline;
     // eslint-disable-next-line no-console
-    console.log(`1 GiB upload: baseline RSS ${(baseline / MiB).toFixed(1)} MiB, peak ${(peak / MiB).toFixed(1)} MiB, growth ${(growth / MiB).toFixed(1)} MiB`);
+    console.log(
+      `1 GiB upload: baseline RSS ${(baseline / MiB).toFixed(1)} MiB, peak ${(peak / MiB).toFixed(1)} MiB, growth ${(growth / MiB).toFixed(1)} MiB`,
+    );
     expect(growth).toBeLessThan(64 * MiB);
   }, 300_000);
 });

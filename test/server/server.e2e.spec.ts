@@ -14,7 +14,10 @@ describe('runnable server (npm start)', () => {
 
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'vb-server-'));
-    server = await startServer({ STORAGE_DIR: join(dataDir, 'blobs'), DATABASE_URL: `sqlite:${join(dataDir, 'db.sqlite')}` });
+    server = await startServer({
+      STORAGE_DIR: join(dataDir, 'blobs'),
+      DATABASE_URL: `sqlite:${join(dataDir, 'db.sqlite')}`,
+    });
   }, 90_000);
 
   afterAll(async () => {
@@ -73,16 +76,28 @@ describe('runnable server (npm start)', () => {
   }, 120_000);
 
   it('requires the bearer token on upload and blob routes when AUTH_TOKEN is set', async () => {
-    const secured = await startServer({ STORAGE_DIR: join(dataDir, 'secured'), DATABASE_URL: `sqlite:${join(dataDir, 'secured.sqlite')}`, AUTH_TOKEN: 's3cret' });
+    const secured = await startServer({
+      STORAGE_DIR: join(dataDir, 'secured'),
+      DATABASE_URL: `sqlite:${join(dataDir, 'secured.sqlite')}`,
+      AUTH_TOKEN: 's3cret',
+    });
     try {
       const body = JSON.stringify({ totalSize: 1 });
       const headers = { 'Content-Type': 'application/json' };
       const anonymous = await httpRequest(`${secured.url}/uploads`, { method: 'POST', headers, body });
       expect(anonymous.status).toBe(401);
       expect(anonymous.json.code).toBe('UNAUTHORIZED');
-      const wrong = await httpRequest(`${secured.url}/uploads`, { method: 'POST', headers: { ...headers, Authorization: 'Bearer nope' }, body });
+      const wrong = await httpRequest(`${secured.url}/uploads`, {
+        method: 'POST',
+        headers: { ...headers, Authorization: 'Bearer nope' },
+        body,
+      });
       expect(wrong.status).toBe(401);
-      const allowed = await httpRequest(`${secured.url}/uploads`, { method: 'POST', headers: { ...headers, Authorization: 'Bearer s3cret' }, body });
+      const allowed = await httpRequest(`${secured.url}/uploads`, {
+        method: 'POST',
+        headers: { ...headers, Authorization: 'Bearer s3cret' },
+        body,
+      });
       expect(allowed.status).toBe(201);
       expect((await httpRequest(`${secured.url}/blobs/anything`)).status).toBe(401);
       expect((await httpRequest(`${secured.url}/health`)).status).toBe(200);

@@ -32,8 +32,10 @@ export async function startAzurite(timeoutMs = 30_000): Promise<AzuriteHandle> {
     process.execPath,
     [
       AZURITE_BLOB_MAIN,
-      '--blobHost', '127.0.0.1',
-      '--blobPort', '0',
+      '--blobHost',
+      '127.0.0.1',
+      '--blobPort',
+      '0',
       '--inMemoryPersistence',
       '--disableTelemetry',
       '--skipApiVersionCheck',
@@ -51,8 +53,7 @@ export async function startAzurite(timeoutMs = 30_000): Promise<AzuriteHandle> {
     port,
     accountName: AZURITE_ACCOUNT,
     accountKey: AZURITE_KEY,
-    connectionString:
-      `DefaultEndpointsProtocol=http;AccountName=${AZURITE_ACCOUNT};AccountKey=${AZURITE_KEY};BlobEndpoint=${url};`,
+    connectionString: `DefaultEndpointsProtocol=http;AccountName=${AZURITE_ACCOUNT};AccountKey=${AZURITE_KEY};BlobEndpoint=${url};`,
     child,
     stop: () =>
       new Promise<void>((resolve) => {

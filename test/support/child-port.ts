@@ -11,7 +11,12 @@ export interface ChildListening {
  * and stderr for failure messages. A child that exits first or misses `timeoutMs` is killed and the wait fails
  * with what it printed.
  */
-export function waitForListeningPort(child: ChildProcess, pattern: RegExp, what: string, timeoutMs: number): Promise<ChildListening> {
+export function waitForListeningPort(
+  child: ChildProcess,
+  pattern: RegExp,
+  what: string,
+  timeoutMs: number,
+): Promise<ChildListening> {
   let output = '';
   return new Promise<ChildListening>((resolve, reject) => {
     const timer = setTimeout(() => {

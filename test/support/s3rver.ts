@@ -118,7 +118,10 @@ export async function startS3rver(bucket = 'valiblob-test', options: S3rverOptio
  * SDK client settings s3rver needs: path-style addressing, and no default CRC checksums (recent SDKs send
  * them on every request and s3rver rejects or ignores the trailers).
  */
-export function createS3rverClient(endpoint: string, credentials: { accessKeyId: string; secretAccessKey: string }): S3Client {
+export function createS3rverClient(
+  endpoint: string,
+  credentials: { accessKeyId: string; secretAccessKey: string },
+): S3Client {
   return new S3Client({
     endpoint,
     region: 'us-east-1',

@@ -29,7 +29,12 @@ export async function startServer(env: Record<string, string>, timeoutMs = 60_00
     env: { ...withoutServerEnv(process.env), PORT: '0', HOST: '127.0.0.1', NO_COLOR: '1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const { port, output } = await waitForListeningPort(child, /listening on http:\/\/127\.0\.0\.1:(\d+)/, 'server', timeoutMs);
+  const { port, output } = await waitForListeningPort(
+    child,
+    /listening on http:\/\/127\.0\.0\.1:(\d+)/,
+    'server',
+    timeoutMs,
+  );
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   return {
     url: `http://127.0.0.1:${port}`,
@@ -50,6 +55,7 @@ export async function startServer(env: Record<string, string>, timeoutMs = 60_00
 
 function withoutServerEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const copy = { ...env };
-  for (const key of ['DATABASE_URL', 'REDIS_URL', 'AUTH_TOKEN', 'AUTH_TOKENS', 'STORAGE_DIR', 'MAX_UPLOAD_SIZE']) delete copy[key];
+  for (const key of ['DATABASE_URL', 'REDIS_URL', 'AUTH_TOKEN', 'AUTH_TOKENS', 'STORAGE_DIR', 'MAX_UPLOAD_SIZE'])
+    delete copy[key];
   return copy;
 }

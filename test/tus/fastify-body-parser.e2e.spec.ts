@@ -46,10 +46,18 @@ describe('Fastify pass-through body parsers', () => {
   });
 
   it('REST chunk PUT works with application/octet-stream and with no content type', async () => {
-    const created = await fetch(`${origin}/uploads`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ totalSize: 6 }) });
+    const created = await fetch(`${origin}/uploads`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ totalSize: 6 }),
+    });
     expect(created.status).toBe(201);
     const { uploadId } = (await created.json()) as { uploadId: string };
-    const first = await fetch(`${origin}/uploads/${uploadId}/chunks/0`, { method: 'PUT', headers: { 'Content-Type': 'application/octet-stream' }, body: Buffer.from('abc') });
+    const first = await fetch(`${origin}/uploads/${uploadId}/chunks/0`, {
+      method: 'PUT',
+      headers: { 'Content-Type': 'application/octet-stream' },
+      body: Buffer.from('abc'),
+    });
     expect(first.status).toBe(200);
     const second = await fetch(`${origin}/uploads/${uploadId}/chunks/3`, { method: 'PUT', body: Buffer.from('def') });
     expect(second.status).toBe(200);
@@ -59,19 +67,31 @@ describe('Fastify pass-through body parsers', () => {
   it('tus PATCH with application/offset+octet-stream reaches the handler', async () => {
     const created = await fetch(`${origin}/files`, { method: 'POST', headers: { ...TUS, 'Upload-Length': '3' } });
     const url = new URL(created.headers.get('location')!, origin).toString();
-    const res = await fetch(url, { method: 'PATCH', headers: { ...TUS, 'Upload-Offset': '0', 'Content-Type': OFFSET_STREAM }, body: Buffer.from('xyz') });
+    const res = await fetch(url, {
+      method: 'PATCH',
+      headers: { ...TUS, 'Upload-Offset': '0', 'Content-Type': OFFSET_STREAM },
+      body: Buffer.from('xyz'),
+    });
     expect(res.status).toBe(204);
     expect(res.headers.get('upload-offset')).toBe('3');
   });
 
   it("other routes keep Fastify's behaviour: 415 for octet-stream or unknown types, JSON still parsed", async () => {
     for (const type of ['application/octet-stream', OFFSET_STREAM, 'application/x-unknown']) {
-      const res = await fetch(`${origin}/other`, { method: 'POST', headers: { 'Content-Type': type }, body: Buffer.from('abc') });
+      const res = await fetch(`${origin}/other`, {
+        method: 'POST',
+        headers: { 'Content-Type': type },
+        body: Buffer.from('abc'),
+      });
       expect([type, res.status]).toEqual([type, 415]);
     }
     const noType = await fetch(`${origin}/other`, { method: 'POST', body: Buffer.from('abc') });
     expect(noType.status).toBe(415);
-    const json = await fetch(`${origin}/other`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"a":1}' });
+    const json = await fetch(`${origin}/other`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: '{"a":1}',
+    });
     expect(await json.json()).toEqual({ body: { a: 1 } });
   });
 });

@@ -51,15 +51,27 @@ export interface RawResponse {
  */
 export function rawRequest(
   url: string,
-  options: { method: string; headers?: Record<string, string>; body?: Buffer; chunked?: boolean; trailers?: Record<string, string> },
+  options: {
+    method: string;
+    headers?: Record<string, string>;
+    body?: Buffer;
+    chunked?: boolean;
+    trailers?: Record<string, string>;
+  },
 ): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest(url, { method: options.method, headers: { Connection: 'close', ...options.headers }, agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString() }));
-      res.on('error', reject);
-    });
+    const req = httpRequest(
+      url,
+      { method: options.method, headers: { Connection: 'close', ...options.headers }, agent: false },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString() }),
+        );
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     if (options.chunked) req.setHeader('Transfer-Encoding', 'chunked');
     if (options.body) req.write(options.body);
@@ -93,7 +105,9 @@ export async function openPartialPatch(
   const head =
     `PATCH ${pathname} HTTP/1.1\r\nHost: ${hostname}:${port}\r\nTus-Resumable: 1.0.0\r\n` +
     `Upload-Offset: ${offset}\r\nContent-Type: ${OFFSET_STREAM}\r\nContent-Length: ${declaredLength}\r\n\r\n`;
-  const sent = new Promise<void>((resolve) => socket.write(Buffer.concat([Buffer.from(head), firstPart]), () => resolve()));
+  const sent = new Promise<void>((resolve) =>
+    socket.write(Buffer.concat([Buffer.from(head), firstPart]), () => resolve()),
+  );
   return { socket, response, sent };
 }
 

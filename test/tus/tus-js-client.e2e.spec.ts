@@ -55,7 +55,11 @@ describe.each(PLATFORMS)('tus-js-client 4.x against the %s endpoint (64 MiB, 5 M
   }
 
   it('uploads a Buffer byte-exact', async () => {
-    const url = await runUpload(data, { endpoint: t.endpoint, chunkSize: CHUNK, metadata: { filename: 'buffer.bin', filetype: 'application/octet-stream' } });
+    const url = await runUpload(data, {
+      endpoint: t.endpoint,
+      chunkSize: CHUNK,
+      metadata: { filename: 'buffer.bin', filetype: 'application/octet-stream' },
+    });
     const result = await stored(url);
     expect(result.fileSha).toBe(expected);
     expect(result.sessionSha).toBe(expected);
@@ -63,7 +67,11 @@ describe.each(PLATFORMS)('tus-js-client 4.x against the %s endpoint (64 MiB, 5 M
   });
 
   it('uploads an fs.ReadStream byte-exact', async () => {
-    const url = await runUpload(createReadStream(file), { endpoint: t.endpoint, chunkSize: CHUNK, metadata: { filename: 'stream.bin' } });
+    const url = await runUpload(createReadStream(file), {
+      endpoint: t.endpoint,
+      chunkSize: CHUNK,
+      metadata: { filename: 'stream.bin' },
+    });
     expect((await stored(url)).fileSha).toBe(expected);
   });
 
@@ -103,7 +111,12 @@ describe.each(PLATFORMS)('tus-js-client 4.x against the %s endpoint (64 MiB, 5 M
   });
 
   it('uploads with parallelUploads: 4 (concatenation) byte-exact', async () => {
-    const url = await runUpload(data, { endpoint: t.endpoint, chunkSize: CHUNK, parallelUploads: 4, metadata: { filename: 'parallel.bin' } });
+    const url = await runUpload(data, {
+      endpoint: t.endpoint,
+      chunkSize: CHUNK,
+      parallelUploads: 4,
+      metadata: { filename: 'parallel.bin' },
+    });
     const result = await stored(url);
     expect(result.fileSha).toBe(expected);
     expect(result.path).toMatch(/\/parallel\.bin$/);

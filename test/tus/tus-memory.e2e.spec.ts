@@ -28,7 +28,10 @@ describe('tus PATCH memory bound (runnable server)', () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'valiblob-tusmem-'));
-    server = await startServer({ STORAGE_DIR: join(dir, 'blobs'), DATABASE_URL: `sqlite:${join(dir, 'sessions.sqlite')}` });
+    server = await startServer({
+      STORAGE_DIR: join(dir, 'blobs'),
+      DATABASE_URL: `sqlite:${join(dir, 'sessions.sqlite')}`,
+    });
   }, 90_000);
   afterAll(async () => {
     await server?.stop();
@@ -41,13 +44,20 @@ describe('tus PATCH memory bound (runnable server)', () => {
     expect(created.status).toBe(201);
     const url = new URL(created.headers.get('location')!, endpoint).toString();
     // Warm up (JIT, pools, SQLite) so the baseline is the steady state.
-    const warm = await fetch(url, { method: 'PATCH', headers: { ...TUS, 'Upload-Offset': '0', 'Content-Type': OFFSET_STREAM }, body: Buffer.alloc(MiB, 1) });
+    const warm = await fetch(url, {
+      method: 'PATCH',
+      headers: { ...TUS, 'Upload-Offset': '0', 'Content-Type': OFFSET_STREAM },
+      body: Buffer.alloc(MiB, 1),
+    });
     expect(warm.status).toBe(204);
     const baseline = await rssOf(server.pid);
 
     let peak = baseline;
     const sampler = setInterval(() => {
-      rssOf(server.pid).then((rss) => (peak = Math.max(peak, rss)), () => undefined);
+      rssOf(server.pid).then(
+        (rss) => (peak = Math.max(peak, rss)),
+        () => undefined,
+      );
     }, 50);
 
     const block = Buffer.alloc(MiB, 7);
@@ -57,7 +67,12 @@ describe('tus PATCH memory bound (runnable server)', () => {
       const req = httpRequest(url, {
         method: 'PATCH',
         agent: false,
-        headers: { ...TUS, 'Upload-Offset': String(MiB), 'Content-Type': OFFSET_STREAM, 'Content-Length': String(DECLARED - MiB) },
+        headers: {
+          ...TUS,
+          'Upload-Offset': String(MiB),
+          'Content-Type': OFFSET_STREAM,
+          'Content-Length': String(DECLARED - MiB),
+        },
       });
       req.on('error', () => resolve());
       req.on('response', (res) => reject(new Error(`server answered ${res.statusCode} before the body ended`)));
@@ -77,10 +92,14 @@ describe('tus PATCH memory bound (runnable server)', () => {
     });
     const seconds = (Date.now() - started) / 1000;
 
-    await waitFor(async () => {
-      const head = await fetch(url, { method: 'HEAD', headers: TUS });
-      return Number(head.headers.get('upload-offset')) > MiB;
-    }, 30_000, 200);
+    await waitFor(
+      async () => {
+        const head = await fetch(url, { method: 'HEAD', headers: TUS });
+        return Number(head.headers.get('upload-offset')) > MiB;
+      },
+      30_000,
+      200,
+    );
     clearInterval(sampler);
     const offset = Number((await fetch(url, { method: 'HEAD', headers: TUS })).headers.get('upload-offset'));
     const growth = peak - baseline;

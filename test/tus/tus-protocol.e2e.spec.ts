@@ -43,7 +43,11 @@ describe.each(PLATFORMS)('tus 1.0 over raw HTTP on %s', (platform: Platform) => 
     return abs(res.headers.get('location'));
   }
   const patch = (url: string, offset: number, body: Buffer, headers: Record<string, string> = {}) =>
-    tus(url, { method: 'PATCH', headers: { 'Upload-Offset': String(offset), 'Content-Type': OFFSET_STREAM, ...headers }, body });
+    tus(url, {
+      method: 'PATCH',
+      headers: { 'Upload-Offset': String(offset), 'Content-Type': OFFSET_STREAM, ...headers },
+      body,
+    });
   const head = (url: string, headers: Record<string, string> = {}) => tus(url, { method: 'HEAD', headers });
 
   it('OPTIONS: 204 with Tus-Version, Tus-Extension, Tus-Max-Size, Tus-Checksum-Algorithm and no Tus-Resumable', async () => {
@@ -52,7 +56,14 @@ describe.each(PLATFORMS)('tus 1.0 over raw HTTP on %s', (platform: Platform) => 
     expect(res.headers.get('tus-version')).toBe('1.0.0');
     expect(res.headers.get('tus-extension')!.split(',')).toEqual(
       expect.arrayContaining([
-        'creation', 'creation-with-upload', 'creation-defer-length', 'expiration', 'checksum', 'checksum-trailer', 'termination', 'concatenation',
+        'creation',
+        'creation-with-upload',
+        'creation-defer-length',
+        'expiration',
+        'checksum',
+        'checksum-trailer',
+        'termination',
+        'concatenation',
       ]),
     );
     expect(res.headers.get('tus-max-size')).toBe(String(1024 * 1024));
@@ -62,8 +73,16 @@ describe.each(PLATFORMS)('tus 1.0 over raw HTTP on %s', (platform: Platform) => 
 
   it('412 with Tus-Version when Tus-Resumable is missing or unsupported, on every method; nothing created', async () => {
     const url = await create();
-    for (const [method, target] of [['POST', t.endpoint], ['HEAD', url], ['PATCH', url], ['DELETE', url]] as const) {
-      const missing = await fetch(target, { method, headers: { 'Upload-Length': '5', 'Upload-Offset': '0', 'Content-Type': OFFSET_STREAM } });
+    for (const [method, target] of [
+      ['POST', t.endpoint],
+      ['HEAD', url],
+      ['PATCH', url],
+      ['DELETE', url],
+    ] as const) {
+      const missing = await fetch(target, {
+        method,
+        headers: { 'Upload-Length': '5', 'Upload-Offset': '0', 'Content-Type': OFFSET_STREAM },
+      });
       expect([method, missing.status]).toEqual([method, 412]);
       expect(missing.headers.get('tus-version')).toBe('1.0.0');
       const wrong = await tus(target, { method, headers: { 'Tus-Resumable': '0.2.2', 'Upload-Length': '5' } });
@@ -73,7 +92,10 @@ describe.each(PLATFORMS)('tus 1.0 over raw HTTP on %s', (platform: Platform) => 
   });
 
   it('POST: 201 + relative Location + Upload-Expires; HEAD echoes length and metadata', async () => {
-    const res = await tus(t.endpoint, { method: 'POST', headers: { 'Upload-Length': '10', 'Upload-Metadata': `filename ${b64('a.txt')},empty` } });
+    const res = await tus(t.endpoint, {
+      method: 'POST',
+      headers: { 'Upload-Length': '10', 'Upload-Metadata': `filename ${b64('a.txt')},empty` },
+    });
     expect(res.status).toBe(201);
     expect(res.headers.get('location')).toMatch(/^\/files\/[A-Za-z0-9_-]{20,}$/);
     const expires = Date.parse(res.headers.get('upload-expires')!);
@@ -105,18 +127,36 @@ describe.each(PLATFORMS)('tus 1.0 over raw HTTP on %s', (platform: Platform) => 
   });
 
   it('strict Upload-Metadata: 400 for malformed pairs, duplicate keys, bad base64, and over tus.maxMetadataSize', async () => {
-    for (const bad of ['key', 'k v!', `a ${b64('x')},a ${b64('y')}`, 'has space', ` ,`, `k ${b64('x')},,`, 'k YQ', `k ${Buffer.from([0xff, 0xfe]).toString('base64')}`]) {
-      const headers = bad === 'key' ? { 'Upload-Length': '1', 'Upload-Metadata': 'key ===' } : { 'Upload-Length': '1', 'Upload-Metadata': bad };
+    for (const bad of [
+      'key',
+      'k v!',
+      `a ${b64('x')},a ${b64('y')}`,
+      'has space',
+      ` ,`,
+      `k ${b64('x')},,`,
+      'k YQ',
+      `k ${Buffer.from([0xff, 0xfe]).toString('base64')}`,
+    ]) {
+      const headers =
+        bad === 'key'
+          ? { 'Upload-Length': '1', 'Upload-Metadata': 'key ===' }
+          : { 'Upload-Length': '1', 'Upload-Metadata': bad };
       const res = await tus(t.endpoint, { method: 'POST', headers });
       expect([bad, res.status]).toEqual([bad, 400]);
       expect(((await res.json()) as { code: string }).code).toBe('INVALID_METADATA');
     }
-    const big = await tus(t.endpoint, { method: 'POST', headers: { 'Upload-Length': '1', 'Upload-Metadata': `k ${b64('x'.repeat(4000))}` } });
+    const big = await tus(t.endpoint, {
+      method: 'POST',
+      headers: { 'Upload-Length': '1', 'Upload-Metadata': `k ${b64('x'.repeat(4000))}` },
+    });
     expect(big.status).toBe(400);
   });
 
   it('PATCH: 204 with the new Upload-Offset and Upload-Expires; completes at the length; stored at tus/<id>/<sanitised name>', async () => {
-    const res = await tus(t.endpoint, { method: 'POST', headers: { 'Upload-Length': '10', 'Upload-Metadata': `filename ${b64('../../etc/pa ss?wd')}` } });
+    const res = await tus(t.endpoint, {
+      method: 'POST',
+      headers: { 'Upload-Length': '10', 'Upload-Metadata': `filename ${b64('../../etc/pa ss?wd')}` },
+    });
     const url = abs(res.headers.get('location'));
     const id = url.split('/').pop()!;
     const first = await patch(url, 0, Buffer.from('hello'));
@@ -145,13 +185,25 @@ describe.each(PLATFORMS)('tus 1.0 over raw HTTP on %s', (platform: Platform) => 
     expect(mismatch.status).toBe(409);
     expect(mismatch.headers.get('upload-offset')).toBe('3');
     expect(((await mismatch.json()) as { code: string }).code).toBe('OFFSET_MISMATCH');
-    const wrongType = await tus(url, { method: 'PATCH', headers: { 'Upload-Offset': '3', 'Content-Type': 'application/json' }, body: '{}' });
+    const wrongType = await tus(url, {
+      method: 'PATCH',
+      headers: { 'Upload-Offset': '3', 'Content-Type': 'application/json' },
+      body: '{}',
+    });
     expect(wrongType.status).toBe(415);
     const noType = await tus(url, { method: 'PATCH', headers: { 'Upload-Offset': '3' }, body: Buffer.from('x') });
     expect(noType.status).toBe(415);
-    const odd = await tus(url, { method: 'PATCH', headers: { 'Upload-Offset': '3', 'Content-Type': 'text/xml' }, body: '<a/>' });
+    const odd = await tus(url, {
+      method: 'PATCH',
+      headers: { 'Upload-Offset': '3', 'Content-Type': 'text/xml' },
+      body: '<a/>',
+    });
     expect(odd.status).toBe(415);
-    const noOffset = await tus(url, { method: 'PATCH', headers: { 'Content-Type': OFFSET_STREAM }, body: Buffer.from('x') });
+    const noOffset = await tus(url, {
+      method: 'PATCH',
+      headers: { 'Content-Type': OFFSET_STREAM },
+      body: Buffer.from('x'),
+    });
     expect(noOffset.status).toBe(400);
     expect(((await noOffset.json()) as { code: string }).code).toBe('INVALID_OFFSET');
     const tooMuch = await patch(url, 3, Buffer.alloc(8));
@@ -165,7 +217,11 @@ describe.each(PLATFORMS)('tus 1.0 over raw HTTP on %s', (platform: Platform) => 
   });
 
   it('creation-with-upload: 201 with Upload-Offset; Upload-Length 0 completes at POST', async () => {
-    const res = await tus(t.endpoint, { method: 'POST', headers: { 'Upload-Length': '10', 'Content-Type': OFFSET_STREAM }, body: Buffer.from('0123456') });
+    const res = await tus(t.endpoint, {
+      method: 'POST',
+      headers: { 'Upload-Length': '10', 'Content-Type': OFFSET_STREAM },
+      body: Buffer.from('0123456'),
+    });
     expect(res.status).toBe(201);
     expect(res.headers.get('upload-offset')).toBe('7');
     expect((await head(abs(res.headers.get('location')))).headers.get('upload-offset')).toBe('7');
@@ -192,20 +248,27 @@ describe.each(PLATFORMS)('tus 1.0 over raw HTTP on %s', (platform: Platform) => 
     expect(change.status).toBe(400);
   });
 
-  it.each(['sha1', 'sha256', 'md5', 'crc32'] as const)('checksum %s: match → 204; mismatch → 460 and the chunk is discarded', async (algorithm) => {
-    const url = await create();
-    const good = Buffer.from('hello');
-    const ok = await patch(url, 0, good, { 'Upload-Checksum': `${algorithm} ${digestB64(algorithm, good)}` });
-    expect(ok.status).toBe(204);
-    const bad = await patch(url, 5, Buffer.from('world'), { 'Upload-Checksum': `${algorithm} ${digestB64(algorithm, Buffer.from('WORLD'))}` });
-    expect(bad.status).toBe(460);
-    expect(((await bad.json()) as { code: string }).code).toBe('CHECKSUM_MISMATCH');
-    expect((await head(url)).headers.get('upload-offset')).toBe('5');
-  });
+  it.each(['sha1', 'sha256', 'md5', 'crc32'] as const)(
+    'checksum %s: match → 204; mismatch → 460 and the chunk is discarded',
+    async (algorithm) => {
+      const url = await create();
+      const good = Buffer.from('hello');
+      const ok = await patch(url, 0, good, { 'Upload-Checksum': `${algorithm} ${digestB64(algorithm, good)}` });
+      expect(ok.status).toBe(204);
+      const bad = await patch(url, 5, Buffer.from('world'), {
+        'Upload-Checksum': `${algorithm} ${digestB64(algorithm, Buffer.from('WORLD'))}`,
+      });
+      expect(bad.status).toBe(460);
+      expect(((await bad.json()) as { code: string }).code).toBe('CHECKSUM_MISMATCH');
+      expect((await head(url)).headers.get('upload-offset')).toBe('5');
+    },
+  );
 
   it('checksum: 400 for an unsupported algorithm or a malformed header, nothing stored', async () => {
     const url = await create();
-    const unsupported = await patch(url, 0, Buffer.from('hello'), { 'Upload-Checksum': `sha512 ${b64('x'.repeat(64))}` });
+    const unsupported = await patch(url, 0, Buffer.from('hello'), {
+      'Upload-Checksum': `sha512 ${b64('x'.repeat(64))}`,
+    });
     expect(unsupported.status).toBe(400);
     expect(((await unsupported.json()) as { code: string }).code).toBe('UNSUPPORTED_CHECKSUM_ALGORITHM');
     const malformed = await patch(url, 0, Buffer.from('hello'), { 'Upload-Checksum': 'sha1' });
@@ -284,7 +347,10 @@ describe.each(PLATFORMS)('tus 1.0 over raw HTTP on %s', (platform: Platform) => 
     await patch(b, 0, Buffer.from('defg'));
     expect((await head(a)).headers.get('upload-concat')).toBe('partial');
     const relB = new URL(b).pathname;
-    const res = await tus(t.endpoint, { method: 'POST', headers: { 'Upload-Concat': `final;${a} ${relB}`, 'Upload-Metadata': `filename ${b64('all.txt')}` } });
+    const res = await tus(t.endpoint, {
+      method: 'POST',
+      headers: { 'Upload-Concat': `final;${a} ${relB}`, 'Upload-Metadata': `filename ${b64('all.txt')}` },
+    });
     expect(res.status).toBe(201);
     const final = abs(res.headers.get('location'));
     const h = await head(final);
@@ -295,19 +361,29 @@ describe.each(PLATFORMS)('tus 1.0 over raw HTTP on %s', (platform: Platform) => 
     expect(await got.text()).toBe('abcdefg');
     const onFinal = await patch(final, 7, Buffer.alloc(0));
     expect(onFinal.status).toBe(403);
-    const withLength = await tus(t.endpoint, { method: 'POST', headers: { 'Upload-Concat': `final;${a}`, 'Upload-Length': '3' } });
+    const withLength = await tus(t.endpoint, {
+      method: 'POST',
+      headers: { 'Upload-Concat': `final;${a}`, 'Upload-Length': '3' },
+    });
     expect(withLength.status).toBe(400);
     const unfinished = await create({ 'Upload-Length': '3', 'Upload-Concat': 'partial' });
-    expect((await tus(t.endpoint, { method: 'POST', headers: { 'Upload-Concat': `final;${a} ${unfinished}` } })).status).toBe(400);
+    expect(
+      (await tus(t.endpoint, { method: 'POST', headers: { 'Upload-Concat': `final;${a} ${unfinished}` } })).status,
+    ).toBe(400);
     const notPartial = await create({ 'Upload-Length': '1' });
     await patch(notPartial, 0, Buffer.from('q'));
-    expect((await tus(t.endpoint, { method: 'POST', headers: { 'Upload-Concat': `final;${notPartial}` } })).status).toBe(400);
+    expect(
+      (await tus(t.endpoint, { method: 'POST', headers: { 'Upload-Concat': `final;${notPartial}` } })).status,
+    ).toBe(400);
     expect((await tus(t.endpoint, { method: 'POST', headers: { 'Upload-Concat': 'final;' } })).status).toBe(400);
     expect((await tus(t.endpoint, { method: 'POST', headers: { 'Upload-Concat': 'whole' } })).status).toBe(400);
   });
 
   it('GET streams a completed upload with Range (206/416); an unfinished one is 409', async () => {
-    const url = await create({ 'Upload-Length': '10', 'Upload-Metadata': `filename ${b64('x.bin')},filetype ${b64('text/plain')}` });
+    const url = await create({
+      'Upload-Length': '10',
+      'Upload-Metadata': `filename ${b64('x.bin')},filetype ${b64('text/plain')}`,
+    });
     expect((await fetch(url)).status).toBe(409);
     await patch(url, 0, Buffer.from('0123456789'));
     const whole = await fetch(url);
@@ -359,7 +435,9 @@ describe.each(PLATFORMS)('tus options and edge statuses on %s', (platform: Platf
   afterEach(async () => {
     await Promise.all(apps.splice(0).map((a) => a.close()));
   });
-  async function start(...args: Parameters<typeof startTusApp> extends [unknown, ...infer R] ? R : never): Promise<TusTestApp> {
+  async function start(
+    ...args: Parameters<typeof startTusApp> extends [unknown, ...infer R] ? R : never
+  ): Promise<TusTestApp> {
     const app = await startTusApp(platform, ...args);
     apps.push(app);
     return app;
@@ -373,7 +451,11 @@ describe.each(PLATFORMS)('tus options and edge statuses on %s', (platform: Platf
     const holder = await openPartialPatch(url, 0, 10, Buffer.from('abc'));
     await holder.sent;
     await new Promise((r) => setTimeout(r, 100));
-    const blocked = await fetch(url, { method: 'PATCH', headers: { ...TUS, 'Upload-Offset': '0', 'Content-Type': OFFSET_STREAM }, body: Buffer.from('x') });
+    const blocked = await fetch(url, {
+      method: 'PATCH',
+      headers: { ...TUS, 'Upload-Offset': '0', 'Content-Type': OFFSET_STREAM },
+      body: Buffer.from('x'),
+    });
     expect(blocked.status).toBe(423);
     expect(((await blocked.json()) as { code: string }).code).toBe('UPLOAD_LOCKED');
     holder.socket.destroy();
@@ -382,7 +464,10 @@ describe.each(PLATFORMS)('tus options and edge statuses on %s', (platform: Platf
   it('410 for an expired unfinished upload; a completed one stays 200', async () => {
     const t = await start({ sessionExpiration: 400 });
     const url = new URL((await post(t.endpoint)).headers.get('location')!, t.endpoint).toString();
-    const done = new URL((await post(t.endpoint, { 'Upload-Length': '0' })).headers.get('location')!, t.endpoint).toString();
+    const done = new URL(
+      (await post(t.endpoint, { 'Upload-Length': '0' })).headers.get('location')!,
+      t.endpoint,
+    ).toString();
     await new Promise((r) => setTimeout(r, 600));
     expect((await fetch(url, { method: 'HEAD', headers: TUS })).status).toBe(410);
     expect((await fetch(done, { method: 'HEAD', headers: TUS })).status).toBe(200);
@@ -396,7 +481,11 @@ describe.each(PLATFORMS)('tus options and edge statuses on %s', (platform: Platf
     const res = await fetch(url, { method: 'HEAD', headers: TUS });
     expect(res.status).toBe(503);
     expect(res.headers.get('tus-resumable')).toBe('1.0.0');
-    const p = await fetch(url, { method: 'PATCH', headers: { ...TUS, 'Upload-Offset': '0', 'Content-Type': OFFSET_STREAM }, body: Buffer.from('x') });
+    const p = await fetch(url, {
+      method: 'PATCH',
+      headers: { ...TUS, 'Upload-Offset': '0', 'Content-Type': OFFSET_STREAM },
+      body: Buffer.from('x'),
+    });
     expect(p.status).toBe(503);
     expect(((await p.json()) as { code: string }).code).toBe('STORE_UNAVAILABLE');
   });
@@ -427,12 +516,16 @@ describe.each(PLATFORMS)('tus options and edge statuses on %s', (platform: Platf
 
   it('Location: absolute with tus.baseUrl; forwarded headers only when trusted; global prefix kept', async () => {
     const based = await start({ tus: { baseUrl: 'https://cdn.example.com/up/files/' } });
-    expect((await post(based.endpoint)).headers.get('location')).toMatch(/^https:\/\/cdn\.example\.com\/up\/files\/[\w-]+$/);
+    expect((await post(based.endpoint)).headers.get('location')).toMatch(
+      /^https:\/\/cdn\.example\.com\/up\/files\/[\w-]+$/,
+    );
     const fwd = { 'X-Forwarded-Host': 'public.example.com', 'X-Forwarded-Proto': 'https' };
     const untrusted = await start();
     expect((await post(untrusted.endpoint, fwd)).headers.get('location')).toMatch(/^\/files\/[\w-]+$/);
     const trusted = await start({ tus: { trustForwardedHeaders: true } });
-    expect((await post(trusted.endpoint, fwd)).headers.get('location')).toMatch(/^https:\/\/public\.example\.com\/files\/[\w-]+$/);
+    expect((await post(trusted.endpoint, fwd)).headers.get('location')).toMatch(
+      /^https:\/\/public\.example\.com\/files\/[\w-]+$/,
+    );
     const evil = await post(trusted.endpoint, { 'X-Forwarded-Host': 'evil.com/x?', 'X-Forwarded-Proto': 'https' });
     expect(evil.headers.get('location')).toMatch(/^\/files\/[\w-]+$/);
     const prefixed = await start({}, { tus: { path: 'tus/files' }, rest: false }, 'api');
@@ -443,10 +536,19 @@ describe.each(PLATFORMS)('tus options and edge statuses on %s', (platform: Platf
   });
 
   it('tus.naming decides the stored path; OPTIONS 200 when configured', async () => {
-    const t = await start({ tus: { naming: ({ uploadId, metadata }) => `inbox/${metadata.user ?? 'anon'}/${uploadId}.bin`, optionsStatus200: true } });
+    const t = await start({
+      tus: {
+        naming: ({ uploadId, metadata }) => `inbox/${metadata.user ?? 'anon'}/${uploadId}.bin`,
+        optionsStatus200: true,
+      },
+    });
     const res = await post(t.endpoint, { 'Upload-Length': '2', 'Upload-Metadata': `user ${b64('carol')}` });
     const url = new URL(res.headers.get('location')!, t.endpoint).toString();
-    await fetch(url, { method: 'PATCH', headers: { ...TUS, 'Upload-Offset': '0', 'Content-Type': OFFSET_STREAM }, body: Buffer.from('hi') });
+    await fetch(url, {
+      method: 'PATCH',
+      headers: { ...TUS, 'Upload-Offset': '0', 'Content-Type': OFFSET_STREAM },
+      body: Buffer.from('hi'),
+    });
     expect(await readFile(join(t.root, `inbox/carol/${url.split('/').pop()}.bin`), 'utf8')).toBe('hi');
     expect((await fetch(t.endpoint, { method: 'OPTIONS' })).status).toBe(200);
   });
@@ -455,18 +557,41 @@ describe.each(PLATFORMS)('tus options and edge statuses on %s', (platform: Platf
     const t = await start({ tus: { cors: ['https://app.example.com'] } });
     const pre = await fetch(`${t.endpoint}/someid`, {
       method: 'OPTIONS',
-      headers: { Origin: 'https://app.example.com', 'Access-Control-Request-Method': 'PATCH', 'Access-Control-Request-Headers': 'upload-offset,tus-resumable' },
+      headers: {
+        Origin: 'https://app.example.com',
+        'Access-Control-Request-Method': 'PATCH',
+        'Access-Control-Request-Headers': 'upload-offset,tus-resumable',
+      },
     });
     expect(pre.status).toBe(204);
     expect(pre.headers.get('access-control-allow-origin')).toBe('https://app.example.com');
     const allowed = pre.headers.get('access-control-allow-headers')!.toLowerCase();
-    for (const h of ['upload-offset', 'upload-length', 'upload-metadata', 'upload-concat', 'upload-checksum', 'upload-defer-length', 'tus-resumable', 'x-http-method-override', 'content-type']) {
+    for (const h of [
+      'upload-offset',
+      'upload-length',
+      'upload-metadata',
+      'upload-concat',
+      'upload-checksum',
+      'upload-defer-length',
+      'tus-resumable',
+      'x-http-method-override',
+      'content-type',
+    ]) {
       expect(allowed).toContain(h);
     }
     expect(pre.headers.get('access-control-allow-methods')).toContain('PATCH');
     const res = await post(t.endpoint, { Origin: 'https://app.example.com' });
     const exposed = res.headers.get('access-control-expose-headers')!.toLowerCase();
-    for (const h of ['upload-offset', 'location', 'upload-length', 'upload-expires', 'upload-metadata', 'upload-concat', 'tus-version', 'tus-resumable']) {
+    for (const h of [
+      'upload-offset',
+      'location',
+      'upload-length',
+      'upload-expires',
+      'upload-metadata',
+      'upload-concat',
+      'tus-version',
+      'tus-resumable',
+    ]) {
       expect(exposed).toContain(h);
     }
     const other = await post(t.endpoint, { Origin: 'https://evil.example.com' });

@@ -1,9 +1,6 @@
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
-import {
-  AddUploadConflictPolicy1764500000000,
-  CreateValiBlobTables1763600000000,
-} from '../../migrations';
+import { AddUploadConflictPolicy1764500000000, CreateValiBlobTables1763600000000 } from '../../migrations';
 import { TypeOrmSessionStore } from '../../src/sessions/typeorm/typeorm-session.store';
 import { makeTestSession } from '../../src/testing/session-store.contract';
 import { describePostgres } from './postgres-gate';

@@ -29,7 +29,8 @@ async function main(): Promise<void> {
   for (let i = 0; i < Number(rounds); i++) {
     const lease = await locker.acquire(uploadId, { waitMs: 60_000, requestRelease: false });
     const counter = JSON.parse(readFileSync(counterFile, 'utf8')) as LockCounter;
-    if (lease.fence <= counter.lastFence) counter.violations.push(`${process.pid}: fence ${lease.fence} after ${counter.lastFence}`);
+    if (lease.fence <= counter.lastFence)
+      counter.violations.push(`${process.pid}: fence ${lease.fence} after ${counter.lastFence}`);
     // Widen the window a second holder would need: without the lock, increments get lost here.
     await sleep(2 + Math.floor(Math.random() * 6));
     writeFileSync(counterFile, JSON.stringify({ ...counter, count: counter.count + 1, lastFence: lease.fence }));

@@ -13,11 +13,14 @@ const ROOT = join(__dirname, '..', '..');
 function tables(file: string): Promise<string[]> {
   return new Promise((resolve, reject) => {
     const db = new Database(file);
-    db.all("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name", (error, rows: Array<{ name: string }>) => {
-      db.close();
-      if (error) reject(error);
-      else resolve(rows.map((r) => r.name));
-    });
+    db.all(
+      "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name",
+      (error, rows: Array<{ name: string }>) => {
+        db.close();
+        if (error) reject(error);
+        else resolve(rows.map((r) => r.name));
+      },
+    );
   });
 }
 
@@ -35,7 +38,11 @@ describe('TypeORM CLI scripts against ormconfig.ts', () => {
   });
 
   const npm = (script: string, file: string) =>
-    run('npm', ['run', '--silent', script], { cwd: ROOT, env: { ...process.env, DATABASE_URL: `sqlite:${file}` }, timeout: 120_000 });
+    run('npm', ['run', '--silent', script], {
+      cwd: ROOT,
+      env: { ...process.env, DATABASE_URL: `sqlite:${file}` },
+      timeout: 120_000,
+    });
 
   it('shows, runs and reverts the migrations', async () => {
     const file = join(dir, 'cli.sqlite');

@@ -10,7 +10,10 @@ export function postgresReachable(): boolean {
   const { hostname, port } = new URL(PG_URL);
   const probe = spawnSync(
     process.execPath,
-    ['-e', `const s=require('net').connect(${Number(port) || 5432},${JSON.stringify(hostname)});s.setTimeout(1000,()=>process.exit(1));s.on('connect',()=>process.exit(0));s.on('error',()=>process.exit(1));`],
+    [
+      '-e',
+      `const s=require('net').connect(${Number(port) || 5432},${JSON.stringify(hostname)});s.setTimeout(1000,()=>process.exit(1));s.on('connect',()=>process.exit(0));s.on('error',()=>process.exit(1));`,
+    ],
     { timeout: 5000 },
   );
   if (probe.status === 0) return true;

@@ -21,7 +21,8 @@ async function killAndResume(databaseUrl: string, storageDir: string, running: S
   running.add(first);
   const api1 = new RestUploadClient(first.url);
   const { uploadId, path } = await api1.create(TOTAL, `e2e/${randomName()}.bin`);
-  for (let offset = 0; offset < TOTAL / 2; offset += CHUNK) await api1.chunk(uploadId, offset, data.subarray(offset, offset + CHUNK));
+  for (let offset = 0; offset < TOTAL / 2; offset += CHUNK)
+    await api1.chunk(uploadId, offset, data.subarray(offset, offset + CHUNK));
   expect((await api1.status(uploadId)).uploadedBytes).toBe(TOTAL / 2);
   await first.kill(); // SIGKILL: no shutdown hooks, no flush
   running.delete(first);

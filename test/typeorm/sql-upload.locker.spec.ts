@@ -156,7 +156,9 @@ function lockerSuite(connect: () => Promise<DataSource>) {
     const b = await instance({ ttlMs: 300 });
     const leaseB = await b.locker.acquire(id, WAIT);
     expect(leaseB.fence).toBeGreaterThan(leaseA.fence);
-    expect(await store.advance(id, 10, { uploadedBytes: 20, fence: leaseB.fence })).toMatchObject({ uploadedBytes: 20 });
+    expect(await store.advance(id, 10, { uploadedBytes: 20, fence: leaseB.fence })).toMatchObject({
+      uploadedBytes: 20,
+    });
 
     // A wakes up and tries to write at the offset it believes in → refused by the fence, state untouched.
     expect(await store.advance(id, 20, { uploadedBytes: 30, fence: leaseA.fence })).toBeNull();

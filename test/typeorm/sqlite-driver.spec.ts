@@ -36,32 +36,48 @@ describe('chooseSqliteDriver: the SQLite driver the installed TypeORM supports',
     const from = appTree('1.0.0', ['sqlite3']);
     const error = catchError(() => chooseSqliteDriver({ from }));
     expect(error).toBeInstanceOf(SqliteDriverError);
-    expect(error).toMatchObject({ code: 'SQLITE_DRIVER_MISSING', packageName: 'better-sqlite3', typeormVersion: '1.0.0' });
+    expect(error).toMatchObject({
+      code: 'SQLITE_DRIVER_MISSING',
+      packageName: 'better-sqlite3',
+      typeormVersion: '1.0.0',
+    });
     expect((error as Error).message).toContain('npm install better-sqlite3@^12');
   });
 
   it('TypeORM 1.x with sqlite3 asked for → SQLITE_DRIVER_UNSUPPORTED pointing at better-sqlite3', () => {
-    const error = catchError(() => chooseSqliteDriver({ from: appTree('1.1.1', ['sqlite3', 'better-sqlite3']), driver: 'sqlite3' }));
-    expect(error).toMatchObject({ code: 'SQLITE_DRIVER_UNSUPPORTED', packageName: 'better-sqlite3', typeormVersion: '1.1.1' });
+    const error = catchError(() =>
+      chooseSqliteDriver({ from: appTree('1.1.1', ['sqlite3', 'better-sqlite3']), driver: 'sqlite3' }),
+    );
+    expect(error).toMatchObject({
+      code: 'SQLITE_DRIVER_UNSUPPORTED',
+      packageName: 'better-sqlite3',
+      typeormVersion: '1.1.1',
+    });
     expect((error as Error).message).toMatch(/1\.1\.1 has no sqlite3 driver/);
   });
 
   it('TypeORM 0.3 → sqlite3 when installed, better-sqlite3 when only that is, or the one asked for', () => {
     expect(chooseSqliteDriver({ from: appTree('0.3.20', ['sqlite3', 'better-sqlite3']) })).toBe('sqlite3');
     expect(chooseSqliteDriver({ from: appTree('0.3.31', ['better-sqlite3']) })).toBe('better-sqlite3');
-    expect(chooseSqliteDriver({ from: appTree('0.3.31', ['sqlite3', 'better-sqlite3']), driver: 'better-sqlite3' })).toBe('better-sqlite3');
+    expect(
+      chooseSqliteDriver({ from: appTree('0.3.31', ['sqlite3', 'better-sqlite3']), driver: 'better-sqlite3' }),
+    ).toBe('better-sqlite3');
   });
 
   it('TypeORM 0.3 without a driver → SQLITE_DRIVER_MISSING naming sqlite3 and the better-sqlite3 alternative', () => {
     const error = catchError(() => chooseSqliteDriver({ from: appTree('0.3.31', []) }));
     expect(error).toMatchObject({ code: 'SQLITE_DRIVER_MISSING', packageName: 'sqlite3', typeormVersion: '0.3.31' });
     expect((error as Error).message).toContain('npm install sqlite3 (or better-sqlite3@^12)');
-    const asked = catchError(() => chooseSqliteDriver({ from: appTree('0.3.31', ['sqlite3']), driver: 'better-sqlite3' }));
+    const asked = catchError(() =>
+      chooseSqliteDriver({ from: appTree('0.3.31', ['sqlite3']), driver: 'better-sqlite3' }),
+    );
     expect(asked).toMatchObject({ code: 'SQLITE_DRIVER_MISSING', packageName: 'better-sqlite3' });
   });
 
   it('refuses a driver name it does not know', () => {
-    expect(() => chooseSqliteDriver({ from: appTree('0.3.31', ['sqlite3']), driver: 'sqlite' as never })).toThrow(TypeError);
+    expect(() => chooseSqliteDriver({ from: appTree('0.3.31', ['sqlite3']), driver: 'sqlite' as never })).toThrow(
+      TypeError,
+    );
   });
 });
 
@@ -87,11 +103,17 @@ describe('the embedded default on the TypeORM installed here', () => {
 
   it('the runnable server lists a bad SQLITE_DRIVER (or sqlite3 on 1.x) with the other start-up problems', () => {
     // Both problems at once, as every other environment problem.
-    expect(() => loadServerConfig({ SQLITE_DRIVER: 'sqlite', PORT: 'x' })).toThrow(/PORT must be[\s\S]*SQLITE_DRIVER must be sqlite3 or better-sqlite3/);
+    expect(() => loadServerConfig({ SQLITE_DRIVER: 'sqlite', PORT: 'x' })).toThrow(
+      /PORT must be[\s\S]*SQLITE_DRIVER must be sqlite3 or better-sqlite3/,
+    );
     if (typeorm.major >= 1) {
-      expect(() => loadServerConfig({ SQLITE_DRIVER: 'sqlite3' })).toThrow(/has no sqlite3 driver[\s\S]*better-sqlite3/);
+      expect(() => loadServerConfig({ SQLITE_DRIVER: 'sqlite3' })).toThrow(
+        /has no sqlite3 driver[\s\S]*better-sqlite3/,
+      );
       // With REDIS_URL the SQLite database is not used, so its driver does not matter.
-      expect(loadServerConfig({ SQLITE_DRIVER: 'sqlite3', REDIS_URL: 'redis://127.0.0.1:6379' }).sqliteDriver).toBe('sqlite3');
+      expect(loadServerConfig({ SQLITE_DRIVER: 'sqlite3', REDIS_URL: 'redis://127.0.0.1:6379' }).sqliteDriver).toBe(
+        'sqlite3',
+      );
     } else {
       expect(loadServerConfig({ SQLITE_DRIVER: 'sqlite3' }).sqliteDriver).toBe('sqlite3');
     }

@@ -8,12 +8,29 @@ const ROOT = join(__dirname, '..', '..');
 const ROUNDS = 30;
 
 /** A started contender: `ready` once it is connected and waiting for go, `done` with its output at exit. */
-function contender(url: string, driver: string, counterFile: string): { ready: Promise<void>; go(): void; done: Promise<string> } {
+function contender(
+  url: string,
+  driver: string,
+  counterFile: string,
+): { ready: Promise<void>; go(): void; done: Promise<string> } {
   // NODE_OPTIONS is inherited: under scripts/typeorm-line.js the child loads TypeORM 1.x too.
-  const child = spawn(process.execPath, ['-r', '@swc-node/register', 'test/typeorm/lock-contender.ts', url, 'shared-upload', counterFile, String(ROUNDS), driver], {
-    cwd: ROOT,
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      '-r',
+      '@swc-node/register',
+      'test/typeorm/lock-contender.ts',
+      url,
+      'shared-upload',
+      counterFile,
+      String(ROUNDS),
+      driver,
+    ],
+    {
+      cwd: ROOT,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    },
+  );
   let output = '';
   let markReady: () => void = () => undefined;
   const ready = new Promise<void>((resolve) => (markReady = resolve));
@@ -24,7 +41,9 @@ function contender(url: string, driver: string, counterFile: string): { ready: P
   child.stderr.on('data', (data: Buffer) => (output += data.toString()));
   const done = new Promise<string>((resolve, reject) => {
     child.once('error', reject);
-    child.once('exit', (code) => (code === 0 ? resolve(output) : reject(new Error(`contender exited with ${code}:\n${output}`))));
+    child.once('exit', (code) =>
+      code === 0 ? resolve(output) : reject(new Error(`contender exited with ${code}:\n${output}`)),
+    );
   });
   // A child that dies before it is ready must fail the test, not hang it.
   done.catch(() => markReady());
@@ -59,6 +78,7 @@ describe.each(installedSqliteDrivers())('SqlUploadLocker across two processes on
     expect(counter.count).toBe(2 * ROUNDS);
     // Both children really used this driver (TypeORM's type name: `sqlite` is the sqlite3 driver).
     expect(type).toBe(driver === 'sqlite3' ? 'sqlite' : 'better-sqlite3');
-    for (const output of outputs) expect(output).toMatch(new RegExp(`ready \\d+ ${type}\\n[\\s\\S]*done \\d+ ${type}\\n`));
+    for (const output of outputs)
+      expect(output).toMatch(new RegExp(`ready \\d+ ${type}\\n[\\s\\S]*done \\d+ ${type}\\n`));
   }, 120_000);
 });

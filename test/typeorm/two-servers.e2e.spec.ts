@@ -36,7 +36,9 @@ describePostgres('two server processes sharing one PostgreSQL database and one s
       const api = i % 2 === 0 ? b : a; // B writes first: it never saw the create, only the shared database did
       const offset = i * CHUNK;
       expect((await api.status(uploadId)).uploadedBytes).toBe(offset);
-      expect((await api.chunk(uploadId, offset, data.subarray(offset, offset + CHUNK))).uploadedBytes).toBe(offset + CHUNK);
+      expect((await api.chunk(uploadId, offset, data.subarray(offset, offset + CHUNK))).uploadedBytes).toBe(
+        offset + CHUNK,
+      );
     }
     // A stale offset sent to the other instance is refused with the shared, current offset.
     const stale = await fetch(`${a.base}/uploads/${uploadId}/chunks/0`, {

@@ -39,7 +39,12 @@ describe("ValiBlobModule.forRoot({ sessionStore: { type: 'typeorm' } }) in an au
         ValiBlobModule.forRoot({
           providers: { local: { root: join(tmp.dir, 'blobs') } },
           sessionStore: { type: 'typeorm', dataSourceName: 'uploadsDb' },
-          lock: { locker: { useFactory: (ds: DataSource) => new SqlUploadLocker(ds), inject: [getDataSourceToken('uploadsDb')] } },
+          lock: {
+            locker: {
+              useFactory: (ds: DataSource) => new SqlUploadLocker(ds),
+              inject: [getDataSourceToken('uploadsDb')],
+            },
+          },
           cleanup: { enabled: false },
         }),
       ],
@@ -51,7 +56,10 @@ describe("ValiBlobModule.forRoot({ sessionStore: { type: 'typeorm' } }) in an au
     await app.listen(0, '127.0.0.1');
 
     const dataSource = app.get<DataSource>(getDataSourceToken('uploadsDb'));
-    expect(dataSource.entityMetadatas.map((m) => m.tableName).sort()).toEqual(['valiblob_upload_locks', 'valiblob_upload_sessions']);
+    expect(dataSource.entityMetadatas.map((m) => m.tableName).sort()).toEqual([
+      'valiblob_upload_locks',
+      'valiblob_upload_sessions',
+    ]);
     expect(app.get(ResumableSessionStore)).toBeInstanceOf(TypeOrmSessionStore);
     expect(app.get(UploadLocker)).toBeInstanceOf(SqlUploadLocker);
 
@@ -59,7 +67,9 @@ describe("ValiBlobModule.forRoot({ sessionStore: { type: 'typeorm' } }) in an au
     const { uploadId } = await api.create(4, 'wiring/x.bin');
     await api.chunk(uploadId, 0, Buffer.from('abcd'));
     // The session is a row in the app's database, not in memory.
-    const rows = await dataSource.query('SELECT uploaded_bytes FROM valiblob_upload_sessions WHERE upload_id = ?', [uploadId]);
+    const rows = await dataSource.query('SELECT uploaded_bytes FROM valiblob_upload_sessions WHERE upload_id = ?', [
+      uploadId,
+    ]);
     expect(rows).toEqual([{ uploaded_bytes: 4 }]);
     const locks = await dataSource.query('SELECT owner FROM valiblob_upload_locks WHERE upload_id = ?', [uploadId]);
     expect(locks).toEqual([{ owner: null }]); // taken for the write, released after it

@@ -51,7 +51,13 @@ describePostgres('TypeOrmSessionStore during a PostgreSQL outage (real TCP proxy
     proxy.stall();
     const started = Date.now();
     const outcomes = await Promise.all(
-      everyOperation(store, session.uploadId).map(async ([name, op]) => ({ name, error: await op().then(() => null, (e: unknown) => e) })),
+      everyOperation(store, session.uploadId).map(async ([name, op]) => ({
+        name,
+        error: await op().then(
+          () => null,
+          (e: unknown) => e,
+        ),
+      })),
     );
     for (const { name, error } of outcomes) {
       expect({ name, error }).toEqual({ name, error: expect.any(StoreUnavailableError) });
@@ -64,7 +70,10 @@ describePostgres('TypeOrmSessionStore during a PostgreSQL outage (real TCP proxy
   it('a dropped database connection is StoreUnavailableError, never "not found"', async () => {
     proxy.cut();
     for (const [name, op] of everyOperation(store, session.uploadId)) {
-      const error = await op().then(() => null, (e: unknown) => e);
+      const error = await op().then(
+        () => null,
+        (e: unknown) => e,
+      );
       expect({ name, error }).toEqual({ name, error: expect.any(StoreUnavailableError) });
     }
   }, 60_000);
@@ -84,7 +93,10 @@ describe('TypeOrmSessionStore on a closed SQLite DataSource', () => {
     const store = new TypeOrmSessionStore(dataSource);
     const session = makeTestSession();
     await store.save(session);
-    const error = await store.save(session).then(() => null, (e: unknown) => e);
+    const error = await store.save(session).then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(Error);
     expect(error).not.toBeInstanceOf(StoreUnavailableError);
     expect((error as Error).message).toMatch(/already exists/);

@@ -5,7 +5,11 @@ import { join } from 'node:path';
 import { Client } from 'pg';
 import { DataSource, DataSourceOptions } from 'typeorm';
 import { VALIBLOB_ENTITIES, VALIBLOB_MIGRATIONS } from '../../migrations';
-import { DatabaseUrlOptions, dataSourceOptionsFromUrl, VALIBLOB_MIGRATIONS_TABLE } from '../../src/sessions/typeorm/database-url';
+import {
+  DatabaseUrlOptions,
+  dataSourceOptionsFromUrl,
+  VALIBLOB_MIGRATIONS_TABLE,
+} from '../../src/sessions/typeorm/database-url';
 import { chooseSqliteDriver, SqliteDriverPackage } from '../../src/sessions/typeorm/sqlite-driver';
 import { PG_URL } from '../support/services';
 
@@ -37,7 +41,10 @@ export async function createScratchPostgres(label: string): Promise<ScratchPostg
     name,
     drop: () =>
       admin(async (c) => {
-        await c.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [name]);
+        await c.query(
+          'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()',
+          [name],
+        );
         await c.query(`DROP DATABASE IF EXISTS "${name}"`);
       }),
   };
@@ -50,7 +57,11 @@ export function scratchDir(label: string): { dir: string; cleanup(): void } {
 }
 
 /** DataSource for a DATABASE_URL with the library's entities and migrations (not yet initialised). */
-export function valiBlobDataSource(url: string, extra: Partial<DataSourceOptions> = {}, urlOptions: DatabaseUrlOptions = {}): DataSource {
+export function valiBlobDataSource(
+  url: string,
+  extra: Partial<DataSourceOptions> = {},
+  urlOptions: DatabaseUrlOptions = {},
+): DataSource {
   return new DataSource({
     ...dataSourceOptionsFromUrl(url, urlOptions),
     entities: VALIBLOB_ENTITIES,

@@ -73,7 +73,12 @@ describe('ResumableUploadService (engine semantics, DESIGN §6)', () => {
     const session = await uploads.start({ path: 'a/file.bin', totalSize: data.length, contentType: 'application/pdf' });
     for (let offset = 0; offset < data.length; offset += 100_000) {
       const chunk = data.subarray(offset, offset + 100_000);
-      const result = await uploads.uploadChunk({ uploadId: session.uploadId, offset, body: body(chunk), contentLength: chunk.length });
+      const result = await uploads.uploadChunk({
+        uploadId: session.uploadId,
+        offset,
+        body: body(chunk),
+        contentLength: chunk.length,
+      });
       expect(result.session.uploadedBytes).toBe(offset + chunk.length);
     }
     const done = await uploads.complete(session.uploadId);
@@ -120,42 +125,61 @@ describe('ResumableUploadService (engine semantics, DESIGN §6)', () => {
   });
 
   it('enforces maxUploadSize on the declared size and on streamed bytes of a deferred-length upload', async () => {
-    await expect(uploads.start({ totalSize: 10 * 1024 * 1024 + 1 })).rejects.toMatchObject({ code: 'SIZE_EXCEEDED', status: 413 });
+    await expect(uploads.start({ totalSize: 10 * 1024 * 1024 + 1 })).rejects.toMatchObject({
+      code: 'SIZE_EXCEEDED',
+      status: 413,
+    });
     const { uploadId } = await uploads.start({ totalSize: null });
-    const tooMuch = Readable.from((function* () {
-      for (let i = 0; i < 11; i++) yield Buffer.alloc(1024 * 1024);
-    })());
-    await expect(uploads.uploadChunk({ uploadId, offset: 0, body: tooMuch })).rejects.toMatchObject({ code: 'SIZE_EXCEEDED' });
+    const tooMuch = Readable.from(
+      (function* () {
+        for (let i = 0; i < 11; i++) yield Buffer.alloc(1024 * 1024);
+      })(),
+    );
+    await expect(uploads.uploadChunk({ uploadId, offset: 0, body: tooMuch })).rejects.toMatchObject({
+      code: 'SIZE_EXCEEDED',
+    });
     expect((await uploads.getStatus(uploadId)).uploadedBytes).toBe(0);
     // Declaring the length later (tus defer-length) fixes the total.
     await uploads.uploadChunk({ uploadId, offset: 0, body: body(Buffer.alloc(5)), declareTotalSize: 5 });
     expect(await uploads.getStatus(uploadId)).toMatchObject({ totalSize: 5, uploadedBytes: 5 });
-    await expect(uploads.uploadChunk({ uploadId, offset: 5, body: body(Buffer.alloc(0)), declareTotalSize: 6 })).rejects.toMatchObject({
+    await expect(
+      uploads.uploadChunk({ uploadId, offset: 5, body: body(Buffer.alloc(0)), declareTotalSize: 6 }),
+    ).rejects.toMatchObject({
       code: 'INVALID_LENGTH',
     });
   });
 
-  it.each(['sha1', 'sha256', 'md5', 'crc32'] as const)('accepts a chunk whose %s checksum matches', async (algorithm) => {
-    const data = randomBytes(5000);
-    const digest =
-      algorithm === 'crc32'
-        ? (() => {
-            const b = Buffer.alloc(4);
-            b.writeUInt32BE(crc32(data) >>> 0);
-            return b;
-          })()
-        : createHash(algorithm).update(data).digest();
-    const checksum = parseUploadChecksum(`${algorithm} ${digest.toString('base64')}`, ['sha1', 'sha256', 'md5', 'crc32']);
-    const { uploadId } = await uploads.start({ totalSize: 5000 });
-    const result = await uploads.uploadChunk({ uploadId, offset: 0, body: body(data), checksum });
-    expect(result.session.uploadedBytes).toBe(5000);
-  });
+  it.each(['sha1', 'sha256', 'md5', 'crc32'] as const)(
+    'accepts a chunk whose %s checksum matches',
+    async (algorithm) => {
+      const data = randomBytes(5000);
+      const digest =
+        algorithm === 'crc32'
+          ? (() => {
+              const b = Buffer.alloc(4);
+              b.writeUInt32BE(crc32(data) >>> 0);
+              return b;
+            })()
+          : createHash(algorithm).update(data).digest();
+      const checksum = parseUploadChecksum(`${algorithm} ${digest.toString('base64')}`, [
+        'sha1',
+        'sha256',
+        'md5',
+        'crc32',
+      ]);
+      const { uploadId } = await uploads.start({ totalSize: 5000 });
+      const result = await uploads.uploadChunk({ uploadId, offset: 0, body: body(data), checksum });
+      expect(result.session.uploadedBytes).toBe(5000);
+    },
+  );
 
   it('discards a chunk whose checksum does not match (460) and leaves the offset where it was', async () => {
     const { uploadId } = await uploads.start({ totalSize: 200 });
     await uploads.uploadChunk({ uploadId, offset: 0, body: body(Buffer.alloc(100, 7)) });
     const wrong = { algorithm: 'sha1' as const, digest: createHash('sha1').update('something else').digest() };
-    await expect(uploads.uploadChunk({ uploadId, offset: 100, body: body(Buffer.alloc(100, 8)), checksum: wrong })).rejects.toMatchObject({
+    await expect(
+      uploads.uploadChunk({ uploadId, offset: 100, body: body(Buffer.alloc(100, 8)), checksum: wrong }),
+    ).rejects.toMatchObject({
       code: 'CHECKSUM_MISMATCH',
       status: 460,
     });
@@ -165,10 +189,18 @@ describe('ResumableUploadService (engine semantics, DESIGN §6)', () => {
   });
 
   it('refuses unsupported or malformed checksum headers with 400', () => {
-    expect(() => parseUploadChecksum('whirlpool AAAA', ['sha1'])).toThrow(expect.objectContaining({ code: 'UNSUPPORTED_CHECKSUM_ALGORITHM', status: 400 }));
-    expect(() => parseUploadChecksum('sha256 AAAA', ['sha1'])).toThrow(expect.objectContaining({ code: 'UNSUPPORTED_CHECKSUM_ALGORITHM' }));
-    expect(() => parseUploadChecksum('sha1 !!!', ['sha1'])).toThrow(expect.objectContaining({ code: 'INVALID_REQUEST' }));
-    expect(() => parseUploadChecksum('sha1 AAAA', ['sha1'])).toThrow(expect.objectContaining({ code: 'INVALID_REQUEST' }));
+    expect(() => parseUploadChecksum('whirlpool AAAA', ['sha1'])).toThrow(
+      expect.objectContaining({ code: 'UNSUPPORTED_CHECKSUM_ALGORITHM', status: 400 }),
+    );
+    expect(() => parseUploadChecksum('sha256 AAAA', ['sha1'])).toThrow(
+      expect.objectContaining({ code: 'UNSUPPORTED_CHECKSUM_ALGORITHM' }),
+    );
+    expect(() => parseUploadChecksum('sha1 !!!', ['sha1'])).toThrow(
+      expect.objectContaining({ code: 'INVALID_REQUEST' }),
+    );
+    expect(() => parseUploadChecksum('sha1 AAAA', ['sha1'])).toThrow(
+      expect.objectContaining({ code: 'INVALID_REQUEST' }),
+    );
   });
 
   it('answers 404 for unknown ids and for another owner’s upload', async () => {
@@ -177,7 +209,9 @@ describe('ResumableUploadService (engine semantics, DESIGN §6)', () => {
     const { uploadId } = await uploads.start({ totalSize: 10, owner: 'alice' });
     await expect(uploads.getStatus(uploadId, { owner: 'bob' })).rejects.toMatchObject({ code: 'UPLOAD_NOT_FOUND' });
     await expect(uploads.getStatus(uploadId, { owner: null })).rejects.toMatchObject({ code: 'UPLOAD_NOT_FOUND' });
-    await expect(uploads.uploadChunk({ uploadId, offset: 0, body: body(Buffer.alloc(1)), owner: 'bob' })).rejects.toMatchObject({ status: 404 });
+    await expect(
+      uploads.uploadChunk({ uploadId, offset: 0, body: body(Buffer.alloc(1)), owner: 'bob' }),
+    ).rejects.toMatchObject({ status: 404 });
     await expect(uploads.abort(uploadId, { owner: 'bob' })).rejects.toMatchObject({ status: 404 });
     expect((await uploads.getStatus(uploadId, { owner: 'alice' })).uploadId).toBe(uploadId);
   });
@@ -199,7 +233,10 @@ describe('ResumableUploadService (engine semantics, DESIGN §6)', () => {
     await expect(stat(staging)).rejects.toMatchObject({ code: 'ENOENT' });
     expect((await rawSession(uploadId)).providerState).toBeNull();
     expect((await uploads.getStatus(uploadId)).status).toBe(UploadStatus.Aborted);
-    await expect(uploads.uploadChunk({ uploadId, offset: 50, body: body(Buffer.alloc(1)) })).rejects.toMatchObject({ code: 'UPLOAD_GONE', status: 410 });
+    await expect(uploads.uploadChunk({ uploadId, offset: 50, body: body(Buffer.alloc(1)) })).rejects.toMatchObject({
+      code: 'UPLOAD_GONE',
+      status: 410,
+    });
     await expect(uploads.complete(uploadId)).rejects.toMatchObject({ code: 'UPLOAD_GONE' });
     await expect(uploads.abort(uploadId)).rejects.toMatchObject({ code: 'UPLOAD_GONE' });
     expect(events.filter((e) => e.startsWith('upload.aborted'))).toHaveLength(1);
@@ -210,7 +247,10 @@ describe('ResumableUploadService (engine semantics, DESIGN §6)', () => {
     await boot({ sessionExpiration: 50 });
     const { uploadId } = await uploads.start({ totalSize: 10 });
     await new Promise((r) => setTimeout(r, 80));
-    await expect(uploads.uploadChunk({ uploadId, offset: 0, body: body(Buffer.alloc(1)) })).rejects.toMatchObject({ code: 'UPLOAD_GONE', status: 410 });
+    await expect(uploads.uploadChunk({ uploadId, offset: 0, body: body(Buffer.alloc(1)) })).rejects.toMatchObject({
+      code: 'UPLOAD_GONE',
+      status: 410,
+    });
     await expect(uploads.getStatus(uploadId)).rejects.toMatchObject({ code: 'UPLOAD_GONE' });
   });
 
@@ -220,7 +260,10 @@ describe('ResumableUploadService (engine semantics, DESIGN §6)', () => {
     const { uploadId } = await uploads.start({ totalSize: 10 });
     const lease = await moduleRef.get(UploadLocker).acquire(uploadId, { waitMs: 0, requestRelease: false });
     const started = Date.now();
-    await expect(uploads.uploadChunk({ uploadId, offset: 0, body: body(Buffer.alloc(1)) })).rejects.toMatchObject({ code: 'UPLOAD_LOCKED', status: 423 });
+    await expect(uploads.uploadChunk({ uploadId, offset: 0, body: body(Buffer.alloc(1)) })).rejects.toMatchObject({
+      code: 'UPLOAD_LOCKED',
+      status: 423,
+    });
     expect(Date.now() - started).toBeGreaterThanOrEqual(90);
     await lease.release();
     await expect(uploads.uploadChunk({ uploadId, offset: 0, body: body(Buffer.alloc(1)) })).resolves.toBeDefined();
@@ -347,11 +390,16 @@ describe('ResumableUploadService (engine semantics, DESIGN §6)', () => {
     await expect(uploads.start({ totalSize: '10' as never })).rejects.toMatchObject({ code: 'INVALID_LENGTH' });
     await expect(uploads.start({ totalSize: 1, path: '../escape' })).rejects.toMatchObject({ code: 'INVALID_PATH' });
     await expect(uploads.start({ totalSize: 1, provider: 'nope' })).rejects.toMatchObject({ code: 'UNKNOWN_PROVIDER' });
-    await expect(uploads.start({ totalSize: 1, metadata: { k: 1 as never } })).rejects.toMatchObject({ code: 'INVALID_METADATA' });
+    await expect(uploads.start({ totalSize: 1, metadata: { k: 1 as never } })).rejects.toMatchObject({
+      code: 'INVALID_METADATA',
+    });
     const first = await uploads.start({ totalSize: 1, path: 'dup.bin' });
     await uploads.uploadChunk({ uploadId: first.uploadId, offset: 0, body: body(Buffer.from('x')) });
     await uploads.complete(first.uploadId);
-    await expect(uploads.start({ totalSize: 1, path: 'dup.bin' })).rejects.toMatchObject({ code: 'BLOB_EXISTS', status: 409 });
+    await expect(uploads.start({ totalSize: 1, path: 'dup.bin' })).rejects.toMatchObject({
+      code: 'BLOB_EXISTS',
+      status: 409,
+    });
     await expect(uploads.start({ totalSize: 1, path: 'dup.bin', overwrite: true })).resolves.toBeDefined();
   });
 

@@ -23,7 +23,9 @@ export class PostgresAdvisoryCleanupLock extends CleanupLock {
     options: PostgresAdvisoryCleanupLockOptions = {},
   ) {
     super();
-    const digest = createHash('sha256').update(options.name ?? 'valiblob:cleanup').digest();
+    const digest = createHash('sha256')
+      .update(options.name ?? 'valiblob:cleanup')
+      .digest();
     this.key = digest.readBigInt64BE(0).toString();
   }
 
@@ -32,10 +34,9 @@ export class PostgresAdvisoryCleanupLock extends CleanupLock {
     let keep = false;
     try {
       await runner.connect();
-      const rows: Array<{ locked: boolean }> = await runner.query(
-        'SELECT pg_try_advisory_lock($1::bigint) AS locked',
-        [this.key],
-      );
+      const rows: Array<{ locked: boolean }> = await runner.query('SELECT pg_try_advisory_lock($1::bigint) AS locked', [
+        this.key,
+      ]);
       if (rows[0]?.locked !== true) return null;
       keep = true;
     } finally {

@@ -46,18 +46,21 @@ export class RedisCleanupLock extends CleanupLock {
 
     const controller = new AbortController();
     let validUntil = Date.now() + this.ttlMs;
-    const heartbeat = setInterval(() => {
-      this.redis
-        .eval(EXTEND_SCRIPT, 1, this.key, token, String(this.ttlMs))
-        .then((result) => {
-          if (Number(result) === 1) validUntil = Date.now() + this.ttlMs;
-          else controller.abort(new Error('Redis cleanup lock was taken over'));
-        })
-        .catch(() => {
-          // Unreachable for now; the lease may still be ours until it would have expired.
-          if (Date.now() >= validUntil) controller.abort(new Error('Redis cleanup lock lease expired'));
-        });
-    }, Math.floor(this.ttlMs / 3));
+    const heartbeat = setInterval(
+      () => {
+        this.redis
+          .eval(EXTEND_SCRIPT, 1, this.key, token, String(this.ttlMs))
+          .then((result) => {
+            if (Number(result) === 1) validUntil = Date.now() + this.ttlMs;
+            else controller.abort(new Error('Redis cleanup lock was taken over'));
+          })
+          .catch(() => {
+            // Unreachable for now; the lease may still be ours until it would have expired.
+            if (Date.now() >= validUntil) controller.abort(new Error('Redis cleanup lock lease expired'));
+          });
+      },
+      Math.floor(this.ttlMs / 3),
+    );
     heartbeat.unref();
     controller.signal.addEventListener('abort', () => clearInterval(heartbeat), { once: true });
 

@@ -121,7 +121,11 @@ export function parseUploadConcat(header: string | undefined): ConcatRole {
   const value = header.trim();
   if (value === 'partial') return { kind: 'partial' };
   if (!value.startsWith('final;')) throw new InvalidRequestError('Upload-Concat must be "partial" or "final;<urls>"');
-  const urls = value.slice('final;'.length).trim().split(/ +/).filter((u) => u !== '');
+  const urls = value
+    .slice('final;'.length)
+    .trim()
+    .split(/ +/)
+    .filter((u) => u !== '');
   if (urls.length === 0) throw new InvalidRequestError('Upload-Concat final needs at least one partial upload URL');
   if (urls.length > 1000) throw new InvalidRequestError('Upload-Concat names more than 1000 partial uploads');
   const ids = urls.map((url) => {

@@ -96,11 +96,11 @@ export class RedisUploadLocker extends UploadLocker implements OnModuleDestroy {
     for (;;) {
       const sentAt = Date.now();
       const fence = (await this.call('lock acquire', () =>
-        ACQUIRE_SCRIPT.run(this.client, [this.lockKey(uploadId), `${this.lockKey(uploadId)}:fence`], [
-          token,
-          this.leaseTtlMs,
-          this.fenceTtlMs,
-        ]),
+        ACQUIRE_SCRIPT.run(
+          this.client,
+          [this.lockKey(uploadId), `${this.lockKey(uploadId)}:fence`],
+          [token, this.leaseTtlMs, this.fenceTtlMs],
+        ),
       )) as string | null;
       if (fence !== null) return this.grant(uploadId, token, Number(fence), sentAt, options);
 

@@ -19,7 +19,14 @@
   var chunkSize = positiveInt(params.get('chunkSize')) || 5 * 1024 * 1024;
   var delayMs = positiveInt(params.get('delayMs')) || 0;
   var retryDelays = params.has('retryDelays')
-    ? params.get('retryDelays').split(',').filter(Boolean).map(Number).filter(function (n) { return n >= 0; })
+    ? params
+        .get('retryDelays')
+        .split(',')
+        .filter(Boolean)
+        .map(Number)
+        .filter(function (n) {
+          return n >= 0;
+        })
     : [0, 1000, 3000, 5000];
   // Absolute, so tus-js-client's stored fingerprints (which include the endpoint) stay stable across reloads.
   var endpoint = new URL('/files', window.location.href).href;
@@ -47,12 +54,15 @@
   }
 
   el.token.value = safeStorage('get', TOKEN_KEY) || '';
-  byId('settings-form').addEventListener('submit', function (event) { event.preventDefault(); });
+  byId('settings-form').addEventListener('submit', function (event) {
+    event.preventDefault();
+  });
   el.token.addEventListener('change', function () {
     safeStorage('set', TOKEN_KEY, el.token.value.trim());
     checkServer();
   });
-  el.chunkHint.textContent = 'Chunk size ' + formatBytes(chunkSize) + (delayMs ? ', ' + delayMs + ' ms pause before each chunk' : '') + '.';
+  el.chunkHint.textContent =
+    'Chunk size ' + formatBytes(chunkSize) + (delayMs ? ', ' + delayMs + ' ms pause before each chunk' : '') + '.';
 
   el.input.addEventListener('change', function () {
     addFiles(el.input.files);
@@ -159,10 +169,15 @@
     });
     item.buttons.cancel.addEventListener('click', function () {
       // abort(true) also terminates the upload on the server (tus DELETE) and forgets the stored URL.
-      upload.abort(true).catch(function () { /* already gone */ }).then(function () {
-        item.li.remove();
-        renderResumable();
-      });
+      upload
+        .abort(true)
+        .catch(function () {
+          /* already gone */
+        })
+        .then(function () {
+          item.li.remove();
+          renderResumable();
+        });
     });
     item.buttons.dismiss.addEventListener('click', function () {
       item.li.remove();
@@ -173,7 +188,9 @@
       .findPreviousUploads()
       .then(function (previous) {
         if (previous.length > 0) {
-          previous.sort(function (a, b) { return Date.parse(b.creationTime) - Date.parse(a.creationTime); });
+          previous.sort(function (a, b) {
+            return Date.parse(b.creationTime) - Date.parse(a.creationTime);
+          });
           upload.resumeFromPreviousUpload(previous[0]);
           item.note = 'resuming a previous upload';
         }
@@ -181,7 +198,9 @@
         setState(item, 'uploading', '');
         upload.start();
       })
-      .catch(function (error) { failed(item, error); });
+      .catch(function (error) {
+        failed(item, error);
+      });
   }
 
   function createItem(file) {
@@ -257,7 +276,9 @@
         return { path: session.path, sha256: session.checksum, size: session.totalSize };
       })
       // Still downloadable through the tus endpoint itself (GET /files/:id) if the REST route is off.
-      .catch(function () { return { path: null, sha256: null, size: item.file.size }; })
+      .catch(function () {
+        return { path: null, sha256: null, size: item.file.size };
+      })
       .then(function (info) {
         addCompleted({
           name: item.file.name,
@@ -271,7 +292,10 @@
         renderResumable();
         // Leave the finished row visible briefly, then let the completed list take over.
         // Then list again what is left to resume: tus-js-client forgets the finished upload's URL asynchronously.
-        setTimeout(function () { item.li.remove(); renderResumable(); }, 1500);
+        setTimeout(function () {
+          item.li.remove();
+          renderResumable();
+        }, 1500);
       });
   }
 
@@ -280,8 +304,12 @@
     var message;
     if (status === 413) {
       var max = Number(header(error, 'Tus-Max-Size'));
-      message = 'Too large: ' + formatBytes(item.file.size) + ' is over this server\u2019s limit' +
-        (max > 0 ? ' of ' + formatBytes(max) : '') + '.';
+      message =
+        'Too large: ' +
+        formatBytes(item.file.size) +
+        ' is over this server\u2019s limit' +
+        (max > 0 ? ' of ' + formatBytes(max) : '') +
+        '.';
     } else if (status === 401 || status === 403) {
       message = 'Not allowed (' + status + '): set the access token under Settings, then press Resume.';
     } else if (status === 404 || status === 410) {
@@ -378,7 +406,9 @@
       var running = Array.prototype.map.call(el.uploads.querySelectorAll('[data-upload-url]'), function (li) {
         return li.dataset.uploadUrl;
       });
-      stored = stored.filter(function (entry) { return running.indexOf(entry.uploadUrl) === -1; });
+      stored = stored.filter(function (entry) {
+        return running.indexOf(entry.uploadUrl) === -1;
+      });
       el.resumableList.textContent = '';
       el.resumable.hidden = stored.length === 0;
       stored.forEach(function (entry) {
@@ -406,7 +436,9 @@
     fetch(endpoint, { method: 'OPTIONS' })
       .then(function (response) {
         var max = Number(response.headers.get('Tus-Max-Size'));
-        if (max > 0) el.limitHint.textContent = 'Up to ' + formatBytes(max) + ' per file. Uploads resume after a lost connection or a page reload.';
+        if (max > 0)
+          el.limitHint.textContent =
+            'Up to ' + formatBytes(max) + ' per file. Uploads resume after a lost connection or a page reload.';
         setServerStatus('online', 'Server online');
       })
       .catch(function () {
@@ -430,9 +462,13 @@
         a.href = URL.createObjectURL(blob);
         a.download = name;
         a.click();
-        setTimeout(function () { URL.revokeObjectURL(a.href); }, 10000);
+        setTimeout(function () {
+          URL.revokeObjectURL(a.href);
+        }, 10000);
       })
-      .catch(function (error) { showPageError(error.message); });
+      .catch(function (error) {
+        showPageError(error.message);
+      });
   }
 
   function authHeaders() {
@@ -490,7 +526,9 @@
   }
 
   function wait(ms) {
-    return new Promise(function (resolve) { setTimeout(resolve, ms); });
+    return new Promise(function (resolve) {
+      setTimeout(resolve, ms);
+    });
   }
 
   function byId(id) {
