@@ -1,5 +1,5 @@
-// @vali-blob/nestjs/typeorm — durable sessions and cross-instance upload locks on TypeORM 0.3.20+ or 1.x (SQLite, PostgreSQL).
-// Separate from the root entry so apps without TypeORM never load it.
+// @vali-blob/nestjs/typeorm — durable sessions and cross-instance upload locks on TypeORM 0.3.20+ or 1.x
+// (SQLite, PostgreSQL). Separate from the root entry so apps without TypeORM never load it.
 export { TypeOrmSessionStore } from './sessions/typeorm/typeorm-session.store';
 export type { TypeOrmSessionStoreOptions } from './sessions/typeorm/typeorm-session.store';
 export { SessionAlreadyExistsError } from './sessions/typeorm/store-errors';

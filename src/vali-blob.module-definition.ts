@@ -124,7 +124,8 @@ export function composeValiBlobModule(base: DynamicModule, composition: ValiBlob
       // sessionStore { type: 'typeorm' } with forRoot: TypeOrmModule.forFeature for the entities, so
       // autoLoadEntities sees them (lazy require: apps without typeorm never load it).
       ...(store?.type === 'typeorm'
-        ? require('./sessions/typeorm/typeorm-store.wiring').typeOrmStoreImports(store)
+        ? // eslint-disable-next-line @typescript-eslint/no-require-imports -- optional peer (typeorm) loaded lazily
+          require('./sessions/typeorm/typeorm-store.wiring').typeOrmStoreImports(store)
         : []),
     ],
     controllers: [...(base.controllers ?? []), ...createHttpControllers(mounted)],

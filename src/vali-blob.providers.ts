@@ -113,6 +113,7 @@ function sessionStoreProvider(staticConfig: SessionStoreConfig | undefined): Pro
   if (isRecipe<ResumableSessionStore>(staticConfig)) return recipeToProvider(ResumableSessionStore, staticConfig);
   if ((staticConfig as { type?: string } | undefined)?.type === 'typeorm') {
     // Lazy: only apps that ask for the TypeORM store load typeorm.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- optional peer (typeorm) loaded lazily
     return require('./sessions/typeorm/typeorm-store.wiring').typeOrmStoreProvider(staticConfig);
   }
   return {
@@ -132,6 +133,7 @@ async function buildSessionStore(
   if (config === 'memory' || type === 'memory') return new MemorySessionStore();
   if (type === 'typeorm') {
     // Lazy, as above. Nest waits for the (possibly async) DataSource before building the store.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- optional peer (typeorm) loaded lazily
     return require('./sessions/typeorm/typeorm-store.wiring').typeOrmStoreFromOptions(config, options, moduleRef);
   }
   if (isRecipe<ResumableSessionStore>(config)) return resolveRecipe(config, moduleRef, ResumableSessionStore.name);

@@ -18,7 +18,7 @@ export const SCHEDULER_REGISTRY_TOKEN: unknown = loadSchedulerRegistry();
 
 function loadSchedulerRegistry(): unknown {
   try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- optional peer, loaded lazily: may be absent
     return require('@nestjs/schedule').SchedulerRegistry;
   } catch {
     return Symbol('VALIBLOB:NO_SCHEDULER_REGISTRY');

@@ -46,6 +46,9 @@ export type ClassOrFactoryConfig<T> =
   | { useClass: Type<T> }
   | { useExisting: InjectionToken }
   | {
+      // Typed as Nest's own FactoryProvider.useFactory: a typed factory such as `(ds: DataSource) => store` is not
+      // assignable to `(...args: unknown[]) => T`, and this recipe is handed to Nest as a FactoryProvider.
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any -- as in Nest: unknown[] rejects typed factories
       useFactory: (...args: any[]) => T | Promise<T>;
       inject?: Array<InjectionToken | OptionalFactoryDependency>;
     };

@@ -23,7 +23,7 @@ async function bootstrap(): Promise<void> {
 }
 
 bootstrap().catch((error) => {
-  // eslint-disable-next-line no-console
+  // eslint-disable-next-line no-console -- fatal bootstrap error: print it to stderr, then exit(1)
   console.error(error);
   process.exit(1);
 });

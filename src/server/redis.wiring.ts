@@ -19,7 +19,7 @@ export function redisWiring(config: ServerConfig, env: NodeJS.ProcessEnv = proce
     throw new Error('Invalid server environment:\n - REDIS_LOCK_TTL_MS must be an integer >= 30 (ms)');
   }
   // Loaded only when Redis is configured, so the server without REDIS_URL never requires ioredis.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- optional peer (ioredis) loaded lazily
   const { RedisSessionStore } = require('../redis') as typeof import('../redis');
   return {
     imports: [],

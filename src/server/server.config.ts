@@ -6,7 +6,10 @@ export interface ServerConfig {
   port: number;
   host: string;
   databaseUrl: string;
-  /** `SQLITE_DRIVER=sqlite3|better-sqlite3` forces the driver of a `sqlite:` URL; unset = chosen by the installed TypeORM. */
+  /**
+   * `SQLITE_DRIVER=sqlite3|better-sqlite3` forces the driver of a `sqlite:` URL; unset = chosen by the installed
+   * TypeORM.
+   */
   sqliteDriver: SqliteDriverPackage | undefined;
   redisUrl: string | null;
   storageDir: string;

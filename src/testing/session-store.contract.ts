@@ -1,4 +1,3 @@
-/* eslint-disable jest/no-export */
 import { randomBytes } from 'node:crypto';
 import { SessionAlreadyExistsError } from '../errors/vali-blob.errors';
 import { ResumableSessionStore } from '../sessions/resumable-session-store';
