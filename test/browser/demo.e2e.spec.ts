@@ -39,6 +39,7 @@ describe('demo page in a real browser (Chromium + tus-js-client)', () => {
     page = context.pages()[0] ?? (await context.newPage());
     page.on('pageerror', (error) => {
       // An exception in the page's script is a bug of the page: make it visible in the test output.
+      // eslint-disable-next-line no-console -- page errors are reported in the test output on purpose
       console.error(`page error: ${error.message}`);
     });
   });
@@ -208,7 +209,7 @@ describe('demo page in a real browser (Chromium + tus-js-client)', () => {
 
 // Small polling matchers for locators (playwright-core ships no `expect`; jest's cannot wait).
 declare global {
-  // eslint-disable-next-line @typescript-eslint/no-namespace
+  // eslint-disable-next-line @typescript-eslint/no-namespace -- augmenting jest's global Matchers takes a namespace
   namespace jest {
     interface Matchers<R> {
       toHaveDataState(state: string): Promise<R>;

@@ -116,7 +116,8 @@ describe('PostgresAdvisoryCleanupLock (real PostgreSQL)', () => {
     const holder = await lock.tryAcquire();
     expect(holder).not.toBeNull();
     const [{ pid }] = await b.query(
-      `SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND ((classid::bigint << 32) | objid::bigint) = $1::bigint`,
+      `SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted ` +
+        `AND ((classid::bigint << 32) | objid::bigint) = $1::bigint`,
       [lock.key],
     );
     await b.query('SELECT pg_terminate_backend($1)', [pid]);

@@ -43,7 +43,7 @@ export function describeSweep(
       await rm(root, { recursive: true, force: true });
     });
 
-    it('frees staging data of expired uploads before deleting them, purges tombstones, never touches completed blobs', async () => {
+    it("frees expired uploads' staging data, then deletes them; purges tombstones; spares finished blobs", async () => {
       if (!ok) return;
       const { uploads, storage, cleanup, expiredEvents } = ctx;
       const store = handle.store;
@@ -86,7 +86,7 @@ export function describeSweep(
       expect(expiredEvents).toHaveLength(2);
     });
 
-    it('counts a failing session, keeps it for the next run, and still finishes the run (no endless batch loop)', async () => {
+    it('counts a failing session, keeps it for the next run, still ends the run (no endless batch loop)', async () => {
       if (!ok) return;
       const store = handle.store;
       // Older than the good ones, so findExpired returns them first on every page; their provider is unknown,

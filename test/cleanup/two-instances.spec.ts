@@ -77,7 +77,7 @@ function expectEachSessionOnce(pair: Pair, reports: CleanupReport[]): void {
 }
 
 describe('two instances sweeping at once', () => {
-  it('control: without a shared lock the same setup processes sessions twice (so the tests below can fail)', async () => {
+  it('control: with no shared lock the same setup processes sessions twice (so the tests below can fail)', async () => {
     const pair = await bootPair([new ProcessCleanupLock('control-a'), new ProcessCleanupLock('control-b')]);
     try {
       const reports = await sweepConcurrently(pair);

@@ -52,7 +52,7 @@ describeIfRunnable(SUITE, () => {
 
   afterAll(() => {
     library?.dispose();
-    // eslint-disable-next-line no-console
+    // eslint-disable-next-line no-console -- the timings are reported in the test output on purpose
     console.log(`consumer test timings (ms): ${JSON.stringify(timings)}`);
   });
 

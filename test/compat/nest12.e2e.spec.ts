@@ -26,7 +26,7 @@ function gate(): { run: boolean } {
   if (!requireEsmSupported()) {
     const reason = `Node ${process.version} cannot require() ES modules (Nest 12 needs Node >= 20.19 / 22.12)`;
     if (process.env.CI === 'true') throw new Error(`${what} cannot run: ${reason} (CI=true: required)`);
-    // eslint-disable-next-line no-console
+    // eslint-disable-next-line no-console -- a skipped suite must be loud in the test output
     console.warn(`\n!!! SKIPPING ${what}: ${reason}.\n`);
     return { run: false };
   }
@@ -51,7 +51,7 @@ describeIfRunnable('Nest 12 compatibility smoke test (packed CJS build inside an
       throw error;
     }
     const run = await runSmokeApp(project.dir);
-    // eslint-disable-next-line no-console
+    // eslint-disable-next-line no-console -- the versions and timings are reported in the test output on purpose
     console.log(
       `Nest 12 smoke: core ${run.result?.libCore.version ?? '?'} on Node ${process.version}; ` +
         `${project.fromCache ? 'cached' : 'fresh'} deps; timings ${JSON.stringify(project.timings)}`,

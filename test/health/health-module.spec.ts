@@ -1,6 +1,6 @@
 import { Controller, Get, INestApplication, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { HealthCheck, HealthCheckService } from '@nestjs/terminus';
+import { HealthCheck, type HealthCheckResult, HealthCheckService } from '@nestjs/terminus';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -58,9 +58,9 @@ async function boot(
   return { app, origin: `http://127.0.0.1:${port}` };
 }
 
-async function getJson(url: string): Promise<{ status: number; body: any }> {
+async function getJson(url: string): Promise<{ status: number; body: HealthCheckResult }> {
   const response = await fetch(url);
-  return { status: response.status, body: await response.json() };
+  return { status: response.status, body: (await response.json()) as HealthCheckResult };
 }
 
 describe.each<Registration>(['forRoot', 'forRootAsync'])('ValiBlobHealthModule + checkAll() (%s)', (registration) => {

@@ -65,7 +65,7 @@ function describeBackendOutage(
       if (!ok) return;
       const url = server!.url;
       if (/not wired yet/.test(server!.output())) {
-        // eslint-disable-next-line no-console
+        // eslint-disable-next-line no-console -- a skipped check must be loud in the test output
         console.warn(
           `\n!!! ${label} sessions are not wired into the server yet; its /health cannot reflect ${label}.\n`,
         );

@@ -1,5 +1,5 @@
 import { Controller, Get, INestApplication, Module } from '@nestjs/common';
-import { HealthCheck, HealthCheckService, TerminusModule } from '@nestjs/terminus';
+import { HealthCheck, type HealthCheckResult, HealthCheckService, TerminusModule } from '@nestjs/terminus';
 import { Test } from '@nestjs/testing';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -59,7 +59,7 @@ async function boot(root: string, store: ResumableSessionStore): Promise<Booted>
   return { app, url: `http://127.0.0.1:${port}/health`, indicator: app.get(ValiBlobHealthIndicator) };
 }
 
-async function getHealth(url: string): Promise<{ status: number; body: any; text: string; ms: number }> {
+async function getHealth(url: string): Promise<{ status: number; body: HealthCheckResult; text: string; ms: number }> {
   const started = Date.now();
   const response = await fetch(url);
   const text = await response.text();

@@ -5,7 +5,7 @@ import { PLATFORMS, Platform, startTusApp, TusTestApp } from '../tus/tus-app';
 import { OFFSET_STREAM, TUS } from '../tus/tus-http';
 
 /** A fetch answer's JSON body, loosely typed for assertions. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON of any shape; assertions read its fields
 const jsonOf = (res: Response): Promise<any> => res.json();
 
 const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');

@@ -4,7 +4,7 @@ import { OFFSET_STREAM, TUS } from '../tus/tus-http';
 import { rawHttp } from './raw-http';
 
 /** A fetch answer's JSON body, loosely typed for assertions. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON of any shape; assertions read its fields
 const jsonOf = (res: Response): Promise<any> => res.json();
 
 const JSON_TYPE = { 'Content-Type': 'application/json' };

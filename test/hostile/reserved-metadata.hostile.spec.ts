@@ -20,7 +20,8 @@ describe('reserved metadata keys stay out of blobs and views', () => {
       headers: {
         'Tus-Resumable': '1.0.0',
         'Upload-Length': '3',
-        'Upload-Metadata': `filename ${Buffer.from('a.txt').toString('base64')},kind ${Buffer.from('doc').toString('base64')}`,
+        'Upload-Metadata':
+          `filename ${Buffer.from('a.txt').toString('base64')},` + `kind ${Buffer.from('doc').toString('base64')}`,
         'Content-Type': 'application/offset+octet-stream',
       },
       body: 'abc',

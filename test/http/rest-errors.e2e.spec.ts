@@ -16,7 +16,7 @@ describe.each(EACH_PLATFORM)('REST error cases on %s', (platform) => {
     a.call('/uploads', { method: 'POST', headers: { 'Content-Type': type, ...headers }, body });
   const expectAll = async (cases: Array<[string, Promise<TestResponse>, number, string]>) => {
     const seen = [];
-    for (const [name, pending, status, code] of cases) {
+    for (const [name, pending] of cases) {
       const res = await pending;
       seen.push({
         name,

@@ -17,7 +17,6 @@ import { ResumableSessionStore } from '../../src/sessions/resumable-session-stor
 import {
   dataSourceOptionsFromUrl,
   SqlUploadLocker,
-  TypeOrmSessionStore,
   VALIBLOB_ENTITIES,
   VALIBLOB_MIGRATIONS,
   VALIBLOB_MIGRATIONS_TABLE,
@@ -58,7 +57,10 @@ function lockWarnings(): string[] {
   return warn.mock.calls.map((call) => String(call[0])).filter((m) => m.includes('offers no shared locks'));
 }
 
-/** The app's TypeORM on a SQLite file, with the SQLite driver of the installed TypeORM line (sqlite3 / better-sqlite3). */
+/**
+ * The app's TypeORM on a SQLite file, with the SQLite driver of the installed TypeORM line (sqlite3 /
+ * better-sqlite3).
+ */
 function sqliteTypeOrm(file: string, extra: Record<string, unknown> = {}) {
   return TypeOrmModule.forRoot({
     ...dataSourceOptionsFromUrl(`sqlite:${join(tmp.dir, file)}`),

@@ -60,7 +60,7 @@ async function main(): Promise<void> {
   app.enableShutdownHooks();
   await app.listen(0, '127.0.0.1');
   const address = app.getHttpServer().address() as { port: number };
-  // eslint-disable-next-line no-console
+  // eslint-disable-next-line no-console -- the parent test reads the port from this stdout line
   console.log(`listening on ${address.port}`);
 }
 

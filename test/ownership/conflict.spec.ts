@@ -120,7 +120,8 @@ describe('conflict policy in the TypeORM store (SQLite)', () => {
     const legacy = makeTestSession();
     await old.query(
       `INSERT INTO valiblob_upload_sessions (upload_id, path, provider, total_size, uploaded_bytes, content_type,
-        metadata, owner_id, status, created_at, updated_at, expires_at, version, provider_state, checksum, concat, fence)
+        metadata, owner_id, status, created_at, updated_at, expires_at, version, provider_state, checksum,
+        concat, fence)
        VALUES (?, ?, 'local', 1, 0, NULL, '{}', NULL, 'Pending', 1, 1, ?, 1, NULL, NULL, NULL, 0)`,
       [legacy.uploadId, legacy.path, Date.now() + 60_000],
     );

@@ -41,7 +41,7 @@ describe('Redis: exclusive writes across instances (LOCK_REQUEST_RELEASE=false)'
     await rm(storageDir, { recursive: true, force: true });
   }, 60_000);
 
-  it('50 pairs of simultaneous REST chunk writes: exactly one winner every time, the other 409/423, bytes exact', async () => {
+  it('50 simultaneous REST chunk write pairs: exactly one winner each time, loser 409/423, bytes exact', async () => {
     if (!available) return;
     const chunk = 256 * 1024;
     const pairs = 50;
@@ -81,7 +81,7 @@ describe('Redis: exclusive writes across instances (LOCK_REQUEST_RELEASE=false)'
     expect(done.json.session.checksum).toBe(sha256(Buffer.concat(winnersBytes)));
     const stored = await httpRequest(`${a!.url}/blobs/excl/${prefix.slice(7, 19)}.bin`);
     expect(sha256(stored.body)).toBe(sha256(Buffer.concat(winnersBytes)));
-    // eslint-disable-next-line no-console
+    // eslint-disable-next-line no-console -- the outcomes are reported in the test output on purpose
     console.log(`exclusive pairs: 50/50 with exactly one winner; losers ${JSON.stringify(losers)}`);
   }, 180_000);
 });

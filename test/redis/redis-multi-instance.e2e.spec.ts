@@ -111,7 +111,7 @@ describe('Redis: several server instances share sessions and locks', () => {
     expect(raw).toMatchObject({ uploadId: id, status: 'Complete', uploadedBytes: data.length });
   });
 
-  it('50 pairs of simultaneous writes at one offset on two instances: never two winners, losers get 409/423, bytes exact', async () => {
+  it('two instances, 50 same-offset write pairs at once: never two winners, losers 409/423, bytes exact', async () => {
     const chunk = 96 * 1024;
     const pairs = 50;
     const data = randomBytes(chunk * pairs);
@@ -148,7 +148,7 @@ describe('Redis: several server instances share sessions and locks', () => {
     }
     expect((await call(`${a.url}/uploads/${id}/complete`, { method: 'POST' })).status).toBe(200);
     expect(sha256(await blob(b, path))).toBe(sha256(data));
-    // eslint-disable-next-line no-console
+    // eslint-disable-next-line no-console -- the outcomes are reported in the test output on purpose
     console.log(
       `simultaneous pairs: ${pairsWithOneWinner}/${pairs} with exactly one winner; losers: ${JSON.stringify(outcomes)}`,
     );
@@ -160,7 +160,7 @@ describe('Redis: several server instances share sessions and locks', () => {
     expect(outcomes['409 UPLOAD_INTERRUPTED'] ?? 0).toBeGreaterThan(0);
   }, 120_000);
 
-  it('tus: 50 pairs of simultaneous PATCHes on two instances: never two winners, losers get 409/423 (400 when interrupted), bytes exact', async () => {
+  it('tus, 2 instances, 50 PATCH pair races: ≤1 winner, losers 409/423 (400 if interrupted), bytes exact', async () => {
     const chunk = 96 * 1024;
     const pairs = 50;
     const data = randomBytes(chunk * pairs);
@@ -218,9 +218,10 @@ describe('Redis: several server instances share sessions and locks', () => {
     const download = await fetch(`${b.url}/files/${id}`);
     expect(download.status).toBe(200);
     expect(sha256(Buffer.from(await download.arrayBuffer()))).toBe(sha256(data));
-    // eslint-disable-next-line no-console
+    // eslint-disable-next-line no-console -- the outcomes are reported in the test output on purpose
     console.log(
-      `tus simultaneous pairs: ${pairsWithOneWinner}/${pairs} with exactly one winner; losers: ${JSON.stringify(outcomes)}`,
+      `tus simultaneous pairs: ${pairsWithOneWinner}/${pairs} with exactly one winner; ` +
+        `losers: ${JSON.stringify(outcomes)}`,
     );
     expect(pairsWithOneWinner).toBeGreaterThan(0);
     expect(outcomes['400 UPLOAD_INTERRUPTED'] ?? 0).toBeGreaterThan(0);
@@ -264,7 +265,7 @@ describe('Redis: several server instances share sessions and locks', () => {
       expect(reply.status).toBe(423); // retryable while the dead holder's lease runs out
     }
     const took = Date.now() - killedAt;
-    // eslint-disable-next-line no-console
+    // eslint-disable-next-line no-console -- the resume time is reported in the test output on purpose
     console.log(`resumed ${took} ms after SIGKILL (lease TTL ${LEASE_TTL_MS} ms), attempts: ${attempts.join(',')}`);
     expect(resumed?.body.uploadedBytes).toBe(data.length);
     expect(took).toBeLessThan(LEASE_TTL_MS + 1_500);

@@ -66,7 +66,7 @@ describe('RedisSessionStore: keys, TTL and outages (real Redis)', () => {
     expect(longTtl).toBeLessThanOrEqual(605_000);
   });
 
-  it('lets an idle session expire after the sliding window while an active one (get/update/advance) lives on', async () => {
+  it('lets an idle session expire after the sliding window; an active one (get/update/advance) lives on', async () => {
     store = new RedisSessionStore({
       connection: REDIS_URL,
       keyPrefix: prefix,

@@ -121,7 +121,7 @@ describe('RedisUploadLocker (two connections, real Redis)', () => {
     await lease.release();
   });
 
-  it("lets a dead holder's lease expire, then another connection takes over; the dead lease's signal aborts", async () => {
+  it("lets a dead holder's lease expire, another connection takes over, the dead lease's signal aborts", async () => {
     const a = locker({ leaseTtlMs: 600, timeoutMs: 200 });
     const b = locker();
     const id = newId();
@@ -149,7 +149,7 @@ describe('RedisUploadLocker (two connections, real Redis)', () => {
     expect(await admin.get(a.lockKey(id))).toBe('someone-else');
   });
 
-  it("asks the holder on the other connection to let go (holder callback, not the contender's), then proceeds", async () => {
+  it("asks the other connection's holder to let go (holder callback, not the contender's), then proceeds", async () => {
     const [a, b] = [locker(), locker()];
     const id = newId();
     const holderAsked: number[] = [];

@@ -391,6 +391,7 @@ describe('hostile input sweep', () => {
       }
       answers.push({ name: request.name, status: response.status });
     }
+    // eslint-disable-next-line no-console -- opt-in listing of every answer (RELIABILITY_VERBOSE=1)
     if (process.env.RELIABILITY_VERBOSE === '1') console.log(answers.map((a) => `${a.status} ${a.name}`).join('\n'));
     const not4xx = answers.filter((a) => typeof a.status !== 'number' || a.status < 400 || a.status > 499);
     expect(not4xx).toEqual([]);

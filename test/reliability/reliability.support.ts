@@ -4,7 +4,10 @@ import { Client } from 'pg';
 import { httpRequest, TestResponse } from '../support/http-client';
 import { PG_URL } from '../support/services';
 
-/** `RELIABILITY_FULL=1` (what `npm run test:reliability` sets): the issue's full counts; otherwise the reduced run of `npm test`. */
+/**
+ * `RELIABILITY_FULL=1` (what `npm run test:reliability` sets): the issue's full counts; otherwise the reduced run
+ * of `npm test`.
+ */
 export const FULL = process.env.RELIABILITY_FULL === '1';
 
 /** Chunk size every reliability client uses. */

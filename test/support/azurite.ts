@@ -53,7 +53,9 @@ export async function startAzurite(timeoutMs = 30_000): Promise<AzuriteHandle> {
     port,
     accountName: AZURITE_ACCOUNT,
     accountKey: AZURITE_KEY,
-    connectionString: `DefaultEndpointsProtocol=http;AccountName=${AZURITE_ACCOUNT};AccountKey=${AZURITE_KEY};BlobEndpoint=${url};`,
+    connectionString:
+      `DefaultEndpointsProtocol=http;AccountName=${AZURITE_ACCOUNT};AccountKey=${AZURITE_KEY};` +
+      `BlobEndpoint=${url};`,
     child,
     stop: () =>
       new Promise<void>((resolve) => {

@@ -7,6 +7,7 @@ export interface TestResponse {
   headers: Record<string, string | string[] | undefined>;
   body: Buffer;
   /** Body parsed as JSON (undefined when it is not JSON). */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON of any shape; assertions read its fields
   json: any;
 }
 

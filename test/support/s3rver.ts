@@ -4,14 +4,14 @@ import { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 // s3rver ships no types; the surface used here is tiny.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- s3rver ships no types: require() plus a cast
 const S3rver = require('s3rver') as new (options: Record<string, unknown>) => {
   run(): Promise<AddressInfo>;
   close(): Promise<void>;
   middleware: Array<(ctx: KoaContext, next: () => Promise<void>) => Promise<void>>;
 };
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- s3rver ships no types: require() plus a cast
 const S3Error = require('s3rver/lib/models/error') as new (code: string, message: string, detail?: object) => Error;
 
 /** The part of Koa's context the shims touch. */

@@ -28,7 +28,7 @@ export async function serviceAvailable(name: 'PostgreSQL' | 'Redis', url: string
   if (await portOpen(url)) return true;
   const message = `${name} is not reachable at ${url.replace(/\/\/[^@/]*@/, '//***@')}`;
   if (process.env.CI === 'true') throw new Error(`${message} (CI=true: services are required)`);
-  // eslint-disable-next-line no-console
+  // eslint-disable-next-line no-console -- a skipped suite must be loud in the test output
   console.warn(`\n!!! SKIPPING: ${message}. Start it (see DESIGN.md §8) to run these tests.\n`);
   return false;
 }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { connect, Socket } from 'node:net';
+import { crc32 } from 'node:zlib';
 
 /** tus request headers every protocol request carries. */
 export const TUS = { 'Tus-Resumable': '1.0.0' } as const;
@@ -29,8 +30,7 @@ export function sha256(data: Buffer | string): string {
 /** Base64 digest of `data` with a tus checksum algorithm (crc32 as 4 big-endian bytes). */
 export function digestB64(algorithm: 'sha1' | 'sha256' | 'md5' | 'crc32', data: Buffer): string {
   if (algorithm === 'crc32') {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const value = (require('node:zlib') as { crc32: (d: Buffer) => number }).crc32(data);
+    const value = crc32(data);
     const out = Buffer.alloc(4);
     out.writeUInt32BE(value >>> 0);
     return out.toString('base64');

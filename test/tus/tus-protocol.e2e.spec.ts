@@ -50,7 +50,7 @@ describe.each(PLATFORMS)('tus 1.0 over raw HTTP on %s', (platform: Platform) => 
     });
   const head = (url: string, headers: Record<string, string> = {}) => tus(url, { method: 'HEAD', headers });
 
-  it('OPTIONS: 204 with Tus-Version, Tus-Extension, Tus-Max-Size, Tus-Checksum-Algorithm and no Tus-Resumable', async () => {
+  it('OPTIONS: 204, Tus-Version, Tus-Extension, Tus-Max-Size, Tus-Checksum-Algorithm, no Tus-Resumable', async () => {
     const res = await fetch(t.endpoint, { method: 'OPTIONS' });
     expect(res.status).toBe(204);
     expect(res.headers.get('tus-version')).toBe('1.0.0');
@@ -71,7 +71,7 @@ describe.each(PLATFORMS)('tus 1.0 over raw HTTP on %s', (platform: Platform) => 
     expect(res.headers.get('tus-resumable')).toBeNull();
   });
 
-  it('412 with Tus-Version when Tus-Resumable is missing or unsupported, on every method; nothing created', async () => {
+  it('412 + Tus-Version when Tus-Resumable is missing or unsupported, on every method; nothing created', async () => {
     const url = await create();
     for (const [method, target] of [
       ['POST', t.endpoint],
@@ -108,7 +108,7 @@ describe.each(PLATFORMS)('tus 1.0 over raw HTTP on %s', (platform: Platform) => 
     expect(h.headers.get('upload-expires')).not.toBeNull();
   });
 
-  it('POST: 400 for no length, both lengths, bad Upload-Defer-Length or bad Upload-Length; 413 over the maximum', async () => {
+  it('POST: 400 for no length, both lengths, bad Upload-Defer-Length or Upload-Length; 413 over the max', async () => {
     const cases: Array<[Record<string, string>, number]> = [
       [{}, 400],
       [{ 'Upload-Length': '5', 'Upload-Defer-Length': '1' }, 400],
@@ -126,7 +126,7 @@ describe.each(PLATFORMS)('tus 1.0 over raw HTTP on %s', (platform: Platform) => 
     }
   });
 
-  it('strict Upload-Metadata: 400 for malformed pairs, duplicate keys, bad base64, and over tus.maxMetadataSize', async () => {
+  it('strict Upload-Metadata: 400 for malformed pairs, duplicate keys, bad base64, > tus.maxMetadataSize', async () => {
     for (const bad of [
       'key',
       'k v!',
@@ -152,7 +152,7 @@ describe.each(PLATFORMS)('tus 1.0 over raw HTTP on %s', (platform: Platform) => 
     expect(big.status).toBe(400);
   });
 
-  it('PATCH: 204 with the new Upload-Offset and Upload-Expires; completes at the length; stored at tus/<id>/<sanitised name>', async () => {
+  it('PATCH: 204 + Upload-Offset/-Expires; completes at the length; stored at tus/<id>/<sanitised name>', async () => {
     const res = await tus(t.endpoint, {
       method: 'POST',
       headers: { 'Upload-Length': '10', 'Upload-Metadata': `filename ${b64('../../etc/pa ss?wd')}` },
@@ -232,7 +232,7 @@ describe.each(PLATFORMS)('tus 1.0 over raw HTTP on %s', (platform: Platform) => 
     expect(empty.headers.get('upload-expires')).toBeNull();
   });
 
-  it('creation-defer-length: HEAD shows Upload-Defer-Length: 1 until a PATCH declares Upload-Length; immutable after', async () => {
+  it('creation-defer-length: HEAD: Upload-Defer-Length: 1 until a PATCH sets Upload-Length; then fixed', async () => {
     const url = await create({ 'Upload-Defer-Length': '1' });
     let h = await head(url);
     expect(h.headers.get('upload-defer-length')).toBe('1');
@@ -306,7 +306,7 @@ describe.each(PLATFORMS)('tus 1.0 over raw HTTP on %s', (platform: Platform) => 
     expect((await head(url)).headers.get('upload-offset')).toBe('5');
   });
 
-  it('termination: DELETE 204, then 410 on HEAD/PATCH/DELETE; a finished upload is 400 (allowTerminateFinished off)', async () => {
+  it('termination: DELETE 204, then 410 on HEAD/PATCH/DELETE; finished: 400 (allowTerminateFinished off)', async () => {
     const url = await create();
     await patch(url, 0, Buffer.from('abc'));
     const del = await tus(url, { method: 'DELETE' });
@@ -340,7 +340,7 @@ describe.each(PLATFORMS)('tus 1.0 over raw HTTP on %s', (platform: Platform) => 
     expect(bogus.status).toBe(400);
   });
 
-  it('concatenation: final = partials in order; HEAD echoes Upload-Concat; PATCH on final → 403; bad finals → 400', async () => {
+  it('concatenation: final = ordered partials; HEAD shows Upload-Concat; PATCH final 403; bad finals 400', async () => {
     const a = await create({ 'Upload-Length': '3', 'Upload-Concat': 'partial' });
     const b = await create({ 'Upload-Length': '4', 'Upload-Concat': 'partial' });
     await patch(a, 0, Buffer.from('abc'));
@@ -412,7 +412,7 @@ describe.each(PLATFORMS)('tus 1.0 over raw HTTP on %s', (platform: Platform) => 
     expect(sha256(Buffer.from(await (await fetch(url)).arrayBuffer()))).toBe(sha256(data));
   });
 
-  it('a newer request interrupts the holder: holder gets 400 after its bytes are stored, newcomer 409 with the offset', async () => {
+  it('a newer request interrupts the holder: holder 400 once its bytes are stored, newcomer 409 + offset', async () => {
     const data = testBytes(64 * 1024, 3);
     const url = await create({ 'Upload-Length': String(data.length) });
     const holder = await openPartialPatch(url, 0, data.length, data.subarray(0, 20_000));

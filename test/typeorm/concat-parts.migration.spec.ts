@@ -37,7 +37,7 @@ async function seedLegacyRows(url: string, ids: { partial: string; final: string
 }
 
 function conversionContract(name: string, url: () => string) {
-  it(`${name}: ReplaceConcatWithParts turns the tus wire string into partial/parts, and down turns it back`, async () => {
+  it(`${name}: ReplaceConcatWithParts turns the tus wire string into partial/parts; down turns it back`, async () => {
     const ids = {
       partial: makeTestSession().uploadId,
       final: makeTestSession().uploadId,

@@ -1,7 +1,8 @@
 // Child program of sqlite-two-process.locker.spec.ts: one OS process with its own DataSource on a shared SQLite file,
 // taking the same upload lock `rounds` times. Inside the lock it does a deliberately slow read-modify-write of a
 // counter file (outside SQLite, so only the lock protects it) and checks the fence grew since the last holder.
-// Usage: node -r @swc-node/register test/typeorm/lock-contender.ts <sqlite url> <upload id> <counter file> <rounds> <driver>
+// Usage:
+//   node -r @swc-node/register test/typeorm/lock-contender.ts <sqlite url> <upload id> <counter file> <rounds> <driver>
 import 'reflect-metadata';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';

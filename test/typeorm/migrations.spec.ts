@@ -36,7 +36,7 @@ function migrationContract(name: string, url: () => string) {
     for (const Migration of VALIBLOB_MIGRATIONS) expect(new Migration().name).toMatch(/^[A-Za-z]+\d{13}$/);
   });
 
-  it(`${name}: after the migrations, migration:generate finds no difference from the entities; down reverts fully`, async () => {
+  it(`${name}: after the migrations, migration:generate sees no entity difference; down reverts fully`, async () => {
     const dataSource = await migratedDataSource(url());
     try {
       expect(await tableNames(dataSource)).toEqual(VALIBLOB_TABLES);

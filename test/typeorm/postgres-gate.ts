@@ -12,14 +12,17 @@ export function postgresReachable(): boolean {
     process.execPath,
     [
       '-e',
-      `const s=require('net').connect(${Number(port) || 5432},${JSON.stringify(hostname)});s.setTimeout(1000,()=>process.exit(1));s.on('connect',()=>process.exit(0));s.on('error',()=>process.exit(1));`,
+      `const s=require('net').connect(${Number(port) || 5432},${JSON.stringify(hostname)});` +
+        `s.setTimeout(1000,()=>process.exit(1));` +
+        `s.on('connect',()=>process.exit(0));` +
+        `s.on('error',()=>process.exit(1));`,
     ],
     { timeout: 5000 },
   );
   if (probe.status === 0) return true;
   const message = `PostgreSQL is not reachable at ${PG_URL.replace(/\/\/[^@/]*@/, '//***@')}`;
   if (process.env.CI === 'true') throw new Error(`${message} (CI=true: services are required)`);
-  // eslint-disable-next-line no-console
+  // eslint-disable-next-line no-console -- a skipped suite must be loud in the test output
   console.warn(`\n!!! SKIPPING PostgreSQL suites: ${message}. Start it (see DESIGN.md §8) to run them.\n`);
   return false;
 }

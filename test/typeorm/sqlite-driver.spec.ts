@@ -32,7 +32,7 @@ describe('chooseSqliteDriver: the SQLite driver the installed TypeORM supports',
     expect(chooseSqliteDriver({ from: appTree('1.1.1', ['better-sqlite3', 'sqlite3']) })).toBe('better-sqlite3');
   });
 
-  it('TypeORM 1.x without better-sqlite3 → SQLITE_DRIVER_MISSING naming better-sqlite3 (sqlite3 is no fallback)', () => {
+  it('TypeORM 1.x without better-sqlite3 → SQLITE_DRIVER_MISSING naming better-sqlite3 (sqlite3: no fallback)', () => {
     const from = appTree('1.0.0', ['sqlite3']);
     const error = catchError(() => chooseSqliteDriver({ from }));
     expect(error).toBeInstanceOf(SqliteDriverError);

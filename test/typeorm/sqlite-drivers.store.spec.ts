@@ -15,7 +15,8 @@ const drivers = installedSqliteDrivers();
 const lineDefault = chooseSqliteDriver();
 
 it(`every SQLite driver TypeORM ${typeorm.version} supports is installed here under CI`, () => {
-  // 0.3 supports both drivers: CI installs both so the non-default one is tested too (better-sqlite3 is a devDependency).
+  // 0.3 supports both drivers: CI installs both so the non-default one is tested too (better-sqlite3 is a
+  // devDependency).
   const expected = typeorm.major >= 1 ? ['better-sqlite3'] : ['sqlite3', 'better-sqlite3'];
   if (process.env.CI === 'true') expect(drivers).toEqual(expected);
   expect(drivers).toContain(lineDefault);
