@@ -116,7 +116,11 @@ describeIfRunnable(SUITE, () => {
         expect(result.stdout).toMatch(/Migration CreateValiBlobTables1763600000000 has been executed successfully/);
         expect(await migratedSchema(database.url)).toEqual({
           tables: ['migrations', 'valiblob_upload_locks', 'valiblob_upload_sessions'],
-          applied: ['CreateValiBlobTables1763600000000', 'AddUploadConflictPolicy1764500000000'],
+          applied: [
+            'CreateValiBlobTables1763600000000',
+            'AddUploadConflictPolicy1764500000000',
+            'ReplaceConcatWithParts1764900000000',
+          ],
         });
         migrated = true;
       }, 120_000);
