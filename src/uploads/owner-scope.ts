@@ -42,7 +42,15 @@ export class OwnerSpace {
     if (typeof prefix !== 'string' || !prefix.endsWith('/')) {
       throw new Error(`ownerScope.prefix must return a path ending with "/" (got ${JSON.stringify(prefix)})`);
     }
-    validateBlobPath(prefix.slice(0, -1));
+    try {
+      validateBlobPath(prefix.slice(0, -1));
+    } catch (error) {
+      // Bootstrap tries the function on sample ids; one that fails only for some owner is still server code:
+      // a 500 (logged with its stack), never a 400 that would tell the client its request was wrong.
+      throw new Error(`ownerScope.prefix returned an invalid path for an owner: ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
     return new OwnerSpace(prefix);
   }
 

@@ -154,6 +154,21 @@ describe('owner scope over real HTTP (REST, tus, /blobs)', () => {
     }
   });
 
+  it('a prefix function that fails for one owner is a server fault (500), not a client 400', async () => {
+    // Passes the bootstrap probe (other owner ids), then returns an escaping prefix for one owner only.
+    const ownerScope = { prefix: (id: string) => (id === 'mallory' ? '../outside/' : `owners/${id}/`) };
+    const custom = await startTusApp('express', { authorize: xUser(), ownerScope }, HTTP);
+    try {
+      const client = new OwnershipClient(custom.origin, { 'x-user': 'mallory' });
+      const created = await client.create({ totalSize: 1, path: 'm.txt' });
+      expect(created.status).toBe(500);
+      expect(created.json.code).toBe('INTERNAL_ERROR');
+      expect(existsSync(join(custom.root, '../outside'))).toBe(false);
+    } finally {
+      await custom.close();
+    }
+  });
+
   it('options: owner scope needs an authorize hook; prefix must be a function', () => {
     expect(() => resolveValiBlobOptions({ ownerScope: true })).toThrow(InvalidValiBlobOptionsError);
     const authorize = () => true;
