@@ -80,8 +80,10 @@ export type {
   CallerContext,
   ChunkResult,
   CompleteResult,
+  IncludeProviderState,
   StartUploadInput,
   UploadChunkInput,
+  UploadSessionRecord,
 } from './uploads/resumable-upload.service';
 export { UploadEvents, UPLOAD_EVENTS } from './uploads/upload.events';
 export { ShutdownInterruptedError } from './uploads/write-slots';
