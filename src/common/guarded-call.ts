@@ -2,6 +2,16 @@ import type { LoggerService } from '@nestjs/common';
 import { ValiBlobError } from '../errors/vali-blob.errors';
 import { withTimeout } from './with-timeout';
 
+/** What went wrong in a guarded call, for `GuardedCallOptions.unavailable`. */
+export interface GuardedFailure {
+  /** `<what> timed out after N ms` or `<what> failed: <backend message>` (may name hosts: keep it out of answers). */
+  message: string;
+  /** True when the deadline passed; the call itself may still settle later (its result is ignored). */
+  timedOut: boolean;
+  /** What the call rejected with (absent on a timeout). */
+  cause?: unknown;
+}
+
 /** How one guarded call is limited and how its unexpected failures are reported. */
 export interface GuardedCallOptions {
   /** What is being called, for messages and logs (`'session store get'`, `'Redis EVALSHA'`). */
@@ -12,7 +22,7 @@ export interface GuardedCallOptions {
    * The typed error an unexpected failure or a timeout becomes (a 503 such as `StoreUnavailableError`), so an
    * outage is never mistaken for "not found" or reported as a 500.
    */
-  unavailable: (message: string, cause?: unknown) => Error;
+  unavailable: (failure: GuardedFailure) => Error;
   /** Errors of these types pass through unchanged besides every `ValiBlobError` (e.g. a store's duplicate-id error). */
   passThrough?: ReadonlyArray<abstract new (...args: never[]) => Error>;
   /** Where unexpected failures are logged with their stack; omit to leave logging to the caller. */
@@ -26,14 +36,23 @@ export interface GuardedCallOptions {
  */
 export async function guardedCall<T>(call: () => Promise<T>, options: GuardedCallOptions): Promise<T> {
   const { what, timeoutMs, unavailable } = options;
+  // The deadline's own error is already the answer: never mapped (or logged as a failure) a second time.
+  let deadline: Error | undefined;
   try {
     const pending = call();
     if (timeoutMs === undefined) return await pending;
-    return await withTimeout(pending, timeoutMs, () => unavailable(`${what} timed out after ${timeoutMs} ms`));
+    return await withTimeout(pending, timeoutMs, () => {
+      deadline = unavailable({ message: `${what} timed out after ${timeoutMs} ms`, timedOut: true });
+      return deadline;
+    });
   } catch (error) {
-    if (error instanceof ValiBlobError) throw error;
+    if ((deadline !== undefined && error === deadline) || error instanceof ValiBlobError) throw error;
     if (options.passThrough?.some((type) => error instanceof type)) throw error;
     options.logger?.error(`${what} failed: ${(error as Error)?.stack ?? error}`);
-    throw unavailable(`${what} failed: ${(error as Error)?.message ?? error}`, error);
+    throw unavailable({
+      message: `${what} failed: ${(error as Error)?.message ?? error}`,
+      timedOut: false,
+      cause: error,
+    });
   }
 }

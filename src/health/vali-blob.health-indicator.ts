@@ -172,8 +172,8 @@ function probe<T>(call: () => Promise<T>, timeoutMs = DEFAULT_TIMEOUT_MS): Promi
     what: 'health probe',
     timeoutMs,
     passThrough: [Error],
-    // No cause: the deadline passed. A cause here is a rejection with a non-Error value; keep it in the chain.
-    unavailable: (_message, cause) =>
-      cause === undefined ? new HealthTimeoutError(timeoutMs) : new Error('check failed', { cause }),
+    // Not timed out: a rejection with a non-Error value (Errors pass through); keep it in the chain.
+    unavailable: ({ timedOut, cause }) =>
+      timedOut ? new HealthTimeoutError(timeoutMs) : new Error('check failed', { cause }),
   });
 }

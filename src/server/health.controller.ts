@@ -1,9 +1,11 @@
 import { Controller, Get } from '@nestjs/common';
 import { HealthCheck, HealthCheckService } from '@nestjs/terminus';
 import { ValiBlobHealthIndicator } from '../health/vali-blob.health-indicator';
+import { VALIBLOB_DEFAULTS } from '../options/vali-blob.defaults';
 
 /** Probe budget per check; `/health` answers within about this long even when a backend hangs. */
-const PROBE_TIMEOUT_MS = Number(process.env.HEALTH_TIMEOUT_MS) > 0 ? Number(process.env.HEALTH_TIMEOUT_MS) : 2000;
+const PROBE_TIMEOUT_MS =
+  Number(process.env.HEALTH_TIMEOUT_MS) > 0 ? Number(process.env.HEALTH_TIMEOUT_MS) : VALIBLOB_DEFAULTS.healthTimeoutMs;
 
 /**
  * `/health` (Terminus): 200 when the storage, the session store (PostgreSQL / SQLite / Redis) and the cleanup

@@ -1,4 +1,4 @@
-import { guardedCall } from '../common/guarded-call';
+import { guardedCall, GuardedFailure } from '../common/guarded-call';
 import { StoreUnavailableError } from '../errors/vali-blob.errors';
 
 /**
@@ -13,6 +13,6 @@ export function storeCall<T>(what: string, timeoutMs: number | undefined, call: 
 }
 
 /** The error a store outage becomes; a timeout has no cause to carry. */
-export function storeUnavailable(message: string, cause?: unknown): StoreUnavailableError {
-  return new StoreUnavailableError(message, cause === undefined ? undefined : { cause });
+export function storeUnavailable({ message, timedOut, cause }: GuardedFailure): StoreUnavailableError {
+  return new StoreUnavailableError(message, timedOut ? undefined : { cause });
 }

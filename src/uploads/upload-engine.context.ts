@@ -31,8 +31,8 @@ export class UploadEngineContext {
       what: 'Session store call',
       timeoutMs: this.options.storeTimeoutMs,
       // The 503 body reaches clients: the backend's own message (hosts, ports) stays in the log.
-      unavailable: (_message, cause) =>
-        cause === undefined
+      unavailable: ({ timedOut, cause }) =>
+        timedOut
           ? new StoreUnavailableError('Session store timed out')
           : new StoreUnavailableError('Session store unavailable', { cause }),
       logger: this.logger,
@@ -43,7 +43,7 @@ export class UploadEngineContext {
   providerCall<T>(call: () => Promise<T>): Promise<T> {
     return guardedCall(call, {
       what: 'Storage provider call',
-      unavailable: (_message, cause) => new StorageUnavailableError('Storage unavailable', { cause }),
+      unavailable: ({ cause }) => new StorageUnavailableError('Storage unavailable', { cause }),
       logger: this.logger,
     });
   }
