@@ -26,12 +26,6 @@ export function concatRoleOf(session: Pick<UploadSession, 'partial' | 'parts'>):
   return session.partial ? { kind: 'partial' } : { kind: 'none' };
 }
 
-/** The start fields of a role (`StartUploadInput.partial` / `parts`); see `concatRoleOf`. */
-export function concatFields(role: ConcatRole): { partial?: boolean; parts?: string[] } {
-  if (role.kind === 'partial') return { partial: true };
-  return role.kind === 'final' ? { parts: [...role.ids] } : {};
-}
-
 /** What the final upload is created with (from the tus POST). */
 export interface FinalUploadBase {
   /** Owner of the final upload; every partial must belong to it. */
@@ -85,8 +79,7 @@ export class UploadConcatenator {
       if (!info || info.size !== partial.totalSize) throw new PartialChangedError(partial.uploadId);
     }
 
-    const role = concatFields({ kind: 'final', ids });
-    const session = await this.uploads.start({ ...base, totalSize, ...role, autoComplete: true });
+    const session = await this.uploads.start({ ...base, totalSize, parts: ids, autoComplete: true });
     let offset = 0;
     let current: PartialUpload | undefined;
     try {

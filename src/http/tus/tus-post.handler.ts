@@ -3,7 +3,7 @@ import { InvalidRequestError } from '../../errors/vali-blob.errors';
 import { ACTIVE_STATUSES } from '../../sessions/upload-session.model';
 import { sanitizeFileName } from '../../storage/blob-path';
 import { ResumableUploadService } from '../../uploads/resumable-upload.service';
-import { concatFields, FinalUploadBase, UploadConcatenator } from '../../uploads/upload-concatenation';
+import { FinalUploadBase, UploadConcatenator } from '../../uploads/upload-concatenation';
 import { assertNoReservedMetadata, markCreatedByTus } from '../../uploads/upload-transport';
 import { VALIBLOB_OPTIONS } from '../../vali-blob.constants';
 import type { ResolvedValiBlobOptions } from '../../vali-blob.options';
@@ -74,8 +74,7 @@ export class TusPostHandler {
     // Past the write cap (or during shutdown) refuse before a session exists, so a retry does not leave one behind.
     if (withBody) this.uploads.assertWriteCapacity();
 
-    const role = concatFields(partial ? { kind: 'partial' } : { kind: 'none' });
-    const session = await this.uploads.start({ ...base, totalSize, ...role, autoComplete: true });
+    const session = await this.uploads.start({ ...base, totalSize, partial, autoComplete: true });
     // From here on every answer, error or not, tells the client where its upload lives so it can resume.
     ctx.headers.Location = uploadUrl(this.options, ctx, session.uploadId);
     let { uploadedBytes: offset, status } = session;
