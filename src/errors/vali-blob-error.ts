@@ -39,7 +39,16 @@ export type ValiBlobErrorCode =
   | 'SESSION_EXISTS'
   | 'UNAUTHORIZED'
   | 'FORBIDDEN'
-  | 'UNKNOWN_PROVIDER';
+  | 'UNKNOWN_PROVIDER'
+  | 'UPLOAD_REJECTED'
+  | 'TYPE_NOT_ALLOWED'
+  | 'TYPE_MISMATCH'
+  | 'EXTENSION_NOT_ALLOWED'
+  | 'QUOTA_EXCEEDED'
+  | 'VIRUS_FOUND'
+  | 'SCANNER_UNAVAILABLE'
+  | 'POLICY_TIMEOUT'
+  | 'POLICY_FAILED';
 
 /**
  * Base class of every error this library throws on purpose.

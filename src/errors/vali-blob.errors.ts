@@ -7,10 +7,12 @@
  * - `bootstrap.errors.ts`: options, registration, unsupported features, unknown provider names;
  * - `request.errors.ts`: malformed or refused requests;
  * - `upload.errors.ts`: upload state and blob conflicts;
- * - `backend.errors.ts`: store and storage availability, load shedding, duplicate session ids.
+ * - `backend.errors.ts`: store and storage availability, load shedding, duplicate session ids;
+ * - `policy.errors.ts`: uploads the upload policy refused (validation, sniffing, scanning, quotas, hooks).
  */
 export * from './vali-blob-error';
 export * from './bootstrap.errors';
 export * from './request.errors';
 export * from './upload.errors';
 export * from './backend.errors';
+export * from './policy.errors';
