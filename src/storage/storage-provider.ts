@@ -197,6 +197,19 @@ export abstract class StorageProvider {
   ): Promise<WriteChunkResult>;
   /** Publish the staged bytes at the final path. Idempotent: a second call after success returns the blob. */
   abstract completeUpload(state: ResumableState, request: CompleteUploadRequest): Promise<BlobInfo>;
+  /**
+   * A fresh stream of the staged bytes `[0, totalSize)` of an unfinished upload whose every byte is stored, for
+   * policies that read the whole upload before it is published (virus scanning, `beforePublish`). The staged
+   * data stays as it is. Default: `NotSupportedError` (backends whose staged parts cannot be read, e.g. S3
+   * multipart uploads and Azure uncommitted blocks).
+   */
+  async readStaged(_state: ResumableState, _totalSize: number): Promise<Readable> {
+    throw new NotSupportedError('reading staged upload data', `the ${this.name || 'this'} storage provider`);
+  }
+  /** Whether `readStaged` works on this provider (checked at bootstrap when a scanner is configured). */
+  get canReadStaged(): boolean {
+    return false;
+  }
   /** Free every provider-side resource of an unfinished upload. Idempotent. */
   abstract abortUpload(state: ResumableState): Promise<void>;
   /** Resolves when the backend is reachable and usable (health probe). */
