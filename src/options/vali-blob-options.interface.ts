@@ -4,6 +4,7 @@ import type { ConflictPolicy } from '../uploads/conflict-policy';
 import type { ChecksumAlgorithm } from '../uploads/upload-checksum';
 import type { AuthorizeHook } from './authorize-hook.interface';
 import type { ClassOrFactoryConfig, SessionStoreConfig, StorageProviderConfig } from './pluggable-config.interface';
+import type { UploadPolicyOptions } from './upload-policy-options.interface';
 
 /**
  * What `tus.naming` receives: the new upload's id, its decoded `Upload-Metadata` and the platform request.
@@ -145,6 +146,12 @@ export interface ValiBlobModuleOptions {
   lock?: LockOptions;
   /** tus endpoint behaviour. */
   tus?: TusOptions;
+  /**
+   * Upload policy: hooks, validation, content sniffing, virus scanning and quotas, run for every transport
+   * (docs/policy.md).
+   * @default undefined (every upload accepted)
+   */
+  policy?: UploadPolicyOptions;
 }
 
 /**
