@@ -10,6 +10,9 @@ import { CleanupLock } from './cleanup/cleanup-lock';
 import { StaleUploadCleanupService } from './cleanup/stale-upload-cleanup.service';
 import { createLockProviders } from './locking/lock-selection';
 import { UploadLocker } from './locking/upload-locker';
+import { UploadQuotaService } from './policy/quota/upload-quota.service';
+import { UploadPolicy } from './policy/upload-policy';
+import { createUploadPolicy } from './policy/upload-policy.factory';
 import { MemorySessionStore } from './sessions/memory/memory-session.store';
 import { ResumableSessionStore } from './sessions/resumable-session-store';
 import { StorageProvider } from './storage/storage-provider';
@@ -66,6 +69,18 @@ export function createCoreProviders({ rawOptionsToken, http, staticOptions }: Co
     // The per-upload lock and the cleanup lock: what the app named, else the ones that follow the store.
     ...createLockProviders(staticOptions?.lock?.locker),
     UploadEvents,
+    // The upload policy (hooks, validation, sniffing, scanning, quotas), built once its recipes can be resolved.
+    {
+      provide: UploadPolicy,
+      useFactory: (
+        options: ResolvedValiBlobOptions,
+        moduleRef: ModuleRef,
+        store: ResumableSessionStore,
+        registry: StorageRegistry,
+      ) => createUploadPolicy(options, moduleRef, store, registry),
+      inject: [VALIBLOB_OPTIONS, ModuleRef, ResumableSessionStore, StorageRegistry],
+    },
+    { provide: UploadQuotaService, useFactory: (policy: UploadPolicy) => policy.quota, inject: [UploadPolicy] },
     ResumableUploadService,
     UploadConcatenator,
     UploadRecovery,
@@ -104,6 +119,7 @@ export const CORE_EXPORTS = [
   UploadLocker,
   UploadEvents,
   ResumableUploadService,
+  UploadQuotaService,
   CleanupLock,
   StaleUploadCleanupService,
 ];

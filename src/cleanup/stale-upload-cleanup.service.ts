@@ -261,6 +261,8 @@ export class StaleUploadCleanupService implements OnApplicationBootstrap, Before
         report.aborted++;
       }
       await this.callStore('delete', () => this.store.delete(session.uploadId));
+      // An upload that expired unfinished no longer holds quota.
+      if (active) await this.engine.releaseQuota(session);
       if (active) {
         report.expired++;
         this.events.emit(UPLOAD_EVENTS.expired, { session: toSessionView(session) });

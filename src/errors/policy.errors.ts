@@ -31,6 +31,16 @@ export class UploadRejectedError extends ValiBlobError {
     super(code as ValiBlobErrorCode, message, status, options.details ?? {});
   }
 
+  /** The error a stored rejection answers again (a later request for a rejected upload). */
+  static from(rejection: UploadRejection): UploadRejectedError {
+    return new UploadRejectedError(rejection.message, { status: rejection.status, code: rejection.code });
+  }
+
+  /** Whether this rejection ends the upload (`Rejected`): a refusal (4xx), not "cannot decide now" (503). */
+  get final(): boolean {
+    return this.status < 500;
+  }
+
   /** What is recorded on the session and sent to the client. */
   toRejection(): UploadRejection {
     return { status: this.status, code: this.code, message: this.message };
@@ -56,5 +66,26 @@ export class QuotaExceededError extends UploadRejectedError {
       code: 'QUOTA_EXCEEDED',
       details: { limit },
     });
+  }
+}
+
+/**
+ * A policy hook or the scanner ran past `policy.hookTimeoutMs`. 503: nothing was decided, the client may retry.
+ * @publicApi
+ */
+export class PolicyTimeoutError extends ValiBlobError {
+  constructor(stage: string, timeoutMs: number) {
+    super('POLICY_TIMEOUT', `The upload policy (${stage}) did not decide within ${timeoutMs} ms`, 503, { stage });
+  }
+}
+
+/**
+ * A policy hook failed with something other than a rejection (a bug or an outage in the app's hook). 500; the
+ * error itself is logged, never sent.
+ * @publicApi
+ */
+export class PolicyFailedError extends ValiBlobError {
+  constructor(stage: string, options?: { cause?: unknown }) {
+    super('POLICY_FAILED', `The upload policy (${stage}) failed`, 500, { stage }, options);
   }
 }

@@ -59,7 +59,7 @@ export class UploadNotFoundError extends ValiBlobError {
  * @publicApi
  */
 export class UploadGoneError extends ValiBlobError {
-  constructor(uploadId: string, reason: 'expired' | 'aborted') {
+  constructor(uploadId: string, reason: 'expired' | 'aborted' | 'rejected') {
     super('UPLOAD_GONE', `Upload ${printable(uploadId)} is ${reason}`, 410, { reason });
   }
 }

@@ -2,6 +2,7 @@ import type { AuthorizeHook } from './authorize-hook.interface';
 import type { SessionStoreConfig, StorageProviderConfig } from './pluggable-config.interface';
 import type { ChecksumAlgorithm } from '../uploads/upload-checksum';
 import type { CleanupOptions, LockOptions, TusOptions } from './vali-blob-options.interface';
+import type { UploadPolicyOptions } from './upload-policy-options.interface';
 
 /**
  * Options after defaults and validation: what the services receive (inject `VALIBLOB_OPTIONS`).
@@ -26,4 +27,6 @@ export interface ResolvedValiBlobOptions {
   ownerScope: { prefix: (ownerId: string) => string } | null;
   lock: { waitMs: number; requestRelease: boolean; scope: 'store' | 'process'; locker?: LockOptions['locker'] };
   tus: Required<Omit<TusOptions, 'baseUrl' | 'naming'>> & Pick<TusOptions, 'baseUrl' | 'naming'>;
+  /** The upload policy as given (validated; recipes are built by `createUploadPolicy`), `null` when none. */
+  policy: UploadPolicyOptions | null;
 }

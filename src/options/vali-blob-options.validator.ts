@@ -9,6 +9,7 @@ import { isCleanupLockConfig, isSessionStoreConfig, isUploadLockerConfig } from 
 import type { LocalProviderConfig, MemoryProviderConfig } from './pluggable-config.interface';
 import type { ResolvedValiBlobOptions } from './resolved-vali-blob-options.interface';
 import { defaultOwnerPrefix, VALIBLOB_DEFAULTS } from './vali-blob.defaults';
+import { readPolicyOptions } from './upload-policy-options.validator';
 import { readHttpOptions } from './vali-blob-http-options.validator';
 import type { ValiBlobHttpOptions } from './vali-blob-http-options.interface';
 import type { ValiBlobModuleOptions } from './vali-blob-options.interface';
@@ -82,6 +83,7 @@ export function resolveValiBlobOptions(
     problems.add("sessionStore must be 'memory', a ResumableSessionStore, or { useClass | useExisting | useFactory }");
   }
 
+  const policy = readPolicyOptions(options.policy, problems);
   for (const problem of readHttpOptions(http).problems) problems.add(problem);
 
   if (problems.list.length > 0) throw new InvalidValiBlobOptionsError(problems.list);
@@ -102,6 +104,7 @@ export function resolveValiBlobOptions(
       locker: lock.locker,
     },
     tus,
+    policy,
   };
 }
 

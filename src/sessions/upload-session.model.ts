@@ -10,6 +10,11 @@ export enum UploadStatus {
   Complete = 'Complete',
   /** Aborted by the client or expired by cleanup; provider data freed; tombstone until retention ends. */
   Aborted = 'Aborted',
+  /**
+   * Refused by the upload policy (first bytes or before publish); staged data freed, the blob never appeared.
+   * The reason is kept with the session (`rejection` in its view); tombstone until retention ends.
+   */
+  Rejected = 'Rejected',
 }
 
 /** Statuses in which chunks may still be written. */

@@ -1,16 +1,19 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { BeforeApplicationShutdown, OnApplicationShutdown } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
-import { BlobExistsError, OffsetMismatchError, UploadCompleteError, UploadGoneError } from '../errors/vali-blob.errors';
+import { BlobExistsError, UploadGoneError } from '../errors/vali-blob.errors';
 import { UploadLocker } from '../locking/upload-locker';
 import { ResumableSessionStore } from '../sessions/resumable-session-store';
 import { ACTIVE_STATUSES, UploadSession, UploadStatus } from '../sessions/upload-session.model';
+import { transportOf } from '../policy/policy-metadata';
+import { UploadPolicy } from '../policy/upload-policy';
 import { validateBlobPath } from '../storage/blob-path';
+import type { StorageProvider } from '../storage/storage-provider';
 import { toBlobMetadata } from '../storage/storage-helpers';
 import { StorageRegistry } from '../storage/storage.registry';
 import { VALIBLOB_OPTIONS } from '../vali-blob.constants';
 import type { ResolvedValiBlobOptions } from '../vali-blob.options';
-import { resolveConflictPolicy } from './conflict-policy';
+import { ConflictPolicy, resolveConflictPolicy } from './conflict-policy';
 import { validateContentType } from './content-type';
 import { assertInOwnerSpace } from './owner-scope';
 import type {
@@ -27,11 +30,13 @@ import { UploadEngineContext } from './upload-engine.context';
 import { validateMetadata, validateTotalSize } from './upload-input';
 import { toSessionView, UploadSessionView } from './upload-session.view';
 import { UploadShutdownDrain } from './upload-shutdown.drain';
-import { publicMetadata } from './upload-transport';
+import { publicMetadata, TRANSPORT_METADATA_KEY } from './upload-transport';
 import { UPLOAD_EVENTS, UploadEvents } from './upload.events';
 import { WholeFileDigestCache } from './whole-file-digest.cache';
 import { WriteSlots } from './write-slots';
+import { UploadAborter } from './upload-aborter';
 import { UploadPublisher } from './upload.publisher';
+import { UploadRejector } from './upload-rejector';
 
 export type {
   CallerContext,
@@ -64,6 +69,7 @@ export class ResumableUploadService implements BeforeApplicationShutdown, OnAppl
   private readonly digests: WholeFileDigestCache;
   private readonly publisher: UploadPublisher;
   private readonly chunks: UploadChunkWriter;
+  private readonly aborter: UploadAborter;
 
   constructor(
     @Inject(VALIBLOB_OPTIONS) private readonly options: ResolvedValiBlobOptions,
@@ -71,13 +77,23 @@ export class ResumableUploadService implements BeforeApplicationShutdown, OnAppl
     private readonly registry: StorageRegistry,
     private readonly locker: UploadLocker,
     private readonly events: UploadEvents,
+    private readonly policy: UploadPolicy,
   ) {
-    this.ctx = new UploadEngineContext(options, store, registry, locker, events);
+    this.ctx = new UploadEngineContext(options, store, registry, locker, events, policy);
     this.writeSlots = new WriteSlots(options.maxConcurrentWrites);
     this.shutdown = new UploadShutdownDrain(this.writeSlots, this.ctx.logger);
     this.digests = new WholeFileDigestCache(options.wholeFileChecksum);
-    this.publisher = new UploadPublisher(this.ctx, this.digests);
-    this.chunks = new UploadChunkWriter(this.ctx, this.writeSlots, this.shutdown, this.digests, this.publisher);
+    this.aborter = new UploadAborter(this.ctx, this.digests);
+    const rejector = new UploadRejector(this.ctx, this.digests);
+    this.publisher = new UploadPublisher(this.ctx, this.digests, rejector);
+    this.chunks = new UploadChunkWriter(
+      this.ctx,
+      this.writeSlots,
+      this.shutdown,
+      this.digests,
+      this.publisher,
+      rejector,
+    );
   }
 
   /**
@@ -88,24 +104,50 @@ export class ResumableUploadService implements BeforeApplicationShutdown, OnAppl
     this.writeSlots.assertAvailable(0);
   }
 
-  /** Create an upload session. */
+  /**
+   * Create an upload session. The policy runs first (`onCreate`, validation on the final path and type, the
+   * quota reservation), so a refused upload never exists.
+   */
   async start(input: StartUploadInput): Promise<UploadSessionView> {
     const totalSize = validateTotalSize(input.totalSize, this.options.maxUploadSize);
     const provider = this.registry.get(input.provider);
     const uploadId = randomBytes(18).toString('base64url');
-    const path = validateBlobPath(
+    const requested = validateBlobPath(
       input.path ?? (input.pathFor ? await input.pathFor(uploadId) : `uploads/${uploadId}`),
     );
+    const transport = input.transport ?? transportOf({ metadata: input.metadata ?? {} });
+    const given = validateMetadata(input.metadata);
+    const admitted = await this.policy.admit({
+      owner: input.owner,
+      path: requested,
+      provider: provider.name,
+      transport,
+      totalSize,
+      contentType: validateContentType(input.contentType),
+      metadata: transport === 'rest' ? { ...given, [TRANSPORT_METADATA_KEY]: 'rest' } : given,
+    });
+    const { path, contentType } = admitted;
     await this.ctx.providerCall(() => provider.assertCreatable(path));
-    const metadata = validateMetadata(input.metadata);
-    const contentType = validateContentType(input.contentType);
     const conflict = resolveConflictPolicy(input.conflict, input.overwrite);
     assertInOwnerSpace(this.options, input.owner, path);
     // An early answer only: the rule holds at complete, where the provider publishes atomically.
     if (conflict === 'fail' && (await this.ctx.providerCall(() => provider.exists(path)))) {
       throw new BlobExistsError(path);
     }
+    // Reserved before any provider state exists; released again if the session cannot be created.
+    const subject = { owner: input.owner, path, provider: provider.name, transport };
+    const metadata = { ...admitted.metadata, ...(await this.policy.quota.reserve(subject, uploadId, totalSize ?? 0)) };
+    try {
+      return await this.create(input, { uploadId, path, provider, totalSize, contentType, metadata, conflict });
+    } catch (error) {
+      await this.policy.quota.release({ uploadId, metadata });
+      throw error;
+    }
+  }
 
+  /** Begin the provider upload and store the session (the policy has admitted it). */
+  private async create(input: StartUploadInput, admitted: AdmittedUpload): Promise<UploadSessionView> {
+    const { uploadId, path, provider, totalSize, contentType, metadata, conflict } = admitted;
     const blobMetadata = toBlobMetadata(publicMetadata(metadata));
     const providerState = await this.ctx.providerCall(() =>
       provider.beginUpload({ uploadId, path, totalSize, contentType, metadata: blobMetadata }),
@@ -203,69 +245,33 @@ export class ResumableUploadService implements BeforeApplicationShutdown, OnAppl
   }
 
   /** Abort an unfinished upload and free its provider-side data. The session stays as a tombstone. */
-  async abort(uploadId: string, caller: CallerContext & { allowFinished?: boolean } = {}): Promise<UploadSessionView> {
-    await this.ctx.requireSession(uploadId, caller);
-    const lease = await this.ctx.acquire(uploadId);
-    try {
-      for (let attempt = 0; ; attempt++) {
-        const session = await this.ctx.requireSession(uploadId, caller);
-        if (session.status === UploadStatus.Aborted) throw new UploadGoneError(uploadId, 'aborted');
-        if (session.status === UploadStatus.Complete) {
-          if (!caller.allowFinished) throw new UploadCompleteError(uploadId);
-          return await this.deleteFinished(session);
-        }
-        const now = Date.now();
-        // Mark aborted first, keeping providerState, so a failure to free the data leaves a tombstone that
-        // cleanup can still free; then free it and clear the state.
-        const aborted = await this.ctx.storeCall(() =>
-          this.store.advance(uploadId, session.uploadedBytes, {
-            status: UploadStatus.Aborted,
-            updatedAt: now,
-            expiresAt: now + this.options.completedRetention,
-            fence: lease.fence,
-          }),
-        );
-        if (!aborted) {
-          if (attempt < 3) continue;
-          throw new OffsetMismatchError(session.uploadedBytes, session.uploadedBytes);
-        }
-        this.digests.forget(uploadId);
-        await this.freeProviderData(aborted);
-        this.events.emit(UPLOAD_EVENTS.aborted, { session: toSessionView(aborted) });
-        return toSessionView(aborted);
-      }
-    } finally {
-      await lease.release();
-    }
+  abort(uploadId: string, caller: CallerContext & { allowFinished?: boolean } = {}): Promise<UploadSessionView> {
+    return this.aborter.abort(uploadId, caller);
+  }
+
+  /** Drop the quota reservation of a session that ends unfinished (cleanup, on expiry). Never throws. */
+  releaseQuota(session: UploadSession): Promise<void> {
+    return this.policy.quota.release(session);
   }
 
   /**
    * Free the provider-side data of a session and clear its `providerState` (used by abort and cleanup).
    * Errors propagate so callers can count them; the state is kept until freeing succeeded.
    */
-  async freeProviderData(session: UploadSession): Promise<void> {
-    if (!session.providerState) return;
-    const provider = this.registry.get(session.provider);
-    await this.ctx.providerCall(() => provider.abortUpload(session.providerState!));
-    const cleared = { ...session, providerState: null, updatedAt: Date.now() };
-    await this.ctx.storeCall(() => this.store.update(cleared));
+  freeProviderData(session: UploadSession): Promise<void> {
+    return this.aborter.freeProviderData(session);
   }
+}
 
-  private async deleteFinished(session: UploadSession): Promise<UploadSessionView> {
-    const provider = this.registry.get(session.provider);
-    await this.ctx.providerCall(() => provider.delete(session.path));
-    const now = Date.now();
-    const tombstone = {
-      ...session,
-      status: UploadStatus.Aborted,
-      updatedAt: now,
-      expiresAt: now + this.options.completedRetention,
-    };
-    const updated = await this.ctx.storeCall(() => this.store.update(tombstone));
-    const view = toSessionView(updated ?? session);
-    this.events.emit(UPLOAD_EVENTS.aborted, { session: view });
-    return view;
-  }
+/** What `start` admitted, for `create`. */
+interface AdmittedUpload {
+  uploadId: string;
+  path: string;
+  provider: StorageProvider;
+  totalSize: number | null;
+  contentType: string | null;
+  metadata: Record<string, string>;
+  conflict: ConflictPolicy;
 }
 
 function isActive(session: UploadSession): boolean {

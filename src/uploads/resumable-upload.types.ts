@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import type { UploadTransport } from '../policy/upload-policy.interfaces';
 import type { UploadSession } from '../sessions/upload-session.model';
 import type { BlobInfo } from '../storage/storage-provider';
 import type { ChunkEndReason } from './chunk-meter';
@@ -42,6 +43,8 @@ export interface StartUploadInput extends CallerContext {
   parts?: string[];
   /** Complete at once when `totalSize` is 0 (tus semantics). */
   autoComplete?: boolean;
+  /** The route the upload comes through, as the upload policy sees it. @default 'service' (or `tus` by marker) */
+  transport?: UploadTransport;
 }
 
 /**

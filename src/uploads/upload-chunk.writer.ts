@@ -1,5 +1,10 @@
 import type { Hash } from 'node:crypto';
-import { OffsetMismatchError, UploadInterruptedError, ValiBlobError } from '../errors/vali-blob.errors';
+import {
+  OffsetMismatchError,
+  UploadInterruptedError,
+  UploadRejectedError,
+  ValiBlobError,
+} from '../errors/vali-blob.errors';
 import type { UploadLease } from '../locking/upload-locker';
 import { SessionPatch, UploadSession, UploadStatus } from '../sessions/upload-session.model';
 import type { WriteChunkResult } from '../storage/storage-provider';
@@ -13,6 +18,7 @@ import { toSessionView } from './upload-session.view';
 import { UploadShutdownDrain } from './upload-shutdown.drain';
 import { UPLOAD_EVENTS } from './upload.events';
 import { UploadPublisher } from './upload.publisher';
+import { UploadRejector } from './upload-rejector';
 import { WholeFileDigestCache } from './whole-file-digest.cache';
 import { ShutdownInterruptedError, WriteSlot, WriteSlots } from './write-slots';
 
@@ -38,6 +44,7 @@ export class UploadChunkWriter {
     private readonly shutdown: UploadShutdownDrain,
     private readonly digests: WholeFileDigestCache,
     private readonly publisher: UploadPublisher,
+    private readonly rejector: UploadRejector,
   ) {}
 
   /** Store one chunk at `input.offset` (see `ResumableUploadService.uploadChunk`). */
@@ -96,20 +103,30 @@ export class UploadChunkWriter {
       body.resume();
       return shortcut;
     }
-    const totalSize = checkSize(session, input, options.maxUploadSize);
+    const { policy } = this.ctx;
+    const subject = policy.subjectOf(session);
+    // The subject's own maximum (policy) matters while the length is open or being declared.
+    const maxUploadSize =
+      session.totalSize === null
+        ? await policy.maxUploadSizeFor(subject, options.maxUploadSize)
+        : options.maxUploadSize;
+    const totalSize = checkSize(session, input, maxUploadSize);
     const provider = this.ctx.registry.get(session.provider);
-    const limit = (totalSize ?? options.maxUploadSize) - session.uploadedBytes;
+    const limit = (totalSize ?? maxUploadSize) - session.uploadedBytes;
 
     const checksum = new UploadChecksumVerifier(input.checksum, options.checksumAlgorithms);
     const fileHash = this.digests.fork(uploadId, session.uploadedBytes);
     const digests: IncrementalDigest[] = [...checksum.digests];
     if (fileHash) digests.push({ update: (d) => void fileHash.update(d), digest: () => Buffer.alloc(0) });
+    // The policy's first-bytes stage watches the chunk that completes the sniffing window.
+    const headTap = policy.head.tap(session);
+    if (headTap) digests.push(headTap);
 
     const meter = new ChunkMeter(body, {
       maxBytes: limit,
       digests,
       idleTimeoutMs: options.idleTimeoutMs,
-      onExceeded: () => chunkTooLarge(totalSize, options.maxUploadSize),
+      onExceeded: () => chunkTooLarge(totalSize, maxUploadSize),
     });
     run.meter = meter;
     if (run.releaseRequested) meter.interrupt();
@@ -120,23 +137,48 @@ export class UploadChunkWriter {
     lease.signal.addEventListener('abort', run.onLeaseLost, { once: true });
     if (lease.signal.aborted) meter.interrupt();
 
-    const written = await this.ctx.providerCall(() =>
-      provider.writeChunk(session.providerState ?? {}, session.uploadedBytes, meter, {
-        expectedLength: input.contentLength ?? null,
-        isFinal: totalSize !== null && session.uploadedBytes + (input.contentLength ?? -1) === totalSize,
-        beforeCommit: () => checksum.verify(meter.endReason, () => this.interruption(session.uploadedBytes)),
-      }),
-    );
-    return this.advance(input, { session, totalSize, lease, written, meter, fileHash });
+    let policyPatch: SessionPatch = {};
+    let rejection: UploadRejectedError | undefined;
+    // Runs after the body was read and before the provider commits: a throw here discards the whole chunk.
+    const beforeCommit = async (bytes: number) => {
+      await checksum.verify(meter.endReason, () => this.interruption(session.uploadedBytes));
+      const end = session.uploadedBytes + bytes;
+      // Deferred length: the quota holds the bytes streamed so far (or the length this request declares).
+      if (session.totalSize === null) await policy.quota.grow(session, subject, totalSize ?? end);
+      if (!headTap) return;
+      try {
+        policyPatch = await policy.head.judge(session, headTap, end, totalSize);
+      } catch (error) {
+        if (error instanceof UploadRejectedError && error.final) rejection = error;
+        throw error;
+      }
+    };
+    let written: WriteChunkResult;
+    try {
+      written = await this.ctx.providerCall(() =>
+        provider.writeChunk(session.providerState ?? {}, session.uploadedBytes, meter, {
+          expectedLength: input.contentLength ?? null,
+          isFinal: totalSize !== null && session.uploadedBytes + (input.contentLength ?? -1) === totalSize,
+          beforeCommit,
+        }),
+      );
+    } catch (error) {
+      // The policy refused the first bytes: the chunk is already discarded; the upload ends here.
+      if (rejection && error === rejection) throw await this.rejector.reject(session, lease, rejection);
+      throw error;
+    }
+    return this.advance(input, { session, totalSize, lease, written, meter, fileHash, policyPatch });
   }
 
   /** Move the offset past the stored bytes (fenced compare-and-set), then report or finish the upload. */
   private async advance(input: UploadChunkInput, step: WrittenChunk): Promise<ChunkResult> {
-    const { session, totalSize, lease, written, meter, fileHash } = step;
+    const { session, totalSize, lease, written, meter, fileHash, policyPatch } = step;
     const { uploadId } = session;
     const newOffset = session.uploadedBytes + written.bytesWritten;
     const now = Date.now();
     const patch: SessionPatch = {
+      // What the policy's first-bytes stage decided (sniffed type, the window of a tiny first chunk).
+      ...policyPatch,
       uploadedBytes: newOffset,
       providerState: written.state,
       status: UploadStatus.InProgress,
@@ -186,4 +228,5 @@ interface WrittenChunk {
   written: WriteChunkResult;
   meter: ChunkMeter;
   fileHash: Hash | undefined;
+  policyPatch: SessionPatch;
 }

@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import { guardedCall } from '../common/guarded-call';
 import { StorageUnavailableError, StoreUnavailableError, UploadNotFoundError } from '../errors/vali-blob.errors';
 import type { UploadLease, UploadLocker } from '../locking/upload-locker';
+import type { UploadPolicy } from '../policy/upload-policy';
 import type { ResumableSessionStore } from '../sessions/resumable-session-store';
 import type { UploadSession } from '../sessions/upload-session.model';
 import type { StorageRegistry } from '../storage/storage.registry';
@@ -23,6 +24,7 @@ export class UploadEngineContext {
     readonly registry: StorageRegistry,
     readonly locker: UploadLocker,
     readonly events: UploadEvents,
+    readonly policy: UploadPolicy,
   ) {}
 
   /** Run a store call with the configured timeout; anything unexpected becomes 503, never "not found". */

@@ -4,6 +4,8 @@ import {
   SizeExceededError,
   UploadGoneError,
 } from '../errors/vali-blob.errors';
+import { UploadRejectedError } from '../errors/policy.errors';
+import { rejectionOf } from '../policy/policy-metadata';
 import { UploadSession, UploadStatus } from '../sessions/upload-session.model';
 import type { ChunkResult, UploadChunkInput } from './resumable-upload.types';
 import { toSessionView } from './upload-session.view';
@@ -61,6 +63,7 @@ export function validateChunkPosition(offset: number, contentLength: number | nu
  */
 export function checkWritable(session: UploadSession, input: UploadChunkInput): ChunkResult | null {
   if (session.status === UploadStatus.Aborted) throw new UploadGoneError(session.uploadId, 'aborted');
+  if (session.status === UploadStatus.Rejected) throw rejectedAgain(session);
   if (session.status === UploadStatus.Complete) {
     // An empty chunk at the end of a finished upload is a harmless retry: answer without a new event.
     if (input.offset === session.totalSize && input.contentLength === 0) {
@@ -71,6 +74,12 @@ export function checkWritable(session: UploadSession, input: UploadChunkInput): 
   if (session.expiresAt <= Date.now()) throw new UploadGoneError(session.uploadId, 'expired');
   if (input.offset !== session.uploadedBytes) throw new OffsetMismatchError(session.uploadedBytes, input.offset);
   return null;
+}
+
+/** The answer for a request to an upload the policy refused: the recorded rejection again. */
+export function rejectedAgain(session: Pick<UploadSession, 'metadata'>): UploadRejectedError {
+  const rejection = rejectionOf(session);
+  return rejection ? UploadRejectedError.from(rejection) : new UploadRejectedError('Upload rejected');
 }
 
 /** Validate declared sizes against the upload and the limits; returns the (possibly just declared) total. */

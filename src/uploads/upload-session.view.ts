@@ -1,3 +1,5 @@
+import type { UploadRejection } from '../errors/policy.errors';
+import { rejectionOf } from '../policy/policy-metadata';
 import { UploadSession, UploadStatus } from '../sessions/upload-session.model';
 import { publicMetadata } from './upload-transport';
 
@@ -16,6 +18,8 @@ export interface UploadSessionView {
   expiresAt: string;
   /** Whole-file sha256 (hex) once complete. */
   checksum: string | null;
+  /** Why the upload policy refused it (status `Rejected`), else `null`. */
+  rejection: UploadRejection | null;
 }
 
 /** Public view of a session (ISO timestamps). */
@@ -34,5 +38,6 @@ export function toSessionView(session: UploadSession): UploadSessionView {
     updatedAt: new Date(session.updatedAt).toISOString(),
     expiresAt: new Date(session.expiresAt).toISOString(),
     checksum: session.checksum,
+    rejection: rejectionOf(session),
   };
 }

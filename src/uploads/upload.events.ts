@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { EventEmitter } from 'node:events';
+import type { UploadRejection } from '../errors/policy.errors';
 import { UploadSessionView } from './upload-session.view';
 
 /** Event names, fired exactly once per upload transition. */
@@ -9,6 +10,7 @@ export const UPLOAD_EVENTS = {
   completed: 'upload.completed',
   aborted: 'upload.aborted',
   expired: 'upload.expired',
+  rejected: 'upload.rejected',
 } as const;
 
 /** Payloads per event. */
@@ -18,6 +20,7 @@ export interface UploadEventMap {
   'upload.completed': { session: UploadSessionView };
   'upload.aborted': { session: UploadSessionView };
   'upload.expired': { session: UploadSessionView };
+  'upload.rejected': { session: UploadSessionView; rejection: UploadRejection };
 }
 
 /** Name of one upload event. */

@@ -1,10 +1,17 @@
-import { OffsetMismatchError, UploadGoneError, UploadIncompleteError } from '../errors/vali-blob.errors';
+import {
+  OffsetMismatchError,
+  UploadGoneError,
+  UploadIncompleteError,
+  UploadRejectedError,
+} from '../errors/vali-blob.errors';
 import type { UploadLease } from '../locking/upload-locker';
 import { UploadSession, UploadStatus } from '../sessions/upload-session.model';
 import { toBlobMetadata } from '../storage/storage-helpers';
 import { publishWithPolicy } from './conflict-policy';
 import type { CompleteResult } from './resumable-upload.types';
 import { UploadEngineContext } from './upload-engine.context';
+import { rejectedAgain } from './upload-input';
+import type { UploadRejector } from './upload-rejector';
 import { toSessionView } from './upload-session.view';
 import { publicMetadata } from './upload-transport';
 import { UPLOAD_EVENTS } from './upload.events';
@@ -19,18 +26,34 @@ export class UploadPublisher {
   constructor(
     private readonly ctx: UploadEngineContext,
     private readonly digests: WholeFileDigestCache,
+    private readonly rejector: UploadRejector,
   ) {}
 
   /** Publish `session` (read under `lease`); a finished upload answers with its result again. */
   async publishLocked(session: UploadSession, lease: UploadLease): Promise<CompleteResult> {
     if (session.status === UploadStatus.Complete) return this.completedResult(session);
     if (session.status === UploadStatus.Aborted) throw new UploadGoneError(session.uploadId, 'aborted');
+    if (session.status === UploadStatus.Rejected) throw rejectedAgain(session);
     if (session.expiresAt <= Date.now()) throw new UploadGoneError(session.uploadId, 'expired');
     if (session.totalSize === null || session.uploadedBytes !== session.totalSize) {
       throw new UploadIncompleteError(session.uploadedBytes, session.totalSize);
     }
-    const { options, store } = this.ctx;
+    const { options, store, policy } = this.ctx;
     const provider = this.ctx.registry.get(session.provider);
+    const staged = () =>
+      this.ctx.providerCall(() => provider.readStaged(session.providerState ?? {}, session.totalSize!));
+    // The policy's last word, before anything is visible: it reads the staged bytes (scanner, hook).
+    let inspected: string | undefined;
+    if (policy.inspectsPublish && !session.partial) {
+      inspected = (await this.digests.sha256(session, staged, { always: true }))!;
+      try {
+        await policy.beforePublish(session, inspected, staged);
+      } catch (error) {
+        if (error instanceof UploadRejectedError && error.final)
+          throw await this.rejector.reject(session, lease, error);
+        throw error;
+      }
+    }
     // BlobExistsError (policy fail, or rename out of names) leaves the session and staged data as they were.
     const { blob, path } = await this.ctx.providerCall(() =>
       publishWithPolicy(
@@ -48,10 +71,13 @@ export class UploadPublisher {
         session.conflict ?? 'fail',
       ),
     );
-    const checksum = await this.digests.sha256(session, async () => {
-      const { stream } = await this.ctx.providerCall(() => provider.get(path));
-      return stream;
-    });
+    const checksum =
+      inspected !== undefined && this.digests.records(session)
+        ? inspected
+        : await this.digests.sha256(session, async () => {
+            const { stream } = await this.ctx.providerCall(() => provider.get(path));
+            return stream;
+          });
     const now = Date.now();
     const completed = await this.ctx.storeCall(() =>
       store.advance(session.uploadId, session.uploadedBytes, {
@@ -71,6 +97,7 @@ export class UploadPublisher {
       if (current.status === UploadStatus.Complete) return this.completedResult(current);
       throw new OffsetMismatchError(current.uploadedBytes, session.uploadedBytes);
     }
+    await policy.quota.commit(completed, path, completed.totalSize ?? completed.uploadedBytes);
     this.ctx.events.emit(UPLOAD_EVENTS.completed, { session: toSessionView(completed) });
     return { session: toSessionView(completed), blob };
   }

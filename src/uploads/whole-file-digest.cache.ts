@@ -44,11 +44,15 @@ export class WholeFileDigestCache {
   }
 
   /**
-   * The whole-file sha256 (hex) of a session whose bytes are all stored, or `null` when it records none.
-   * `readBack` opens the published blob.
+   * The whole-file sha256 (hex) of a session whose bytes are all stored, or `null` when it records none (unless
+   * `always`: the upload policy needs it whatever is recorded). `readBack` opens the bytes (staged or published).
    */
-  async sha256(session: UploadSession, readBack: () => Promise<AsyncIterable<unknown>>): Promise<string | null> {
-    if (!this.records(session)) return null;
+  async sha256(
+    session: UploadSession,
+    readBack: () => Promise<AsyncIterable<unknown>>,
+    options: { always?: boolean } = {},
+  ): Promise<string | null> {
+    if (!options.always && !this.records(session)) return null;
     const cached = this.hashes.get(session.uploadId);
     if (cached && cached.offset === session.totalSize) return cached.hash.digest('hex');
     // Fallback after a restart or when chunks went to another instance: read the blob back once.

@@ -76,6 +76,7 @@ export class RestUploadsController {
         metadata: input.metadata as Record<string, string> | undefined,
         provider: input.provider as string | undefined,
         conflict: resolveConflictPolicy(input.conflict, input.overwrite),
+        transport: 'rest',
       });
       // Built on the path routing matched (global prefix kept), never on an absolute-form request target.
       const location = `${exchange.routedPath.replace(/\/+$/, '')}/${session.uploadId}`;

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { UploadGoneError } from '../../errors/vali-blob.errors';
 import { ACTIVE_STATUSES, UploadStatus } from '../../sessions/upload-session.model';
+import { rejectedAgain } from '../../uploads/upload-input';
 import { concatRoleOf } from '../../uploads/upload-concatenation';
 import { UploadRecovery } from '../../uploads/upload-recovery';
 import { VALIBLOB_OPTIONS } from '../../vali-blob.constants';
@@ -25,6 +26,8 @@ export class TusHeadHandler {
     // died (every byte stored) is finished here, or it never would be (tus-created uploads only).
     const session = await this.recovery.finishIfStored(id, owner);
     if (session.status === UploadStatus.Aborted) throw new UploadGoneError(id, 'aborted');
+    // The policy refused it: every request for it answers the same rejection.
+    if (session.status === UploadStatus.Rejected) throw rejectedAgain(session);
     const active = ACTIVE_STATUSES.includes(session.status);
     if (active && session.expiresAt <= Date.now()) throw new UploadGoneError(id, 'expired');
     const headers: Record<string, string | number> = { ...ctx.headers };

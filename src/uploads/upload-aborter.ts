@@ -1,0 +1,89 @@
+import { OffsetMismatchError, UploadCompleteError, UploadGoneError } from '../errors/vali-blob.errors';
+import { QUOTA_METADATA_KEY } from '../policy/policy-metadata';
+import { UploadSession, UploadStatus } from '../sessions/upload-session.model';
+import type { CallerContext } from './resumable-upload.types';
+import { UploadEngineContext } from './upload-engine.context';
+import { toSessionView, UploadSessionView } from './upload-session.view';
+import { UPLOAD_EVENTS } from './upload.events';
+import type { WholeFileDigestCache } from './whole-file-digest.cache';
+
+/**
+ * Ends uploads on request: abort of an unfinished upload (tombstone first, then its provider data is freed and its
+ * quota released), or — with `allowFinished` — deletion of a finished one's blob. Also frees the provider data of
+ * sessions cleanup removes.
+ */
+export class UploadAborter {
+  constructor(
+    private readonly ctx: UploadEngineContext,
+    private readonly digests: WholeFileDigestCache,
+  ) {}
+
+  /** Abort an unfinished upload and free its provider-side data. The session stays as a tombstone. */
+  async abort(uploadId: string, caller: CallerContext & { allowFinished?: boolean } = {}): Promise<UploadSessionView> {
+    await this.ctx.requireSession(uploadId, caller);
+    const lease = await this.ctx.acquire(uploadId);
+    try {
+      for (let attempt = 0; ; attempt++) {
+        const session = await this.ctx.requireSession(uploadId, caller);
+        if (session.status === UploadStatus.Aborted) throw new UploadGoneError(uploadId, 'aborted');
+        // Already ended by the policy (its data freed): nothing left to abort.
+        if (session.status === UploadStatus.Rejected) throw new UploadGoneError(uploadId, 'rejected');
+        if (session.status === UploadStatus.Complete) {
+          if (!caller.allowFinished) throw new UploadCompleteError(uploadId);
+          return await this.deleteFinished(session);
+        }
+        const now = Date.now();
+        // Mark aborted first, keeping providerState, so a failure to free the data leaves a tombstone that
+        // cleanup can still free; then free it and clear the state.
+        const aborted = await this.ctx.storeCall(() =>
+          this.ctx.store.advance(uploadId, session.uploadedBytes, {
+            status: UploadStatus.Aborted,
+            updatedAt: now,
+            expiresAt: now + this.ctx.options.completedRetention,
+            fence: lease.fence,
+          }),
+        );
+        if (!aborted) {
+          if (attempt < 3) continue;
+          throw new OffsetMismatchError(session.uploadedBytes, session.uploadedBytes);
+        }
+        this.digests.forget(uploadId);
+        await this.ctx.policy.quota.release(aborted);
+        await this.freeProviderData(aborted);
+        this.ctx.events.emit(UPLOAD_EVENTS.aborted, { session: toSessionView(aborted) });
+        return toSessionView(aborted);
+      }
+    } finally {
+      await lease.release();
+    }
+  }
+
+  /**
+   * Free the provider-side data of a session and clear its `providerState` (used by abort and cleanup).
+   * Errors propagate so callers can count them; the state is kept until freeing succeeded.
+   */
+  async freeProviderData(session: UploadSession): Promise<void> {
+    if (!session.providerState) return;
+    const provider = this.ctx.registry.get(session.provider);
+    await this.ctx.providerCall(() => provider.abortUpload(session.providerState!));
+    const cleared = { ...session, providerState: null, updatedAt: Date.now() };
+    await this.ctx.storeCall(() => this.ctx.store.update(cleared));
+  }
+
+  private async deleteFinished(session: UploadSession): Promise<UploadSessionView> {
+    const provider = this.ctx.registry.get(session.provider);
+    await this.ctx.providerCall(() => provider.delete(session.path));
+    await this.ctx.policy.quota.forgetBlob(this.ctx.policy.subjectOf(session), session.metadata[QUOTA_METADATA_KEY]);
+    const now = Date.now();
+    const tombstone = {
+      ...session,
+      status: UploadStatus.Aborted,
+      updatedAt: now,
+      expiresAt: now + this.ctx.options.completedRetention,
+    };
+    const updated = await this.ctx.storeCall(() => this.ctx.store.update(tombstone));
+    const view = toSessionView(updated ?? session);
+    this.ctx.events.emit(UPLOAD_EVENTS.aborted, { session: view });
+    return view;
+  }
+}
