@@ -91,3 +91,25 @@ export type { UploadEventMap, UploadEventName } from './uploads/upload.events';
 export type { UploadSessionView } from './uploads/upload-session.view';
 export { CHECKSUM_ALGORITHMS } from './uploads/upload-checksum';
 export type { ChecksumAlgorithm, ChunkChecksum } from './uploads/upload-checksum';
+
+// Upload policy (docs/policy.md): hooks, validation, sniffing, virus scanning, quotas.
+export type {
+  UploadTransport,
+  UploadSubject,
+  UploadCreateContext,
+  UploadCreateDecision,
+  UploadFirstBytesContext,
+  UploadPublishContext,
+  UploadPolicyHooks,
+} from './policy/upload-policy.interfaces';
+export type {
+  UploadPolicyOptions,
+  UploadValidationOptions,
+  ContentTypeSniffOptions,
+  VirusScanOptions,
+  QuotaOptions,
+  SubjectLimit,
+} from './options/upload-policy-options.interface';
+export { VirusScanner } from './policy/virus-scanner';
+export type { VirusScanResult, VirusScanTarget } from './policy/virus-scanner';
+export { UploadQuotaService } from './policy/quota/upload-quota.service';
