@@ -3,6 +3,7 @@ import { StorageProvider } from '../storage/storage-provider';
 import { registerBlobCases } from './storage-contract.blob-cases';
 import { StorageContractContext, StorageProviderContractOptions } from './storage-contract.context';
 import { registerResumableCases } from './storage-contract.resumable-cases';
+import { registerStagedCases } from './storage-contract.staged-cases';
 
 export { readAll } from './storage-contract.context';
 export type { StorageProviderContractOptions } from './storage-contract.context';
@@ -18,8 +19,8 @@ export interface StorageProviderFixture {
 
 /**
  * The contract every `StorageProvider` must pass. `createFixture` runs once per describe block and may share a
- * backend; every test writes under its own random prefix. The cases live in `storage-contract.blob-cases.ts` and
- * `storage-contract.resumable-cases.ts`.
+ * backend; every test writes under its own random prefix. The cases live in `storage-contract.blob-cases.ts`,
+ * `storage-contract.resumable-cases.ts` and `storage-contract.staged-cases.ts`.
  * @publicApi
  */
 export function runStorageProviderContract(
@@ -53,5 +54,6 @@ export function runStorageProviderContract(
 
     registerBlobCases(ctx);
     registerResumableCases(ctx);
+    registerStagedCases(ctx);
   });
 }

@@ -14,6 +14,7 @@ import type {
 import { errnoOf, ignoreMissing, mapWriteError } from './local-fs-errors';
 import type { LocalRoot } from './local-root';
 import type { LocalSidecars, Sidecar } from './local-sidecar';
+import { openStagedRead } from './local-staged.reader';
 import { LocalStaging, StagingMissingError } from './local-staging';
 
 /**
@@ -78,6 +79,15 @@ export class LocalResumableUploads implements ResumableUploads {
     // Published: the segments (every instance's, committed or not) are no longer needed.
     await this.staging.discard(state).catch(() => undefined);
     return requireInfo(this.blobs, request.path);
+  }
+
+  /**
+   * A fresh stream of the committed bytes [0, totalSize), read in place from the segment files (never copied or
+   * buffered whole). Refused with `StorageUnavailableError` when the state does not cover `totalSize` or a file is
+   * shorter than its committed range, and with `StagingMissingError` when the staging is gone.
+   */
+  async read(state: ResumableState, totalSize: number): Promise<Readable> {
+    return openStagedRead(await this.staging.stagedParts(state, totalSize));
   }
 
   /** Delete every staged segment of the upload. */

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { constants as fsConstants } from 'node:fs';
-import { FileHandle, mkdir, open, rm, unlink } from 'node:fs/promises';
+import { FileHandle, mkdir, open, rm, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { StorageUnavailableError } from '../../errors/vali-blob.errors';
@@ -146,6 +146,25 @@ export class LocalStaging {
     const temp = await tempFile();
     await this.concatenate(state, dir, temp);
     return { file: temp, copied: true, release: () => undefined };
+  }
+
+  /**
+   * The files holding the committed bytes [0, totalSize) of an upload, in order: each file's bytes [0, length)
+   * are the next `length` bytes (segment files start at their segment's offset). Nothing is opened here.
+   */
+  async stagedParts(rawState: ResumableState, totalSize: number): Promise<{ path: string; length: number }[]> {
+    const state = parseLocalState(rawState, totalSize);
+    if (committedLength(state) !== totalSize) {
+      throw new StorageUnavailableError('Staged data does not match the upload size');
+    }
+    const dir = await this.dirOf(state.upload);
+    // With no segment there is no file to miss: only the directory tells an empty upload from an aborted one.
+    if (state.segments.length === 0 && Array.isArray(rawState.segments)) {
+      await stat(dir).catch((error) => {
+        throw isMissing(error) ? new StagingMissingError() : error;
+      });
+    }
+    return state.segments.map((s) => ({ path: this.segmentPathIn(dir, state.upload, s), length: s.end - s.start }));
   }
 
   /** Remove every staged byte of an upload (all segments of every instance, and a legacy file). Idempotent. */

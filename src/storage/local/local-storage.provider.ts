@@ -48,7 +48,8 @@ export interface LocalStorageOptions {
  * - Resumable uploads are staged under `<root>/.valiblob/staging/<uploadId>.parts/`, a namespace users cannot
  *   address, in per-instance segment files fenced at the byte level (see `LocalStaging`); bytes are `fsync`ed
  *   before they are reported as written. Complete publishes with one atomic `rename` (or `link` when
- *   `overwrite: false`, so an existing blob is never replaced).
+ *   `overwrite: false`, so an existing blob is never replaced). `readStaged` streams the committed staged bytes in
+ *   place, one segment file (one descriptor) at a time (see `openStagedRead`).
  * - Whole-blob writes go to a temp file first and are renamed into place, so readers never see half a blob.
  * - Content type and metadata live in sidecars under `<root>/.valiblob/meta/` named by a hash of the path.
  * @publicApi

@@ -100,6 +100,25 @@ export class MemoryResumableUploads implements ResumableUploads {
     return info;
   }
 
+  /**
+   * A fresh stream of the committed bytes [0, totalSize) (longer staging is cut, as `complete` does). The parts are
+   * taken when called, so a later abort or complete does not change a stream already handed out; each piece is a
+   * copy, so a consumer that writes into its chunks cannot change the staged data.
+   */
+  async read(state: ResumableState, totalSize: number): Promise<Readable> {
+    const { staging: key, parts: committed = [] } = state as MemoryUploadState;
+    const parts = this.staging.get(key);
+    const buffers = committed.map((id) => parts?.get(id));
+    if (!parts || buffers.some((b) => b === undefined)) {
+      throw new StorageUnavailableError('Staging data of this upload is missing');
+    }
+    const staged = (buffers as Buffer[]).reduce((n, b) => n + b.length, 0);
+    if (!Number.isSafeInteger(totalSize) || totalSize < 0 || staged < totalSize) {
+      throw new StorageUnavailableError('Staged data does not match the upload size');
+    }
+    return Readable.from(copiesOf(buffers as Buffer[], totalSize));
+  }
+
   async abort(state: ResumableState): Promise<void> {
     this.staging.delete((state as MemoryUploadState).staging);
   }
@@ -110,4 +129,15 @@ export async function collect(body: Readable): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of body) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string));
   return Buffer.concat(chunks);
+}
+
+/** Copies of the first `length` bytes of `buffers`, one piece per buffer (made as the stream is read). */
+function* copiesOf(buffers: Buffer[], length: number): Generator<Buffer> {
+  let left = length;
+  for (const buffer of buffers) {
+    if (left <= 0) return;
+    const piece = buffer.subarray(0, Math.min(left, buffer.length));
+    left -= piece.length;
+    yield Buffer.from(piece);
+  }
 }
