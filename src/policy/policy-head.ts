@@ -9,6 +9,25 @@ import { HEAD_METADATA_KEY, transportOf } from './policy-metadata';
 import type { ResolvedUploadPolicy } from './resolved-upload-policy';
 import { typeNotAllowed } from './upload-admission';
 
+/** Detections that name a family rather than a format: a compatible declared type says more (CSV, DOCX, …). */
+const GENERIC_DETECTIONS = new Set([
+  'text/plain',
+  'application/xml',
+  'application/zip',
+  'application/gzip',
+  'video/mp4',
+]);
+
+/**
+ * The type stored for an upload: what the bytes are; when they only name a family the declared type fits
+ * (`text/plain` for a declared `text/csv`), the declared type.
+ */
+function storedType(declared: string | null, detected: string | null): string | null {
+  if (!detected) return declared;
+  if (declared && GENERIC_DETECTIONS.has(detected) && isTypeCompatible(declared, detected)) return declared;
+  return detected;
+}
+
 /**
  * Collects the first bytes of an upload while a chunk streams (a digest-shaped tap on the chunk meter), up to
  * the sniffing window, starting from what earlier tiny chunks left in the session.
@@ -85,7 +104,7 @@ export class PolicyHead {
         details: { declared, detected: detectedType },
       });
     }
-    const effective = (sniff && detectedType) || declared;
+    const effective = storedType(declared, sniff ? detectedType : null);
     if (sniff && allowedContentTypes && !isTypeAllowed(allowedContentTypes, effective)) throw typeNotAllowed(effective);
     if (hooks?.onFirstBytes) {
       const ctx = {

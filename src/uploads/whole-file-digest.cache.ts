@@ -54,7 +54,8 @@ export class WholeFileDigestCache {
   ): Promise<string | null> {
     if (!options.always && !this.records(session)) return null;
     const cached = this.hashes.get(session.uploadId);
-    if (cached && cached.offset === session.totalSize) return cached.hash.digest('hex');
+    // A copy: a publish that fails after this (scanner down, name taken) must be able to ask again.
+    if (cached && cached.offset === session.totalSize) return cached.hash.copy().digest('hex');
     // Fallback after a restart or when chunks went to another instance: read the blob back once.
     const hash = createHash('sha256');
     const stream = await readBack();

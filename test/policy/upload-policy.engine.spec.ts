@@ -112,7 +112,8 @@ describe.each(POLICY_BACKENDS)('upload policy in the engine (service API) on $na
     await boot({
       hooks: {
         onCreate: (ctx) => {
-          if (ctx.path.startsWith('private/')) throw new UploadRejectedError('No private uploads', { status: 403, code: 'NO_PRIVATE' });
+          if (ctx.path.startsWith('private/'))
+            throw new UploadRejectedError('No private uploads', { status: 403, code: 'NO_PRIVATE' });
         },
       },
     });
@@ -183,7 +184,12 @@ describe.each(POLICY_BACKENDS)('upload policy in the engine (service API) on $na
     const data = pdfBytes(64 * 1024);
     const session = await uploads.start({ path: 'x/fake.png', totalSize: data.length, contentType: 'image/png' });
     const write = (offset: number) =>
-      uploads.uploadChunk({ uploadId: session.uploadId, offset, body: Readable.from([data]), contentLength: data.length });
+      uploads.uploadChunk({
+        uploadId: session.uploadId,
+        offset,
+        body: Readable.from([data]),
+        contentLength: data.length,
+      });
     const error = await write(0).catch((e) => e);
     expect(error).toMatchObject({ status: 415, code: 'TYPE_MISMATCH' });
     const status = await uploads.getStatus(session.uploadId);
@@ -211,7 +217,12 @@ describe.each(POLICY_BACKENDS)('upload policy in the engine (service API) on $na
     let offset = 0;
     for (; offset < 4000; offset += 1000) {
       const part = pdf.subarray(offset, offset + 1000);
-      await uploads.uploadChunk({ uploadId: session.uploadId, offset, body: Readable.from([part]), contentLength: 1000 });
+      await uploads.uploadChunk({
+        uploadId: session.uploadId,
+        offset,
+        body: Readable.from([part]),
+        contentLength: 1000,
+      });
     }
     expect((await uploads.getStatus(session.uploadId)).metadata).toEqual({});
     const part = pdf.subarray(offset, offset + 1000);
@@ -220,7 +231,8 @@ describe.each(POLICY_BACKENDS)('upload policy in the engine (service API) on $na
       .catch((e) => e);
     expect(error).toMatchObject({ status: 415, code: 'TYPE_NOT_ALLOWED' });
     expect(await uploads.getStatus(session.uploadId)).toMatchObject({ status: 'Rejected', uploadedBytes: 4000 });
-    expect((await filesUnder(root)).filter((f) => f !== 'x/pic')).toEqual([]);
+    // The accepted upload's blob and its metadata sidecar only: no staging of the rejected one.
+    expect((await filesUnder(root)).filter((f) => f !== 'x/pic' && !f.startsWith('.valiblob/meta/'))).toEqual([]);
   });
 
   it('onFirstBytes sees the window (or the whole small upload) and its rejection discards the chunk', async () => {
@@ -250,7 +262,8 @@ describe.each(POLICY_BACKENDS)('upload policy in the engine (service API) on $na
           const chunks: Buffer[] = [];
           for await (const chunk of await open()) chunks.push(chunk as Buffer);
           seen.push({ sha256: digest, bytes: Buffer.concat(chunks) });
-          if (session.metadata.verdict === 'no') throw new UploadRejectedError('Not approved', { code: 'NOT_APPROVED' });
+          if (session.metadata.verdict === 'no')
+            throw new UploadRejectedError('Not approved', { code: 'NOT_APPROVED' });
         },
       },
     });
@@ -265,8 +278,11 @@ describe.each(POLICY_BACKENDS)('upload policy in the engine (service API) on $na
     const error = await uploads.complete(session.uploadId).catch((e) => e);
     expect(error).toMatchObject({ status: 422, code: 'NOT_APPROVED', message: 'Not approved' });
     expect(await storage.exists('x/no.bin')).toBe(false);
-    expect(await uploads.getStatus(session.uploadId)).toMatchObject({ status: 'Rejected', rejection: { code: 'NOT_APPROVED' } });
-    expect((await filesUnder(root)).sort()).toEqual(['x/ok.bin']);
+    expect(await uploads.getStatus(session.uploadId)).toMatchObject({
+      status: 'Rejected',
+      rejection: { code: 'NOT_APPROVED' },
+    });
+    expect((await filesUnder(root)).filter((f) => !f.startsWith('.valiblob/meta/'))).toEqual(['x/ok.bin']);
   });
 
   it('scanner: malware is rejected (VIRUS_FOUND), a scanner that is down fails closed and can be retried', async () => {
