@@ -124,7 +124,7 @@ describe.each(POLICY_BACKENDS)('upload policy in the engine (service API) on $na
     expect(await filesUnder(root)).toEqual([]);
   });
 
-  it('onCreate may rewrite path and metadata; a Nest HttpException is a rejection; a crash is POLICY_FAILED', async () => {
+  it('onCreate rewrites path/metadata; HttpException = rejection; a crash = POLICY_FAILED', async () => {
     await boot({
       hooks: {
         onCreate: (ctx) => {
@@ -178,7 +178,7 @@ describe.each(POLICY_BACKENDS)('upload policy in the engine (service API) on $na
     await expect(uploads.start({ path: 'x/c.png', totalSize: 11, contentType: 'image/png' })).resolves.toBeDefined();
   });
 
-  it('sniff + enforce: a PDF declared image/png is refused at its first bytes; session Rejected, nothing left', async () => {
+  it('sniff + enforce: a PDF declared image/png is refused at its first bytes, nothing left', async () => {
     await boot({ contentType: { sniff: true, enforce: true } });
     if (!available) return;
     const data = pdfBytes(64 * 1024);
@@ -254,7 +254,7 @@ describe.each(POLICY_BACKENDS)('upload policy in the engine (service API) on $na
     expect(await storage.exists('x/prog')).toBe(false);
   });
 
-  it('beforePublish gets the sha256 and the whole staged upload; its rejection means the blob never appears', async () => {
+  it('beforePublish gets sha256 + the staged upload; its rejection: the blob never appears', async () => {
     const seen: Array<{ sha256: string; bytes: Buffer }> = [];
     await boot({
       hooks: {
@@ -308,7 +308,7 @@ describe.each(POLICY_BACKENDS)('upload policy in the engine (service API) on $na
     expect(scanner.scanned.at(-1)).toEqual(data);
   });
 
-  it('quota: reserved at create, 413 before bytes are stored, committed at complete, released on abort/rejection', async () => {
+  it('quota: reserve at create (413 before bytes), commit at complete, release on abort/reject', async () => {
     await boot({
       quota: { maxBytes: 1000 },
       hooks: {

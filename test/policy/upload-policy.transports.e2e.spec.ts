@@ -80,7 +80,7 @@ describe.each(PLATFORMS)('upload policy over tus and REST (%s)', (platform: Plat
     expect(res.headers.location).toBeUndefined();
   });
 
-  it('tus (raw): creation-with-upload of a PDF declared image/png answers 415 TYPE_MISMATCH; HEAD repeats it', async () => {
+  it('tus (raw): creation-with-upload of a PDF declared image/png is 415 TYPE_MISMATCH; HEAD too', async () => {
     const pdf = pdfBytes(8192);
     const meta = `filename ${b64('cat.png')},filetype ${b64('image/png')}`;
     const res = await tusPost({ 'Upload-Length': pdf.length, 'Upload-Metadata': meta, 'x-user': 'u2' }, pdf);
@@ -98,7 +98,7 @@ describe.each(PLATFORMS)('upload policy over tus and REST (%s)', (platform: Plat
     expect(files.filter((f) => f.includes('staging'))).toEqual([]);
   });
 
-  it('tus-js-client: the rejection of the final PATCH (beforePublish) reaches onError with status and code', async () => {
+  it('tus-js-client: a beforePublish rejection of the final PATCH reaches onError (status, code)', async () => {
     const png = pngBytes(150_000);
     const error = (await tusUpload(
       t.endpoint,
