@@ -63,6 +63,10 @@ export { ResumableSessionStore } from './sessions/resumable-session-store';
 export { MemorySessionStore } from './sessions/memory/memory-session.store';
 export { matchesSessionFilter, encodeCursor, decodeCursor } from './sessions/session-filter';
 
+export { UploadQuotaStore } from './policy/quota/upload-quota.store';
+export type { QuotaUsage } from './policy/quota/upload-quota.store';
+export { MemoryQuotaStore } from './policy/quota/memory-quota.store';
+
 export { StaleUploadCleanupService, CLEANUP_JOB_NAME } from './cleanup/stale-upload-cleanup.service';
 export { CleanupLock } from './cleanup/cleanup-lock';
 export type { CleanupLockHandle } from './cleanup/cleanup-lock';

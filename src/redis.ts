@@ -4,6 +4,8 @@ export { RedisSessionStore, REDIS_SESSION_DEFAULTS } from './sessions/redis/redi
 export type { RedisSessionStoreOptions } from './sessions/redis/redis-session.store';
 export { RedisUploadLocker, REDIS_LOCK_DEFAULTS } from './locking/redis/redis-upload.locker';
 export type { RedisUploadLockerOptions } from './locking/redis/redis-upload.locker';
+export { RedisQuotaStore, REDIS_QUOTA_DEFAULTS } from './policy/quota/redis-quota.store';
+export type { RedisQuotaStoreOptions } from './policy/quota/redis-quota.store';
 export { DEFAULT_REDIS_TIMEOUT_MS } from './sessions/redis/redis-connection';
 export type {
   RedisClient,

@@ -23,12 +23,16 @@ export type { TypeOrmSessionStoreConfig } from './vali-blob.options';
 export { SqlUploadLocker } from './locking/sql/sql-upload.locker';
 export type { SqlUploadLockerOptions } from './locking/sql/sql-upload.locker';
 export { UploadLockEntity, UPLOAD_LOCKS_TABLE } from './locking/sql/upload-lock.entity';
+export { TypeOrmQuotaStore } from './policy/quota/typeorm-quota.store';
+export type { TypeOrmQuotaStoreOptions } from './policy/quota/typeorm-quota.store';
+export { QuotaEntryEntity, QUOTA_ENTRIES_TABLE } from './policy/quota/quota-entry.entity';
 export {
   VALIBLOB_MIGRATIONS,
   VALIBLOB_ENTITIES,
   CreateValiBlobTables1763600000000,
   AddUploadConflictPolicy1764500000000,
   ReplaceConcatWithParts1764900000000,
+  CreateQuotaEntries1765100000000,
 } from '../migrations';
 export { PostgresAdvisoryCleanupLock } from './cleanup/locks/postgres-advisory-cleanup.lock';
 export type { PostgresAdvisoryCleanupLockOptions } from './cleanup/locks/postgres-advisory-cleanup.lock';

@@ -1,4 +1,5 @@
 import type { StoreLocks } from '../locking/store-locks';
+import type { UploadQuotaStore } from '../policy/quota/upload-quota.store';
 import { SessionFilter, SessionPage, SessionPatch, UploadSession } from './upload-session.model';
 
 /**
@@ -41,6 +42,16 @@ export abstract class ResumableSessionStore {
    * `lock: { scope: 'process' }`. Called at most once per module; ValiBlob owns and closes what it returns.
    */
   createLocks(): StoreLocks | null {
+    return null;
+  }
+
+  /**
+   * The byte-quota store that follows this store, used when quotas are enabled and the app names no quota store:
+   * usage lives in the same backend as the sessions, so every instance sharing the sessions sees the same numbers
+   * (memory: in-process; TypeORM: table `valiblob_quota_entries`; Redis: keys next to the sessions). `null` — the
+   * default for custom stores — means "none": the app must then configure one to use quotas.
+   */
+  createQuotaStore(): UploadQuotaStore | null {
     return null;
   }
 }

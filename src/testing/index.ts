@@ -3,3 +3,5 @@ export { runSessionStoreContract, makeTestSession } from './session-store.contra
 export type { SessionStoreFixture } from './session-store.contract';
 export { runStorageProviderContract, readAll } from './storage-provider.contract';
 export type { StorageProviderFixture, StorageProviderContractOptions } from './storage-provider.contract';
+export { runQuotaStoreContract } from './quota-store.contract';
+export type { QuotaStoreFixture } from './quota-store.contract';

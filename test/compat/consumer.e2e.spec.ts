@@ -115,11 +115,12 @@ describeIfRunnable(SUITE, () => {
         // TypeORM's CLI says what it ran; stderr may carry unrelated npm notices, so it is not required empty.
         expect(result.stdout).toMatch(/Migration CreateValiBlobTables1763600000000 has been executed successfully/);
         expect(await migratedSchema(database.url)).toEqual({
-          tables: ['migrations', 'valiblob_upload_locks', 'valiblob_upload_sessions'],
+          tables: ['migrations', 'valiblob_quota_entries', 'valiblob_upload_locks', 'valiblob_upload_sessions'],
           applied: [
             'CreateValiBlobTables1763600000000',
             'AddUploadConflictPolicy1764500000000',
             'ReplaceConcatWithParts1764900000000',
+            'CreateQuotaEntries1765100000000',
           ],
         });
         migrated = true;

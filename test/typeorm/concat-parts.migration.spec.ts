@@ -1,6 +1,11 @@
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
-import { AddUploadConflictPolicy1764500000000, CreateValiBlobTables1763600000000 } from '../../migrations';
+import {
+  AddUploadConflictPolicy1764500000000,
+  CreateValiBlobTables1763600000000,
+  ReplaceConcatWithParts1764900000000,
+  VALIBLOB_MIGRATIONS,
+} from '../../migrations';
 import { TypeOrmSessionStore } from '../../src/sessions/typeorm/typeorm-session.store';
 import { makeTestSession } from '../../src/testing/session-store.contract';
 import { describePostgres } from './postgres-gate';
@@ -53,7 +58,9 @@ function conversionContract(name: string, url: () => string) {
       expect(await store.get(ids.final)).toMatchObject({ partial: false, parts: [ids.partial, 'other-part'] });
       expect(await store.get(ids.plain)).toMatchObject({ partial: false, parts: null });
 
-      await current.undoLastMigration();
+      // Undo down to and including ReplaceConcatWithParts (later migrations first).
+      const from = VALIBLOB_MIGRATIONS.indexOf(ReplaceConcatWithParts1764900000000);
+      for (let i = from; i < VALIBLOB_MIGRATIONS.length; i++) await current.undoLastMigration();
       const rows: Array<{ upload_id: string; concat: string | null }> = await current.query(
         'SELECT upload_id, concat FROM valiblob_upload_sessions',
       );

@@ -49,7 +49,9 @@ describe('TypeORM CLI scripts against ormconfig.ts', () => {
     const before = await npm('migration:show', file);
     expect(before.stdout).toMatch(/\[ \] CreateValiBlobTables\d{13}/);
     await npm('migration:run', file);
-    expect(await tables(file)).toEqual(expect.arrayContaining(['valiblob_upload_sessions', 'valiblob_upload_locks']));
+    expect(await tables(file)).toEqual(
+      expect.arrayContaining(['valiblob_upload_sessions', 'valiblob_upload_locks', 'valiblob_quota_entries']),
+    );
     const after = await npm('migration:show', file);
     expect(after.stdout).toMatch(/\[X\] \d+ CreateValiBlobTables\d{13}|\[X\] CreateValiBlobTables\d{13}/);
     // `migration:revert` undoes one migration per call: revert every one of ours.
@@ -57,5 +59,6 @@ describe('TypeORM CLI scripts against ormconfig.ts', () => {
     const left = await tables(file);
     expect(left).not.toContain('valiblob_upload_sessions');
     expect(left).not.toContain('valiblob_upload_locks');
+    expect(left).not.toContain('valiblob_quota_entries');
   }, 300_000);
 });

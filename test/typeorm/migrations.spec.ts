@@ -4,7 +4,7 @@ import { VALIBLOB_MIGRATIONS } from '../../migrations';
 import { describePostgres } from './postgres-gate';
 import { createScratchPostgres, migratedDataSource, ScratchPostgres, scratchDir } from './typeorm-test-db';
 
-const VALIBLOB_TABLES = ['valiblob_upload_locks', 'valiblob_upload_sessions'];
+const VALIBLOB_TABLES = ['valiblob_quota_entries', 'valiblob_upload_locks', 'valiblob_upload_sessions'];
 
 /** SQL that `typeorm migration:generate` would emit to bring the database in line with the entities. */
 async function pendingSchemaChanges(dataSource: DataSource): Promise<string[]> {
@@ -46,6 +46,7 @@ function migrationContract(name: string, url: () => string) {
         'IDX_valiblob_upload_sessions_path',
         'IDX_valiblob_upload_sessions_status_expires_at',
       ]);
+      expect(await indexNames(dataSource, 'valiblob_quota_entries')).toEqual(['IDX_valiblob_quota_entries_quota_key']);
       expect(await pendingSchemaChanges(dataSource)).toEqual([]);
       // Running again is a no-op (TypeORM records applied migrations).
       expect(await dataSource.runMigrations()).toEqual([]);

@@ -57,6 +57,7 @@ describe("ValiBlobModule.forRoot({ sessionStore: { type: 'typeorm' } }) in an au
 
     const dataSource = app.get<DataSource>(getDataSourceToken('uploadsDb'));
     expect(dataSource.entityMetadatas.map((m) => m.tableName).sort()).toEqual([
+      'valiblob_quota_entries',
       'valiblob_upload_locks',
       'valiblob_upload_sessions',
     ]);

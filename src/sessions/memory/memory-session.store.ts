@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { SessionAlreadyExistsError } from '../../errors/vali-blob.errors';
 import { processLocalLocks, StoreLocks } from '../../locking/store-locks';
+import { MemoryQuotaStore } from '../../policy/quota/memory-quota.store';
 import { ResumableSessionStore } from '../resumable-session-store';
 import { decodeCursor, encodeCursor, findLimit, matchesSessionFilter } from '../session-filter';
 import {
@@ -29,6 +30,11 @@ export class MemorySessionStore extends ResumableSessionStore {
   /** Sessions live in this process only, so process-local locks are exactly right. */
   override createLocks(): StoreLocks | null {
     return processLocalLocks();
+  }
+
+  /** Quota usage in this process, like the sessions. */
+  override createQuotaStore(): MemoryQuotaStore {
+    return new MemoryQuotaStore();
   }
 
   async get(uploadId: string): Promise<UploadSession | null> {

@@ -8,6 +8,7 @@ import {
 } from '../../errors/vali-blob.errors';
 import { RedisUploadLocker, RedisUploadLockerOptions } from '../../locking/redis/redis-upload.locker';
 import type { StoreLocks } from '../../locking/store-locks';
+import { RedisQuotaStore, RedisQuotaStoreOptions } from '../../policy/quota/redis-quota.store';
 import { ResumableSessionStore } from '../resumable-session-store';
 import { storeCall } from '../store-call';
 import { ACTIVE_STATUSES, SessionFilter, SessionPage, SessionPatch, UploadSession } from '../upload-session.model';
@@ -40,6 +41,11 @@ export interface RedisSessionStoreOptions extends RedisConnectionOptions {
    * prefix defaults to the store's with a trailing `session:` replaced by `lock:` (`valiblob:lock:`).
    */
   lock?: Omit<RedisUploadLockerOptions, 'client' | 'connection' | 'db'>;
+  /**
+   * Options of the `RedisQuotaStore` that `createQuotaStore()` makes on this store's client. Its key prefix
+   * defaults to the store's with a trailing `session:` replaced by `quota:` (`valiblob:quota:`, `{vb}:quota:`).
+   */
+  quota?: RedisQuotaStoreOptions;
 }
 
 /** Store defaults. */
@@ -76,10 +82,12 @@ export class RedisSessionStore extends ResumableSessionStore implements OnModule
   private readonly index: RedisSessionIndex;
   private closed?: Promise<void>;
   private readonly lockOptions: RedisSessionStoreOptions['lock'];
+  private readonly quotaOptions: RedisSessionStoreOptions['quota'];
 
   constructor(options: RedisSessionStoreOptions = {}) {
     super();
     this.lockOptions = options.lock;
+    this.quotaOptions = options.quota;
     const problems: string[] = [];
     this.prefix = options.keyPrefix ?? REDIS_SESSION_DEFAULTS.keyPrefix;
     this.slidingMs = options.slidingExpiration ?? REDIS_SESSION_DEFAULTS.slidingExpiration;
@@ -106,7 +114,7 @@ export class RedisSessionStore extends ResumableSessionStore implements OnModule
    * connection of its own): every instance sharing the sessions shares the locks, with no configuration.
    */
   override createLocks(): StoreLocks {
-    const base = this.prefix.endsWith('session:') ? this.prefix.slice(0, -'session:'.length) : this.prefix;
+    const base = this.basePrefix;
     const uploadLocker = new RedisUploadLocker({
       keyPrefix: `${base}lock:`,
       timeoutMs: this.timeoutMs,
@@ -117,6 +125,23 @@ export class RedisSessionStore extends ResumableSessionStore implements OnModule
     const cleanupLock = new RedisCleanupLock(this.client as Redis, { key: `${base}cleanup-lock` });
     const description = `Redis upload and cleanup locks (${base}lock:)`;
     return { scope: 'shared', uploadLocker, cleanupLock, description };
+  }
+
+  /**
+   * Quota usage on the same Redis (this store's client, so its hash tag keeps working on Cluster): every instance
+   * sharing the sessions shares the numbers. The store owns the client; the quota store only borrows it.
+   */
+  override createQuotaStore(): RedisQuotaStore {
+    return new RedisQuotaStore(this.client, {
+      keyPrefix: `${this.basePrefix}quota:`,
+      timeoutMs: this.timeoutMs,
+      ...this.quotaOptions,
+    });
+  }
+
+  /** The session prefix without its trailing `session:`, where the lock and quota keys go. */
+  private get basePrefix(): string {
+    return this.prefix.endsWith('session:') ? this.prefix.slice(0, -'session:'.length) : this.prefix;
   }
 
   /** The ioredis client in use (borrowed or owned). */

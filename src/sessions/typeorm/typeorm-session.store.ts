@@ -5,6 +5,7 @@ import { PostgresAdvisoryCleanupLock } from '../../cleanup/locks/postgres-adviso
 import { SqlCleanupLock } from '../../cleanup/locks/sql-cleanup.lock';
 import { SqlUploadLocker, SqlUploadLockerOptions } from '../../locking/sql/sql-upload.locker';
 import type { StoreLocks } from '../../locking/store-locks';
+import { TypeOrmQuotaStore } from '../../policy/quota/typeorm-quota.store';
 import { ResumableSessionStore } from '../resumable-session-store';
 import { decodeCursor, encodeCursor, findLimit } from '../session-filter';
 import {
@@ -77,6 +78,11 @@ export class TypeOrmSessionStore extends ResumableSessionStore {
       : new SqlCleanupLock(this.dataSource, { timeoutMs: this.timeoutMs });
     const cleanupKind = this.postgres ? 'PostgreSQL advisory cleanup lock' : 'SQL cleanup lease';
     return { scope: 'shared', uploadLocker, cleanupLock, description: `SQL upload lease table + ${cleanupKind}` };
+  }
+
+  /** Quota usage in table `valiblob_quota_entries` of the same database, under the store's timeout. */
+  override createQuotaStore(): TypeOrmQuotaStore {
+    return new TypeOrmQuotaStore(this.dataSource, { timeoutMs: this.timeoutMs });
   }
 
   async save(session: UploadSession): Promise<void> {

@@ -5,6 +5,7 @@ import type { DataSource } from 'typeorm';
 import { resolveRecipe } from '../../common/provider-recipe';
 import { InvalidValiBlobOptionsError } from '../../errors/vali-blob.errors';
 import { UploadLockEntity } from '../../locking/sql/upload-lock.entity';
+import { QuotaEntryEntity } from '../../policy/quota/quota-entry.entity';
 import { VALIBLOB_OPTIONS } from '../../vali-blob.constants';
 import type { ResolvedValiBlobOptions, TypeOrmSessionStoreConfig } from '../../vali-blob.options';
 import { ResumableSessionStore } from '../resumable-session-store';
@@ -18,7 +19,7 @@ import { UploadSessionEntity } from './upload-session.entity';
 
 /** `TypeOrmModule.forFeature` for the library's entities, so `autoLoadEntities: true` apps pick them up (forRoot). */
 export function typeOrmStoreImports(config: TypeOrmSessionStoreConfig): DynamicModule[] {
-  return [TypeOrmModule.forFeature([UploadSessionEntity, UploadLockEntity], config.dataSourceName)];
+  return [TypeOrmModule.forFeature([UploadSessionEntity, UploadLockEntity, QuotaEntryEntity], config.dataSourceName)];
 }
 
 /** forRoot: a static provider of the store, injected with the (named) DataSource so Nest creates it first. */
@@ -52,11 +53,13 @@ export function typeOrmStoreFromOptions(
 function createStore(dataSource: DataSource, config: TypeOrmSessionStoreConfig, options: ResolvedValiBlobOptions) {
   // Under forRootAsync, autoLoadEntities cannot see the entities (they are registered when modules are defined):
   // say how to fix it at bootstrap instead of failing on the first upload.
-  const missing = [UploadSessionEntity, UploadLockEntity].filter((entity) => !dataSource.hasMetadata(entity));
+  const missing = [UploadSessionEntity, UploadLockEntity, QuotaEntryEntity].filter(
+    (entity) => !dataSource.hasMetadata(entity),
+  );
   if (missing.length > 0) {
     throw new InvalidValiBlobOptionsError([
       `sessionStore { type: 'typeorm' }: the DataSource${config.dataSourceName ? ` "${config.dataSourceName}"` : ''} ` +
-        `does not know ${missing.map((entity) => entity.name).join(' and ')}; add VALIBLOB_ENTITIES ` +
+        `does not know ${missing.map((entity) => entity.name).join(', ')}; add VALIBLOB_ENTITIES ` +
         "(from '@vali-blob/nestjs/typeorm') to its entities",
     ]);
   }
