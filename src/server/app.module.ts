@@ -8,6 +8,7 @@ import { DemoController } from './demo.controller';
 import { redisWiring } from './redis.wiring';
 import { ValiBlobHealthModule } from '../health/vali-blob-health.module';
 import { HealthController } from './health.controller';
+import { describePolicy, policyFromConfig, policySummary, SERVER_POLICY_SUMMARY } from './policy.wiring';
 import { ServerConfig } from './server.config';
 
 /** Root module of the runnable server, built from the environment. */
@@ -17,6 +18,7 @@ export class AppModule {
     // REDIS_URL wins for sessions and locks; otherwise DATABASE_URL (SQLite by default).
     const wiring = redisWiring(config) ?? databaseWiring(config);
     new Logger('ValiBlob').log(`Sessions: ${wiring.description}`);
+    new Logger('ValiBlob').log(`Upload policy: ${describePolicy(config)}`);
     const options: ValiBlobModuleOptions = {
       providers: { local: { root: config.storageDir } },
       maxUploadSize: config.maxUploadSize,
@@ -31,6 +33,8 @@ export class AppModule {
       sessionStore: wiring.sessionStore,
       lock: { locker: wiring.locker, requestRelease: config.lockRequestRelease },
       cleanup: { lock: wiring.cleanupLock },
+      // ALLOWED_TYPES, BLOCKED_EXTENSIONS, SNIFF, QUOTA_BYTES, CLAMD…; undefined when none is set.
+      policy: policyFromConfig(config),
     };
     return {
       module: AppModule,
@@ -46,6 +50,8 @@ export class AppModule {
         ValiBlobHealthModule,
       ],
       controllers: [HealthController, DemoController],
+      // What the demo page shows as allowed (GET /demo/policy).
+      providers: [{ provide: SERVER_POLICY_SUMMARY, useValue: policySummary(config) }],
     };
   }
 }

@@ -1,6 +1,7 @@
-import { Controller, Get, Header, NotFoundException, Param, StreamableFile } from '@nestjs/common';
+import { Controller, Get, Header, Inject, NotFoundException, Param, StreamableFile } from '@nestjs/common';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { SERVER_POLICY_SUMMARY, ServerPolicySummary } from './policy.wiring';
 
 /** One static file of the demo page, read once at start-up (the page is a handful of small files). */
 interface DemoAsset {
@@ -16,10 +17,14 @@ const PUBLIC_DIR = join(__dirname, 'public');
  * and no build step (and never reaches the network beyond this server).
  *
  * The page talks to the public routes only (`/files` for tus, `/uploads/:id` for the stored path and sha256,
- * `/blobs/…` for downloads), so it is subject to the same `AUTH_TOKEN` check as any other client.
+ * `/blobs/…` for downloads), so it is subject to the same `AUTH_TOKEN` check as any other client. Its one route
+ * of its own, `GET /demo/policy`, says what the server's upload policy allows, so the page can tell its user
+ * before a file is refused.
  */
 @Controller()
 export class DemoController {
+  constructor(@Inject(SERVER_POLICY_SUMMARY) private readonly policySummary: ServerPolicySummary) {}
+
   private readonly page = readFileSync(join(PUBLIC_DIR, 'index.html'), 'utf8');
 
   private readonly assets: Record<string, DemoAsset> = {
@@ -43,6 +48,16 @@ export class DemoController {
   )
   index(): string {
     return this.page;
+  }
+
+  /**
+   * What the upload policy allows (types, extensions, sniffing, quota, scanning). Public like the page: it names
+   * rules, not data. Declared before `demo/:asset`, which would otherwise take the path on Express.
+   */
+  @Get('demo/policy')
+  @Header('Cache-Control', 'no-cache')
+  policy(): ServerPolicySummary {
+    return this.policySummary;
   }
 
   /** The page's script, stylesheet and the tus-js-client bundle. */

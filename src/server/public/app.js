@@ -1,6 +1,8 @@
 /*
  * ValiBlob demo page: resumable uploads through tus (tus-js-client, served by this server), per-file progress
- * with speed and ETA, pause / resume, resume after a page reload, and a list of completed uploads.
+ * with speed and ETA, pause / resume, resume after a page reload, and a list of completed uploads. When the server
+ * runs with an upload policy, the page lists what it accepts (GET /demo/policy) and shows a rejection's code and
+ * message (TYPE_NOT_ALLOWED, QUOTA_EXCEEDED, VIRUS_FOUND, …) instead of a generic failure.
  *
  * Query parameters (for trying things out and for the browser test):
  *   ?chunkSize=<bytes>  size of each PATCH request (default 5 MiB; smaller = finer progress and pause points)
@@ -14,6 +16,19 @@
   var TOKEN_KEY = 'valiblob-demo:token';
   var MAX_COMPLETED = 50;
   var SPEED_WINDOW_MS = 4000;
+  // The library's policy codes: a rejection is final (the session ends Rejected), so none of them is retried, the
+  // 503 ones (scanner down, hook timed out) included. A hook's own codes are recognised from the session instead.
+  var POLICY_CODES = [
+    'TYPE_NOT_ALLOWED',
+    'TYPE_MISMATCH',
+    'EXTENSION_NOT_ALLOWED',
+    'QUOTA_EXCEEDED',
+    'VIRUS_FOUND',
+    'SCANNER_UNAVAILABLE',
+    'UPLOAD_REJECTED',
+    'POLICY_TIMEOUT',
+    'POLICY_FAILED',
+  ];
 
   var params = new URLSearchParams(window.location.search);
   var chunkSize = positiveInt(params.get('chunkSize')) || 5 * 1024 * 1024;
@@ -46,6 +61,8 @@
     limitHint: byId('limit-hint'),
     chunkHint: byId('chunk-hint'),
     token: byId('token-input'),
+    policy: byId('policy'),
+    policyList: byId('policy-list'),
   };
 
   if (!window.tus || !window.tus.isSupported) {
@@ -92,6 +109,7 @@
   renderCompleted();
   renderResumable();
   checkServer();
+  loadPolicy();
   // Keep the status pill honest while the page stays open (cheap: an OPTIONS request).
   setInterval(checkServer, 15000);
 
@@ -133,6 +151,7 @@
       },
       onShouldRetry: function (error, attempt) {
         var status = responseStatus(error);
+        if (rejectionOf(status, responseBody(error))) return false;
         var retry = status === 0 || status >= 500 || status === 409 || status === 423;
         if (retry) {
           item.awaitingFirstPatch = true;
@@ -223,6 +242,8 @@
       eta: li.querySelector('.eta'),
       stateLabel: li.querySelector('.state-label'),
       error: li.querySelector('.upload-error'),
+      errorCode: li.querySelector('.error-code'),
+      errorMessage: li.querySelector('.error-message'),
       buttons: {
         pause: li.querySelector('[data-action="pause"]'),
         resume: li.querySelector('[data-action="resume"]'),
@@ -301,6 +322,10 @@
 
   function failed(item, error) {
     var status = responseStatus(error);
+    var body = responseBody(error);
+    var rejection = rejectionOf(status, body);
+    if (rejection) return rejected(item, rejection);
+    var code = '';
     var message;
     if (status === 413) {
       var max = Number(header(error, 'Tus-Max-Size'));
@@ -318,15 +343,72 @@
       message = 'Cannot reach the server. Check that it is running, then press Resume.';
       setServerStatus('offline', 'Server unreachable');
     } else {
-      message = 'Upload failed (' + status + '): ' + (serverMessage(error) || error.message);
+      code = body && typeof body.code === 'string' ? body.code : '';
+      message = 'Upload failed (' + status + '): ' + ((body && body.message) || error.message);
     }
-    item.error.textContent = message;
-    item.error.hidden = false;
-    item.speed.textContent = '';
-    item.eta.textContent = '';
+    showError(item, code, message);
     item.li.dataset.errorStatus = String(status);
     setState(item, 'error', 'Failed');
     renderResumable();
+    // A hook may refuse with a code of its own (NOT_AN_INVOICE, …): the session says whether that was a rejection.
+    if (status >= 400 && item.upload && item.upload.url) checkRejected(item);
+  }
+
+  /** The upload policy refused the file: show its code and reason; nothing is left to resume. */
+  function rejected(item, rejection) {
+    showError(item, rejection.code, rejection.message);
+    item.li.dataset.errorStatus = String(rejection.status);
+    item.li.dataset.errorCode = rejection.code;
+    setState(item, 'rejected', 'Rejected (' + rejection.status + ')');
+    forgetStoredUpload(item);
+  }
+
+  function showError(item, code, message) {
+    item.errorCode.textContent = code;
+    item.errorCode.hidden = !code;
+    item.errorMessage.textContent = message;
+    item.error.hidden = false;
+    item.speed.textContent = '';
+    item.eta.textContent = '';
+  }
+
+  /** Ask the REST status route whether the session ended `Rejected` (it then carries the rejection). */
+  function checkRejected(item) {
+    var uploadId = item.upload.url.split('/').pop();
+    fetch('/uploads/' + encodeURIComponent(uploadId), { headers: authHeaders() })
+      .then(function (response) {
+        return response.ok ? response.json() : null;
+      })
+      .then(function (session) {
+        // Only while the failure is still on screen: the user may have pressed Resume meanwhile.
+        if (session && session.status === 'Rejected' && session.rejection && item.li.dataset.state === 'error') {
+          rejected(item, session.rejection);
+        }
+      })
+      .catch(function () {
+        /* the failure shown stays as it is */
+      });
+  }
+
+  /** A rejected upload cannot be resumed: drop tus-js-client's stored URL so the same file starts afresh. */
+  function forgetStoredUpload(item) {
+    var storage = window.tus.defaultOptions.urlStorage;
+    var url = item.upload && item.upload.url;
+    if (!url || !storage || !storage.findAllUploads) return;
+    storage
+      .findAllUploads()
+      .then(function (stored) {
+        return Promise.all(
+          stored
+            .filter(function (entry) {
+              return entry.uploadUrl === url;
+            })
+            .map(function (entry) {
+              return storage.removeUpload(entry.urlStorageKey);
+            }),
+        );
+      })
+      .then(renderResumable);
   }
 
   function setState(item, state, label) {
@@ -334,10 +416,12 @@
     item.stateLabel.textContent = label || (item.note ? '(' + item.note + ')' : '');
     var active = state === 'uploading' || state === 'retrying' || state === 'starting';
     var resumable = state === 'paused' || (state === 'error' && item.li.dataset.errorStatus !== '413');
+    // A rejection is final: the server already freed what was stored, nothing to resume or cancel.
+    var final = state === 'complete' || state === 'finishing' || state === 'rejected';
     item.buttons.pause.hidden = !active;
     item.buttons.resume.hidden = !resumable;
-    item.buttons.cancel.hidden = state === 'complete' || state === 'finishing' || item.li.dataset.errorStatus === '413';
-    item.buttons.dismiss.hidden = !(state === 'error');
+    item.buttons.cancel.hidden = final || item.li.dataset.errorStatus === '413';
+    item.buttons.dismiss.hidden = !(state === 'error' || state === 'rejected');
   }
 
   // ---------------------------------------------------------------------------------------------------------
@@ -451,6 +535,53 @@
     el.serverStatus.querySelector('.label').textContent = label;
   }
 
+  /** What the server's upload policy accepts, listed above the uploads (nothing shown without a policy). */
+  function loadPolicy() {
+    fetch('/demo/policy')
+      .then(function (response) {
+        return response.ok ? response.json() : null;
+      })
+      .then(renderPolicy)
+      .catch(function () {
+        /* an older server without the route: no list */
+      });
+  }
+
+  function renderPolicy(policy) {
+    if (!policy) return;
+    var rules = [];
+    if (policy.allowedContentTypes) rules.push(['types', 'Types: ' + policy.allowedContentTypes.join(', ')]);
+    if (policy.allowedExtensions) rules.push(['extensions', 'Extensions: ' + policy.allowedExtensions.join(', ')]);
+    if (policy.blockedExtensions) {
+      rules.push(['blocked', 'Never: ' + policy.blockedExtensions.map(dotted).join(', ') + ' files']);
+    }
+    if (policy.sniff === 'enforce') {
+      rules.push([
+        'sniff',
+        'The type is checked from the file\u2019s bytes; a file that is not what it claims is refused',
+      ]);
+    } else if (policy.sniff === 'on') {
+      rules.push(['sniff', 'The type is detected from the file\u2019s bytes']);
+    }
+    if (policy.quotaBytes) {
+      var scope = policy.quotaScope === 'owner' ? ' per account' : ' in total (shared by all uploads)';
+      rules.push(['quota', 'Storage quota: ' + formatBytes(policy.quotaBytes) + scope]);
+    }
+    if (policy.virusScan) rules.push(['scan', 'Files are scanned for viruses before they are published']);
+    el.policyList.textContent = '';
+    rules.forEach(function (rule) {
+      var li = document.createElement('li');
+      li.dataset.rule = rule[0];
+      li.textContent = rule[1];
+      el.policyList.append(li);
+    });
+    el.policy.hidden = rules.length === 0;
+  }
+
+  function dotted(extension) {
+    return '.' + extension;
+  }
+
   function downloadWithToken(url, name) {
     fetch(url, { headers: authHeaders() })
       .then(function (response) {
@@ -490,15 +621,22 @@
     return response ? response.getHeader(name) : undefined;
   }
 
-  function serverMessage(error) {
+  /** The JSON error body (`{ statusCode, code, message }`), or `null`. */
+  function responseBody(error) {
     var response = error && error.originalResponse;
-    if (!response) return '';
+    if (!response) return null;
     try {
       var body = JSON.parse(response.getBody());
-      return body.code ? body.code + ' — ' + body.message : body.message;
+      return body && typeof body === 'object' ? body : null;
     } catch (parseError) {
-      return '';
+      return null;
     }
+  }
+
+  /** `{ status, code, message }` when the answer is one of the library's policy rejections, else `null`. */
+  function rejectionOf(status, body) {
+    if (!body || POLICY_CODES.indexOf(body.code) === -1) return null;
+    return { status: status || body.statusCode, code: body.code, message: String(body.message || '') };
   }
 
   function showPageError(message) {
