@@ -53,9 +53,28 @@ export async function startServer(env: Record<string, string>, timeoutMs = 60_00
   };
 }
 
+/** Variables the runnable server reads: a developer's shell must not leak them into a test's server. */
+const SERVER_ENV = [
+  'DATABASE_URL',
+  'REDIS_URL',
+  'AUTH_TOKEN',
+  'AUTH_TOKENS',
+  'STORAGE_DIR',
+  'MAX_UPLOAD_SIZE',
+  'SQLITE_DRIVER',
+  'LOCK_REQUEST_RELEASE',
+  'WHOLE_FILE_CHECKSUM',
+  'ALLOWED_TYPES',
+  'ALLOWED_EXTENSIONS',
+  'BLOCKED_EXTENSIONS',
+  'SNIFF',
+  'QUOTA_BYTES',
+  'CLAMD',
+  'CLAMD_ON_ERROR',
+];
+
 function withoutServerEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const copy = { ...env };
-  for (const key of ['DATABASE_URL', 'REDIS_URL', 'AUTH_TOKEN', 'AUTH_TOKENS', 'STORAGE_DIR', 'MAX_UPLOAD_SIZE'])
-    delete copy[key];
+  for (const key of SERVER_ENV) delete copy[key];
   return copy;
 }
