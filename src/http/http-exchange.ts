@@ -22,8 +22,17 @@ export class HttpExchange {
     readonly platformRequest: unknown,
     platformResponse: unknown,
   ) {
-    const fastifyReply = platformResponse as { raw?: ServerResponse; hijack?: () => void };
+    const fastifyReply = platformResponse as {
+      raw?: ServerResponse;
+      hijack?: () => void;
+      getHeaders?: () => Record<string, string | number | string[] | undefined>;
+    };
     if (fastifyReply.raw && typeof fastifyReply.hijack === 'function') {
+      // Headers guards and hooks set on the reply (a throttler's X-RateLimit-*, CORS) would be lost once the raw
+      // response is written directly: carry them over.
+      for (const [name, value] of Object.entries(fastifyReply.getHeaders?.() ?? {})) {
+        if (value !== undefined && !fastifyReply.raw.hasHeader(name)) fastifyReply.raw.setHeader(name, value);
+      }
       fastifyReply.hijack();
       this.res = fastifyReply.raw;
       this.req = (platformRequest as { raw: IncomingMessage }).raw;
