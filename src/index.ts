@@ -117,3 +117,8 @@ export type {
 export { VirusScanner } from './policy/virus-scanner';
 export type { VirusScanResult, VirusScanTarget } from './policy/virus-scanner';
 export { UploadQuotaService } from './policy/quota/upload-quota.service';
+export { ClamAvScanner } from './policy/clamav.scanner';
+export { parseClamdAddress, CLAMAV_SCANNER_DEFAULTS } from './policy/clamav-scanner.options';
+export type { ClamAvScannerOptions, ClamdAddress } from './policy/clamav-scanner.options';
+export { ScannerUnavailableError } from './policy/scanner-unavailable.error';
+export type { ScannerUnavailableReason } from './policy/scanner-unavailable.error';

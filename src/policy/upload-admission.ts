@@ -6,6 +6,7 @@ import { validateMetadata } from '../uploads/upload-input';
 import { publicMetadata, RESERVED_METADATA_PREFIX } from '../uploads/upload-transport';
 import { checkExtension } from './extension-rule';
 import { isTypeAllowed } from './media-type.match';
+import { normalizeMediaType } from './media-type.normalize';
 import { runPolicyStep } from './policy-hook.runner';
 import { limitFor, ResolvedUploadPolicy } from './resolved-upload-policy';
 import type { UploadCreateContext } from './upload-policy.interfaces';
@@ -46,10 +47,8 @@ export async function admitUpload(policy: ResolvedUploadPolicy, input: UploadCre
       details: { extension: extension.extension },
     });
   }
-  // A sniffed upload is judged on what its bytes are (first-bytes stage); an empty one has no bytes to judge.
-  const sniffedLater = policy.sniff && input.totalSize !== 0;
-  if (policy.allowedContentTypes && !sniffedLater && !isTypeAllowed(policy.allowedContentTypes, contentType)) {
-    throw typeNotAllowed(contentType);
+  if (policy.allowedContentTypes && typeDecidedAtCreate(policy, contentType, input.totalSize)) {
+    if (!isTypeAllowed(policy.allowedContentTypes, contentType)) throw typeNotAllowed(contentType);
   }
   const subject = { owner: input.owner, path, provider: input.provider, transport: input.transport };
   const max = await limitFor(policy.maxUploadSize, subject);
@@ -57,6 +56,16 @@ export async function admitUpload(policy: ResolvedUploadPolicy, input: UploadCre
     throw new SizeExceededError(`Upload size exceeds the maximum of ${max} bytes`, max);
   }
   return { path, metadata, contentType };
+}
+
+/**
+ * Whether the declared type is what the allowed types are checked on, at create. Without sniffing, always; an
+ * empty upload has no bytes to sniff; under `enforce` a specific declared type must match the bytes, so one
+ * outside the list can only end refused: say so before a byte is sent. Otherwise the bytes decide (first bytes).
+ */
+function typeDecidedAtCreate(policy: ResolvedUploadPolicy, contentType: string | null, totalSize: number | null) {
+  if (!policy.sniff || totalSize === 0) return true;
+  return policy.enforce && contentType !== null && normalizeMediaType(contentType) !== 'application/octet-stream';
 }
 
 /** 415 `TYPE_NOT_ALLOWED` for a type outside `allowedContentTypes`. */

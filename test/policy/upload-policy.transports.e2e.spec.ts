@@ -124,12 +124,20 @@ describe.each(PLATFORMS)('upload policy over tus and REST (%s)', (platform: Plat
 
   it('REST: type, sniffing and beforePublish rejections have the library error shape', async () => {
     const json = { 'Content-Type': 'application/json', 'x-user': 'u5' };
-    const text = await call('/uploads', {
+    // Under enforce a declared type outside the list can only end refused: at create, before a byte is sent.
+    const declared = await call('/uploads', {
       method: 'POST',
       headers: json,
       body: JSON.stringify({ totalSize: 5, path: 'a.txt', contentType: 'text/plain' }),
     });
-    // Sniffing is on: a declared text type is judged on the bytes; these are text, so the first PUT refuses it.
+    expect(declared.status).toBe(415);
+    expect(declared.json).toMatchObject({ code: 'TYPE_NOT_ALLOWED' });
+    // Without a declared type the bytes decide: these are text, so the first PUT refuses them.
+    const text = await call('/uploads', {
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify({ totalSize: 5, path: 'a.bin' }),
+    });
     expect(text.status).toBe(201);
     const put = await call(`/uploads/${text.json.uploadId}/chunks/0`, {
       method: 'PUT',
