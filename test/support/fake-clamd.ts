@@ -33,6 +33,8 @@ export interface FakeClamdOptions {
   closeAfterBytes?: number;
   /** `slow`: pause after every read, in ms. @default 5 */
   slowDelayMs?: number;
+  /** TCP port to listen on (to bring a stopped clamd back at the same address). @default a random free port */
+  port?: number;
 }
 
 /** A running fake clamd. */
@@ -152,7 +154,7 @@ export async function startFakeClamd(options: FakeClamdOptions = {}): Promise<Fa
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     if (socketPath) server.listen(socketPath, resolve);
-    else server.listen(0, '127.0.0.1', resolve);
+    else server.listen(options.port ?? 0, '127.0.0.1', resolve);
   });
   const port = socketPath ? 0 : (server.address() as { port: number }).port;
 
