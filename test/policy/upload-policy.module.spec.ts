@@ -138,8 +138,8 @@ describe('upload policy wiring (module)', () => {
 
   it('quotas with a store that keeps no quota data fail bootstrap unless policy.quota.store is given', async () => {
     class PlainStore extends MemorySessionStore {
-      override createQuotaStore() {
-        return null;
+      override createQuotaStore(): never {
+        return null as never;
       }
     }
     const error = await Test.createTestingModule({
