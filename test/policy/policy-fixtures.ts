@@ -1,3 +1,6 @@
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+
 /** Minimal real file headers for the policy suites, padded to a size. */
 
 /** A PNG: signature + IHDR chunk, then filler. */
@@ -20,5 +23,16 @@ export function pdfBytes(size: number): Buffer {
 function pad(head: Buffer, size: number, fill: number): Buffer {
   const out = Buffer.alloc(Math.max(size, head.length), fill);
   head.copy(out);
+  return out;
+}
+
+/** Every file under a directory, relative (staging included): what a rejected upload must not leave. */
+export async function filesUnder(dir: string, prefix = ''): Promise<string[]> {
+  const out: string[] = [];
+  for (const entry of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
+    const rel = `${prefix}${entry.name}`;
+    if (entry.isDirectory()) out.push(...(await filesUnder(join(dir, entry.name), `${rel}/`)));
+    else out.push(rel);
+  }
   return out;
 }

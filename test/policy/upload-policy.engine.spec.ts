@@ -1,7 +1,7 @@
 import { ForbiddenException } from '@nestjs/common';
 import { Test, TestingModule } from '@nestjs/testing';
 import { createHash } from 'node:crypto';
-import { readdir, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,20 +19,9 @@ import {
 } from '../../src';
 import type { UploadPolicyOptions } from '../../src';
 import { POLICY_BACKENDS } from './policy-backends';
-import { pdfBytes, pngBytes } from './policy-fixtures';
+import { filesUnder, pdfBytes, pngBytes } from './policy-fixtures';
 
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
-
-/** Every file under a directory, relative (staging included): what a rejected upload must not leave. */
-async function filesUnder(dir: string, prefix = ''): Promise<string[]> {
-  const out: string[] = [];
-  for (const entry of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
-    const rel = `${prefix}${entry.name}`;
-    if (entry.isDirectory()) out.push(...(await filesUnder(join(dir, entry.name), `${rel}/`)));
-    else out.push(rel);
-  }
-  return out;
-}
 
 /** A scanner that reads the whole stream and finds "VIRUS" in it (the ClamAV adapter has its own suite). */
 class MarkerScanner extends VirusScanner {

@@ -1,25 +1,12 @@
-import { readdir } from 'node:fs/promises';
-import { join } from 'node:path';
 import { DetailedError, Upload } from 'tus-js-client';
 import { UploadQuotaService, UploadRejectedError } from '../../src';
 import { httpRequest, TestResponse } from '../support/http-client';
 import { xUserAuthorize } from '../http/rest-app';
 import { PLATFORMS, Platform, startTusApp, TusTestApp } from '../tus/tus-app';
 import { TUS } from '../tus/tus-http';
-import { pdfBytes, pngBytes } from './policy-fixtures';
+import { filesUnder, pdfBytes, pngBytes } from './policy-fixtures';
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
-
-/** Files under a directory (staging included). */
-async function filesUnder(dir: string, prefix = ''): Promise<string[]> {
-  const out: string[] = [];
-  for (const entry of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
-    const rel = `${prefix}${entry.name}`;
-    if (entry.isDirectory()) out.push(...(await filesUnder(join(dir, entry.name), `${rel}/`)));
-    else out.push(rel);
-  }
-  return out;
-}
 
 /** A tus-js-client upload; resolves with the URL, rejects with the client's DetailedError. */
 function tusUpload(endpoint: string, data: Buffer, metadata: Record<string, string>, user: string): Promise<string> {
