@@ -1,14 +1,14 @@
 import { Logger } from '@nestjs/common';
 import type { Readable } from 'node:stream';
-import { UploadRejectedError } from '../errors/policy.errors';
+import { PolicyTimeoutError, UploadRejectedError } from '../errors/policy.errors';
 import { SizeExceededError } from '../errors/upload.errors';
-import { ValiBlobError } from '../errors/vali-blob-error';
 import type { UploadSession } from '../sessions/upload-session.model';
 import { toSessionView } from '../uploads/upload-session.view';
 import { PolicyHead } from './policy-head';
 import { transportOf } from './policy-metadata';
 import { runPolicyStep } from './policy-hook.runner';
 import { UploadQuotaService } from './quota/upload-quota.service';
+import { ScannerUnavailableError } from './scanner-unavailable.error';
 import { limitFor, ResolvedUploadPolicy } from './resolved-upload-policy';
 import { admitUpload, Admission } from './upload-admission';
 import type { UploadCreateContext, UploadSubject } from './upload-policy.interfaces';
@@ -96,8 +96,17 @@ export class UploadPolicy {
         this.logger.warn(`Virus scan of ${session.uploadId} failed; published unscanned (onError: allow)`);
         return;
       }
-      const message = 'The virus scanner is unavailable; the upload was not published (retry later)';
-      throw new ValiBlobError('SCANNER_UNAVAILABLE', message, 503, {}, { cause: error });
+      // Too large for the scanner (clamd's StreamMaxLength) will never pass: a final refusal, not a 503 to retry.
+      if (error instanceof ScannerUnavailableError && error.reason === 'size_limit') {
+        throw new UploadRejectedError('The upload is larger than the virus scanner accepts', {
+          status: 413,
+          code: 'SIZE_EXCEEDED',
+        });
+      }
+      // Fail closed with the scanner's own reason (timeout, unreachable, …) when it gave one.
+      if (error instanceof ScannerUnavailableError) throw error;
+      const reason = error instanceof PolicyTimeoutError ? 'timeout' : 'scanner_error';
+      throw new ScannerUnavailableError(reason, { cause: error });
     } finally {
       // A scan that timed out or failed must not keep the staged file open.
       stream?.destroy();

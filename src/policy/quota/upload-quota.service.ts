@@ -37,14 +37,14 @@ export class UploadQuotaService {
   }
 
   /** Current usage of a quota key. `NotSupportedError` when no quota is configured. */
-  usage(key: string): Promise<QuotaUsage> {
+  async usage(key: string): Promise<QuotaUsage> {
     if (typeof key !== 'string' || key === '') throw new InvalidRequestError('quota key must be a non-empty string');
     const quota = this.require();
     return this.call('usage', () => quota.store.usage(key));
   }
 
   /** Usage of the key a subject's uploads count against. */
-  usageOf(subject: UploadSubject): Promise<QuotaUsage> {
+  async usageOf(subject: UploadSubject): Promise<QuotaUsage> {
     return this.usage(this.keyOf(subject));
   }
 
