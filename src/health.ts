@@ -7,6 +7,7 @@ export type {
   CleanupBacklogHealthOptions,
   SessionStoreHealthOptions,
   StorageHealthOptions,
+  ScannerHealthOptions,
 } from './health/vali-blob.health-indicator';
 export { toHealthFailure } from './health/health-failure';
 export type { HealthFailure } from './health/health-failure';

@@ -1,6 +1,7 @@
 import { Injectable, OnModuleInit, Optional } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { HealthIndicatorFunction, HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus';
+import { UploadPolicy } from '../policy/upload-policy';
 import { ResumableSessionStore } from '../sessions/resumable-session-store';
 import { StorageRegistry } from '../storage/storage.registry';
 import { guardedCall } from '../common/guarded-call';
@@ -21,6 +22,12 @@ export interface SessionStoreHealthOptions {
   timeoutMs?: number;
 }
 
+/** Options of `checkScanner`. */
+export interface ScannerHealthOptions {
+  /** Budget for the probe (default 2000 ms). */
+  timeoutMs?: number;
+}
+
 /** Options of `checkCleanupBacklog`. */
 export interface CleanupBacklogHealthOptions {
   /** More expired sessions than this waiting for cleanup is `down` (cleanup is not keeping up or not running). */
@@ -37,8 +44,8 @@ export interface ValiBlobHealthCheckAllOptions {
   provider?: string;
   /** Expired sessions tolerated before the cleanup check is `down` (default 10 000). */
   maxExpired?: number;
-  /** Result keys (default `storage`, `sessionStore`, `cleanup`). */
-  keys?: { storage?: string; sessionStore?: string; cleanup?: string };
+  /** Result keys (default `storage`, `sessionStore`, `cleanup`, and `scanner` when `policy.scan` is set). */
+  keys?: { storage?: string; sessionStore?: string; cleanup?: string; scanner?: string };
 }
 
 /** Default probe budget: well under the usual 5-10 s probe timeouts of orchestrators. */
@@ -68,6 +75,7 @@ const DEFAULT_MAX_EXPIRED: number = VALIBLOB_DEFAULTS.healthMaxExpired;
 export class ValiBlobHealthIndicator implements OnModuleInit {
   private registry!: StorageRegistry;
   private store!: ResumableSessionStore;
+  private policy?: UploadPolicy;
 
   constructor(
     private readonly indicators: HealthIndicatorService,
@@ -84,6 +92,7 @@ export class ValiBlobHealthIndicator implements OnModuleInit {
     try {
       this.registry ??= this.moduleRef.get(StorageRegistry, { strict: false });
       this.store ??= this.moduleRef.get(ResumableSessionStore, { strict: false });
+      this.policy = this.moduleRef.get(UploadPolicy, { strict: false });
     } catch {
       throw new Error(
         'ValiBlobHealthIndicator needs ValiBlobModule.forRoot() or forRootAsync() in the same application ' +
@@ -93,16 +102,35 @@ export class ValiBlobHealthIndicator implements OnModuleInit {
   }
 
   /**
-   * The usual three checks, ready for `HealthCheckService.check()`: storage `ping()`, session store `ping()` and
-   * the cleanup backlog, each within `timeoutMs`.
+   * The usual checks, ready for `HealthCheckService.check()`: storage `ping()`, session store `ping()`, the cleanup
+   * backlog and, when `policy.scan` is set, the virus scanner's `ping()` (uploads cannot publish without it), each
+   * within `timeoutMs`.
    */
   checkAll(options: ValiBlobHealthCheckAllOptions = {}): HealthIndicatorFunction[] {
     const { timeoutMs, provider, maxExpired = DEFAULT_MAX_EXPIRED, keys = {} } = options;
-    return [
+    const checks: HealthIndicatorFunction[] = [
       () => this.checkStorage(keys.storage ?? 'storage', { provider, timeoutMs }),
       () => this.checkSessionStore(keys.sessionStore ?? 'sessionStore', { timeoutMs }),
       () => this.checkCleanupBacklog(keys.cleanup ?? 'cleanup', { maxExpired, timeoutMs }),
     ];
+    if (this.policy?.resolved.scanner) checks.push(() => this.checkScanner(keys.scanner ?? 'scanner', { timeoutMs }));
+    return checks;
+  }
+
+  /** `up` when the configured virus scanner answers `ping()` (clamd `PING`); `up` with `configured: false` without. */
+  async checkScanner<const Key extends string>(
+    key: Key,
+    options: ScannerHealthOptions = {},
+  ): Promise<HealthIndicatorResult<Key>> {
+    const indicator = this.indicators.check(key);
+    const scanner = this.policy?.resolved.scanner;
+    if (!scanner) return indicator.up({ configured: false });
+    try {
+      await probe(() => scanner.ping(), options.timeoutMs);
+      return indicator.up({ configured: true });
+    } catch (error) {
+      return indicator.down({ configured: true, ...toHealthFailure(error) });
+    }
   }
 
   /** `up` when the storage provider answers `ping()` (local: root writable; S3/Azure: bucket/container reachable). */
