@@ -163,6 +163,28 @@ describeIfRunnable(SUITE, () => {
           );
           expect(rows).toEqual([{ status: 'Complete', checksum: upload.sha256 }]);
 
+          // The policy from the tarball: the upload's bytes count in the quota table the migrations created, and
+          // the app's hook class and the built-in rules refuse with their codes.
+          const quota = await queryDatabase<{ bytes: string; committed: boolean }>(
+            database!.url,
+            'SELECT bytes, committed FROM valiblob_quota_entries WHERE upload_id = $1',
+            [uploadId],
+          );
+          expect(quota).toEqual([{ bytes: String(UPLOAD_SIZE), committed: true }]);
+          const create = (path: string) =>
+            httpRequest(`${app.url}/uploads`, {
+              method: 'POST',
+              headers: { 'Content-Type': 'application/json' },
+              body: JSON.stringify({ totalSize: 1, path }),
+            });
+          const hooked = await create('forbidden/a.bin');
+          expect({ status: hooked.status, code: hooked.json?.code }).toEqual({ status: 403, code: 'FORBIDDEN_NAME' });
+          const blocked = await create('tools/setup.exe');
+          expect({ status: blocked.status, code: blocked.json?.code }).toEqual({
+            status: 400,
+            code: 'EXTENSION_NOT_ALLOWED',
+          });
+
           const health = await httpRequest(`${app.url}/health`);
           expect({ status: health.status, body: health.json }).toMatchObject({
             status: 200,
