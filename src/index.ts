@@ -88,7 +88,7 @@ export type {
   StartUploadInput,
   UploadChunkInput,
   UploadSessionRecord,
-} from './uploads/resumable-upload.service';
+} from './uploads/resumable-upload.types';
 export { UploadEvents, UPLOAD_EVENTS } from './uploads/upload.events';
 export { ShutdownInterruptedError } from './uploads/write-slots';
 export type { UploadEventMap, UploadEventName } from './uploads/upload.events';

@@ -38,16 +38,6 @@ import { UploadAborter } from './upload-aborter';
 import { UploadPublisher } from './upload.publisher';
 import { UploadRejector } from './upload-rejector';
 
-export type {
-  CallerContext,
-  ChunkResult,
-  CompleteResult,
-  IncludeProviderState,
-  StartUploadInput,
-  UploadChunkInput,
-  UploadSessionRecord,
-} from './resumable-upload.types';
-
 /**
  * The resumable upload engine shared by the tus and REST controllers and usable directly. It tells the story
  * of an upload — start, chunk, complete, abort, status — and leaves the details to its rooms: the chunk write

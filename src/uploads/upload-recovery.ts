@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { ACTIVE_STATUSES, UploadSession } from '../sessions/upload-session.model';
-import { ResumableUploadService, UploadSessionRecord } from './resumable-upload.service';
+import { ResumableUploadService } from './resumable-upload.service';
+import type { UploadSessionRecord } from './resumable-upload.types';
 import { createdByTus } from './upload-transport';
 
 /**

@@ -1,5 +1,5 @@
 import { UploadInterruptedError, ValiBlobError } from '../../errors/vali-blob.errors';
-import type { ChunkResult } from '../../uploads/resumable-upload.service';
+import type { ChunkResult } from '../../uploads/resumable-upload.types';
 import { ShutdownInterruptedError } from '../../uploads/write-slots';
 import type { ResolvedValiBlobOptions } from '../../vali-blob.options';
 import { errorHeaders, errorToBody } from '../http-exchange';
