@@ -5,7 +5,7 @@
  */
 
 /** Whether a value is a `{ useClass | useExisting | useFactory }` recipe. */
-function isRecipeShape(v: Record<string, unknown>): boolean {
+export function isRecipeShape(v: Record<string, unknown>): boolean {
   return typeof v.useClass === 'function' || 'useExisting' in v || typeof v.useFactory === 'function';
 }
 

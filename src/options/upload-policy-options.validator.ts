@@ -1,13 +1,8 @@
 import { normalizeExtensionList } from '../policy/extension-rule';
 import { assertMediaTypePatterns } from '../policy/media-type.match';
 import type { OptionProblems } from './option-problems';
+import { isRecipeShape } from './pluggable-config.guards';
 import type { UploadPolicyOptions } from './upload-policy-options.interface';
-
-/** Whether a value is a `{ useClass | useExisting | useFactory }` recipe. */
-function isRecipeShape(value: object): boolean {
-  const v = value as Record<string, unknown>;
-  return typeof v.useClass === 'function' || 'useExisting' in v || typeof v.useFactory === 'function';
-}
 
 /** A number or a function. */
 function isLimit(value: unknown): boolean {
@@ -28,7 +23,7 @@ export function readPolicyOptions(policy: unknown, problems: OptionProblems): Up
   const p = policy as UploadPolicyOptions;
   if (p.hooks !== undefined && (typeof p.hooks !== 'object' || p.hooks === null)) {
     problems.add('policy.hooks must be an object with onCreate/onFirstBytes/beforePublish or a recipe');
-  } else if (p.hooks && !isRecipeShape(p.hooks)) {
+  } else if (p.hooks && !isRecipeShape(p.hooks as Record<string, unknown>)) {
     for (const name of ['onCreate', 'onFirstBytes', 'beforePublish'] as const) {
       const hook = (p.hooks as Record<string, unknown>)[name];
       if (hook !== undefined && typeof hook !== 'function') problems.add(`policy.hooks.${name} must be a function`);
@@ -70,7 +65,7 @@ export function readPolicyOptions(policy: unknown, problems: OptionProblems): Up
     const usable =
       !!scanner &&
       typeof scanner === 'object' &&
-      (isRecipeShape(scanner) || typeof (scanner as never)['scan'] === 'function');
+      (isRecipeShape(scanner as Record<string, unknown>) || typeof (scanner as never)['scan'] === 'function');
     if (!usable) problems.add('policy.scan.scanner must be a VirusScanner instance or a recipe');
     if (p.scan?.onError !== undefined && p.scan.onError !== 'reject' && p.scan.onError !== 'allow') {
       problems.add("policy.scan.onError must be 'reject' or 'allow'");

@@ -1,32 +1,34 @@
 import { HttpException, Logger } from '@nestjs/common';
-import { withTimeout } from '../common/with-timeout';
+import { guardedCall } from '../common/guarded-call';
 import { PolicyFailedError, PolicyTimeoutError, UploadRejectedError } from '../errors/policy.errors';
-import { ValiBlobError } from '../errors/vali-blob-error';
 
 const logger = new Logger('ValiBlob');
 
 /**
- * Run one policy step (an app hook or the scanner) under the policy's time limit and map what it throws to what
- * the client gets: the library's typed errors (rejections included) as they are; a Nest `HttpException` with a
- * 4xx status becomes a rejection with that status and message (what Nest users throw); past the deadline 503
- * `POLICY_TIMEOUT`; anything else is the app's bug: logged with its stack, answered 500 `POLICY_FAILED`.
+ * Run one policy step (an app hook or the scanner) under the policy's time limit (`guardedCall`, the shared
+ * "call with a deadline and map its errors") and map what it throws to what the client gets: the library's typed
+ * errors (rejections included) as they are; a Nest `HttpException` with a 4xx status becomes a rejection with that
+ * status and message (what Nest users throw); past the deadline 503 `POLICY_TIMEOUT`; anything else is the app's
+ * bug: logged with its stack, answered 500 `POLICY_FAILED`.
  */
-export async function runPolicyStep<T>(stage: string, timeoutMs: number, step: () => T | Promise<T>): Promise<T> {
-  let deadline: PolicyTimeoutError | undefined;
-  try {
-    return await withTimeout(
-      Promise.resolve().then(step),
-      timeoutMs,
-      () => (deadline = new PolicyTimeoutError(stage, timeoutMs)),
-    );
-  } catch (error) {
-    if (error === deadline || error instanceof ValiBlobError) throw error;
-    if (error instanceof HttpException && error.getStatus() >= 400 && error.getStatus() < 500) {
-      throw new UploadRejectedError(httpMessage(error), { status: error.getStatus(), code: httpCode(error) });
-    }
-    logger.error(`Upload policy ${stage} failed: ${(error as Error)?.stack ?? String(error)}`);
-    throw new PolicyFailedError(stage, { cause: error });
-  }
+export function runPolicyStep<T>(stage: string, timeoutMs: number, step: () => T | Promise<T>): Promise<T> {
+  const call = () =>
+    Promise.resolve()
+      .then(step)
+      .catch((error: unknown) => {
+        // What Nest users throw: a 4xx HttpException is a refusal like UploadRejectedError (which passes as is).
+        if (error instanceof HttpException && error.getStatus() >= 400 && error.getStatus() < 500) {
+          throw new UploadRejectedError(httpMessage(error), { status: error.getStatus(), code: httpCode(error) });
+        }
+        throw error;
+      });
+  return guardedCall(call, {
+    what: `Upload policy ${stage}`,
+    timeoutMs,
+    unavailable: ({ timedOut, cause }) =>
+      timedOut ? new PolicyTimeoutError(stage, timeoutMs) : new PolicyFailedError(stage, { cause }),
+    logger,
+  });
 }
 
 /** The message a Nest exception carries (its response's `message`, first entry of a validation list). */

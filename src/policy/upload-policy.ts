@@ -1,7 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { Readable } from 'node:stream';
 import { PolicyTimeoutError, UploadRejectedError } from '../errors/policy.errors';
-import { SizeExceededError } from '../errors/upload.errors';
 import type { UploadSession } from '../sessions/upload-session.model';
 import { toSessionView } from '../uploads/upload-session.view';
 import { PolicyHead } from './policy-head';
@@ -41,12 +40,6 @@ export class UploadPolicy {
   async maxUploadSizeFor(subject: UploadSubject, moduleMax: number): Promise<number> {
     const own = await limitFor(this.resolved.maxUploadSize, subject);
     return own === null ? moduleMax : Math.min(own, moduleMax);
-  }
-
-  /** Check a declared total against the subject's own maximum (deferred lengths declared later). */
-  async checkTotalSize(subject: UploadSubject, totalSize: number, moduleMax: number): Promise<void> {
-    const max = await this.maxUploadSizeFor(subject, moduleMax);
-    if (totalSize > max) throw new SizeExceededError(`Upload size exceeds the maximum of ${max} bytes`, max);
   }
 
   /** Whether anything runs before publish (then the engine reads the staged upload). */

@@ -74,7 +74,7 @@ export class ResumableUploadService implements BeforeApplicationShutdown, OnAppl
     this.shutdown = new UploadShutdownDrain(this.writeSlots, this.ctx.logger);
     this.digests = new WholeFileDigestCache(options.wholeFileChecksum);
     this.aborter = new UploadAborter(this.ctx, this.digests);
-    const rejector = new UploadRejector(this.ctx, this.digests);
+    const rejector = new UploadRejector(this.ctx, this.digests, this.aborter);
     this.publisher = new UploadPublisher(this.ctx, this.digests, rejector);
     this.chunks = new UploadChunkWriter(
       this.ctx,

@@ -2,6 +2,7 @@ import type { UploadRejectedError } from '../errors/policy.errors';
 import type { UploadLease } from '../locking/upload-locker';
 import { withRejection } from '../policy/policy-metadata';
 import { UploadSession, UploadStatus } from '../sessions/upload-session.model';
+import type { UploadAborter } from './upload-aborter';
 import { UploadEngineContext } from './upload-engine.context';
 import { toSessionView } from './upload-session.view';
 import { UPLOAD_EVENTS } from './upload.events';
@@ -16,6 +17,7 @@ export class UploadRejector {
   constructor(
     private readonly ctx: UploadEngineContext,
     private readonly digests: WholeFileDigestCache,
+    private readonly aborter: UploadAborter,
   ) {}
 
   /** Record the rejection of `session` (read under `lease`); returns the error to answer with. */
@@ -35,15 +37,9 @@ export class UploadRejector {
     this.digests.forget(session.uploadId);
     // Lost the compare-and-set: another request ended the upload first; its outcome stands, ours is still the answer.
     if (!rejected) return error;
-    if (rejected.providerState) {
-      try {
-        const provider = ctx.registry.get(rejected.provider);
-        await ctx.providerCall(() => provider.abortUpload(rejected.providerState!));
-        await ctx.storeCall(() => ctx.store.update({ ...rejected, providerState: null, updatedAt: Date.now() }));
-      } catch (cause) {
-        ctx.logger.warn(`Freeing the data of rejected upload ${session.uploadId} failed (cleanup retries): ${cause}`);
-      }
-    }
+    await this.aborter.freeProviderData(rejected).catch((cause) => {
+      ctx.logger.warn(`Freeing the data of rejected upload ${session.uploadId} failed (cleanup retries): ${cause}`);
+    });
     await ctx.policy.quota.release(rejected);
     ctx.events.emit(UPLOAD_EVENTS.rejected, { session: toSessionView(rejected), rejection });
     return error;
