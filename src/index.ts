@@ -57,7 +57,7 @@ export { MemoryStorageProvider } from './storage/memory/memory-storage.provider'
 export { validateBlobPath, validateBlobPrefix, sanitizeFileName } from './storage/blob-path';
 export { normalizeMetadata, toBlobMetadata, resolveRange } from './storage/storage-helpers';
 
-export { UploadStatus, ACTIVE_STATUSES, cloneSession } from './sessions/upload-session.model';
+export { UploadStatus, ACTIVE_STATUSES, TERMINAL_STATUSES, cloneSession } from './sessions/upload-session.model';
 export type { UploadSession, SessionPatch, SessionFilter, SessionPage } from './sessions/upload-session.model';
 export { ResumableSessionStore } from './sessions/resumable-session-store';
 export { MemorySessionStore } from './sessions/memory/memory-session.store';

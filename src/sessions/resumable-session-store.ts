@@ -1,6 +1,6 @@
 import type { StoreLocks } from '../locking/store-locks';
 import type { UploadQuotaStore } from '../policy/quota/upload-quota.store';
-import { SessionFilter, SessionPage, SessionPatch, UploadSession } from './upload-session.model';
+import { SessionFilter, SessionPage, SessionPatch, TERMINAL_STATUSES, UploadSession } from './upload-session.model';
 
 /**
  * Contract every session store implements (memory, TypeORM, Redis, or the app's own). The abstract class doubles
@@ -31,6 +31,30 @@ export abstract class ResumableSessionStore {
   abstract deleteMany(filter: Omit<SessionFilter, 'limit' | 'cursor'>): Promise<number>;
   /** Up to `limit` sessions with `expiresAt <= now`, any status, oldest expiry first. */
   abstract findExpired(now: number, limit: number): Promise<UploadSession[]>;
+
+  /**
+   * Delete expired tombstones in bulk (seed 002's cleanup contract): every session with `expiresAt <= now`, a
+   * terminal status (`Complete`, `Aborted`, `Rejected`) and no `providerState` left — nothing on the provider
+   * depends on those records. Unfinished sessions and tombstones still holding provider state are left for the
+   * cleanup job, which frees provider data first. Returns how many were removed.
+   *
+   * The built-in stores do it in one statement / script per page; this default (for custom stores) pages with
+   * `find` and deletes one by one.
+   */
+  async deleteExpired(now: number): Promise<number> {
+    let removed = 0;
+    let cursor: string | undefined;
+    do {
+      const page = await this.find({ status: [...TERMINAL_STATUSES], expiresBefore: now, cursor, limit: 500 });
+      for (const session of page.items) {
+        if (session.providerState !== null) continue;
+        await this.delete(session.uploadId);
+        removed++;
+      }
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor !== undefined);
+    return removed;
+  }
   /** Resolves when the backend answers; throws `StoreUnavailableError` otherwise. */
   abstract ping(): Promise<void>;
 

@@ -15,6 +15,7 @@ export function matchesSessionFilter(session: UploadSession, filter: SessionFilt
   }
   if (filter.ownerId !== undefined && session.ownerId !== filter.ownerId) return false;
   if (filter.expiresBefore !== undefined && session.expiresAt > filter.expiresBefore) return false;
+  if (filter.createdBefore !== undefined && session.createdAt > filter.createdBefore) return false;
   return true;
 }
 

@@ -20,6 +20,13 @@ export enum UploadStatus {
 /** Statuses in which chunks may still be written. */
 export const ACTIVE_STATUSES: readonly UploadStatus[] = [UploadStatus.Pending, UploadStatus.InProgress];
 
+/** Final statuses: the session is a tombstone kept until `expiresAt` (retention), then `deleteExpired` drops it. */
+export const TERMINAL_STATUSES: readonly UploadStatus[] = [
+  UploadStatus.Complete,
+  UploadStatus.Aborted,
+  UploadStatus.Rejected,
+];
+
 /**
  * One resumable upload as the session stores keep it. Timestamps are epoch milliseconds so every store
  * (JSON in Redis, bigint columns in SQL) round-trips them without time-zone or precision surprises.
@@ -99,6 +106,8 @@ export interface SessionFilter {
   ownerId?: string;
   /** Sessions whose `expiresAt` is at or before this instant (epoch ms). */
   expiresBefore?: number;
+  /** Sessions created at or before this instant (epoch ms): "older than" queries of the admin API. */
+  createdBefore?: number;
   /** Page size for `find` (default 100, max 1000). Ignored by `deleteMany`. */
   limit?: number;
   /** Opaque cursor returned as `nextCursor` by the previous `find` page. */
