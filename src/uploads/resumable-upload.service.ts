@@ -27,6 +27,7 @@ import type {
 } from './resumable-upload.types';
 import { UploadChunkWriter } from './upload-chunk.writer';
 import { UploadEngineContext } from './upload-engine.context';
+import { UploadExpirySlider } from './upload-expiry.slider';
 import { validateMetadata, validateTotalSize } from './upload-input';
 import { toSessionView, UploadSessionView } from './upload-session.view';
 import { UploadShutdownDrain } from './upload-shutdown.drain';
@@ -60,6 +61,7 @@ export class ResumableUploadService implements BeforeApplicationShutdown, OnAppl
   private readonly publisher: UploadPublisher;
   private readonly chunks: UploadChunkWriter;
   private readonly aborter: UploadAborter;
+  private readonly expiry: UploadExpirySlider;
 
   constructor(
     @Inject(VALIBLOB_OPTIONS) private readonly options: ResolvedValiBlobOptions,
@@ -74,6 +76,7 @@ export class ResumableUploadService implements BeforeApplicationShutdown, OnAppl
     this.shutdown = new UploadShutdownDrain(this.writeSlots, this.ctx.logger);
     this.digests = new WholeFileDigestCache(options.wholeFileChecksum);
     this.aborter = new UploadAborter(this.ctx, this.digests);
+    this.expiry = new UploadExpirySlider(this.ctx);
     const rejector = new UploadRejector(this.ctx, this.digests, this.aborter);
     this.publisher = new UploadPublisher(this.ctx, this.digests, rejector);
     this.chunks = new UploadChunkWriter(
@@ -194,11 +197,26 @@ export class ResumableUploadService implements BeforeApplicationShutdown, OnAppl
     if (!this.options.lock.locker) await this.locker.close();
   }
 
-  /** Current state of an upload. Completed and aborted uploads stay readable until retention ends. */
+  /**
+   * Current state of an upload, as a client reads it (REST GET). Completed and aborted uploads stay readable until
+   * retention ends. Reading an unfinished upload slides its expiry like a chunk does (`readForClient`).
+   */
   async getStatus(uploadId: string, caller: CallerContext = {}): Promise<UploadSessionView> {
     const session = await this.ctx.requireSession(uploadId, caller);
     if (isActive(session) && session.expiresAt <= Date.now()) throw new UploadGoneError(uploadId, 'expired');
-    return toSessionView(session);
+    return toSessionView(await this.expiry.slide(session));
+  }
+
+  /**
+   * The session for a client's status read (tus HEAD): like `getSession`, but an unfinished, unexpired upload gets
+   * another `sessionExpiration` from now — the client asking is alive. An expired one is returned unchanged (the
+   * caller answers 410), never revived.
+   */
+  async readForClient(uploadId: string, caller: CallerContext = {}): Promise<UploadSessionRecord> {
+    const { providerState: _providerState, ...record } = await this.expiry.slide(
+      await this.ctx.requireSession(uploadId, caller),
+    );
+    return record;
   }
 
   /**

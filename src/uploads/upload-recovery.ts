@@ -19,7 +19,8 @@ export class UploadRecovery {
    * created through tus: a REST upload is published when its own client calls complete, never here.
    */
   async finishIfStored(uploadId: string, owner: string | null): Promise<UploadSessionRecord> {
-    const session = await this.uploads.getSession(uploadId, { owner });
+    // A client asking is alive: its expiry slides (see `readForClient`).
+    const session = await this.uploads.readForClient(uploadId, { owner });
     if (!createdByTus(session) || !storedButUnfinished(session)) return session;
     await this.uploads.complete(uploadId, { owner });
     return this.uploads.getSession(uploadId, { owner });
