@@ -6,6 +6,7 @@ import { StaleUploadCleanupService } from '../../src/cleanup/stale-upload-cleanu
 import { expiredSession } from '../cleanup/cleanup-fixture';
 import { RestTestApp, startRestApp } from '../http/rest-app';
 import { CapturingLogger, LogEntry } from '../support/capturing-logger';
+import { OFFSET_STREAM, TUS } from '../tus/tus-http';
 
 const ALICE = { 'x-user': 'alice' };
 
@@ -21,16 +22,20 @@ describe('log lines about an upload carry its id and owner (Nest logger, text)',
   let hookThrows = false;
 
   beforeAll(async () => {
-    rest = await startRestApp('express', {
-      sessionStore: store,
-      policy: {
-        hooks: {
-          onFirstBytes: () => {
-            if (hookThrows) throw new Error('hook bug');
+    rest = await startRestApp(
+      'express',
+      {
+        sessionStore: store,
+        policy: {
+          hooks: {
+            onFirstBytes: () => {
+              if (hookThrows) throw new Error('hook bug');
+            },
           },
         },
       },
-    });
+      { rest: { path: 'uploads' }, tus: { path: 'files' }, blobs: false },
+    );
     Logger.overrideLogger(['log', 'error', 'warn', 'debug', 'verbose']);
     rest.t.app.useLogger(logger);
   });
@@ -92,6 +97,18 @@ describe('log lines about an upload carry its id and owner (Nest logger, text)',
   it('a client mistake on an upload (debug line) names upload and owner too', async () => {
     const id = await startUpload(4);
     const res = await rest.put(id, 2, Buffer.from('ab'), ALICE);
+    expect(res.status).toBe(409);
+    expectAbout(about(id), id);
+    expect(about(id).map((e) => e.level)).toEqual(['debug']);
+  });
+
+  it('a client mistake on a tus upload (PATCH at the wrong offset) names upload and owner too', async () => {
+    const id = await startUpload(4);
+    const res = await rest.call(`/files/${id}`, {
+      method: 'PATCH',
+      headers: { ...TUS, ...ALICE, 'Content-Type': OFFSET_STREAM, 'Upload-Offset': '2' },
+      body: Buffer.from('ab'),
+    });
     expect(res.status).toBe(409);
     expectAbout(about(id), id);
     expect(about(id).map((e) => e.level)).toEqual(['debug']);
