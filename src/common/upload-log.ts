@@ -2,7 +2,7 @@ import { inspect } from 'node:util';
 
 /** Which upload a log line is about: its id and, when the session has one, its owner. */
 export interface UploadLogSubject {
-  /** The upload id (absent only before an upload exists, e.g. the `onCreate` hook). */
+  /** The upload id; absent where only the owner is known (the `onCreate` hook, quota of a deleted blob). */
   uploadId?: string;
   /** The owner of the session; `null`/absent for an ownerless one (then no owner is logged). */
   ownerId?: string | null;
