@@ -7,6 +7,7 @@ import {
   Optional,
 } from '@nestjs/common';
 import { CronJob } from 'cron';
+import { uploadLog } from '../common/upload-log';
 import { UploadLockedError } from '../errors/vali-blob.errors';
 import { UploadLease, UploadLocker } from '../locking/upload-locker';
 import { ResumableSessionStore } from '../sessions/resumable-session-store';
@@ -246,7 +247,7 @@ export class StaleUploadCleanupService implements OnApplicationBootstrap, Before
       // A writer holds it right now: it is not stale after all, or will be swept next run.
       if (!(error instanceof UploadLockedError)) {
         report.errors++;
-        this.logger.error(`Stale-upload cleanup: locking ${seen.uploadId} failed: ${describe(error)}`);
+        this.logger.error(uploadLog('Stale-upload cleanup: locking the session failed', seen, describe(error)));
       }
       return false;
     }
@@ -265,14 +266,14 @@ export class StaleUploadCleanupService implements OnApplicationBootstrap, Before
       if (active) await this.engine.releaseQuota(session);
       if (active) {
         report.expired++;
-        this.events.emit(UPLOAD_EVENTS.expired, { session: toSessionView(session) });
+        this.events.emit(UPLOAD_EVENTS.expired, { session: toSessionView(session) }, session.ownerId);
       } else {
         report.purgedTombstones++;
       }
       return true;
     } catch (error) {
       report.errors++;
-      this.logger.error(`Stale-upload cleanup: session ${seen.uploadId} failed: ${describe(error)}`);
+      this.logger.error(uploadLog('Stale-upload cleanup: removing the session failed', seen, describe(error)));
       return false;
     } finally {
       await lease.release().catch(() => undefined);

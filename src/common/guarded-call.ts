@@ -1,5 +1,6 @@
 import type { LoggerService } from '@nestjs/common';
 import { ValiBlobError } from '../errors/vali-blob.errors';
+import { uploadLog, UploadLogSubject } from './upload-log';
 import { withTimeout } from './with-timeout';
 
 /** What went wrong in a guarded call, for `GuardedCallOptions.unavailable`. */
@@ -27,6 +28,8 @@ export interface GuardedCallOptions {
   passThrough?: ReadonlyArray<abstract new (...args: never[]) => Error>;
   /** Where unexpected failures are logged with their stack; omit to leave logging to the caller. */
   logger?: Pick<LoggerService, 'error'>;
+  /** The upload the call is for: its id and owner go into that log line (fields in JSON logs). */
+  upload?: UploadLogSubject;
 }
 
 /**
@@ -48,7 +51,8 @@ export async function guardedCall<T>(call: () => Promise<T>, options: GuardedCal
   } catch (error) {
     if ((deadline !== undefined && error === deadline) || error instanceof ValiBlobError) throw error;
     if (options.passThrough?.some((type) => error instanceof type)) throw error;
-    options.logger?.error(`${what} failed: ${(error as Error)?.stack ?? error}`);
+    if (options.upload) options.logger?.error(uploadLog(`${what} failed`, options.upload, error));
+    else options.logger?.error(`${what} failed: ${(error as Error)?.stack ?? error}`);
     throw unavailable({
       message: `${what} failed: ${(error as Error)?.message ?? error}`,
       timedOut: false,

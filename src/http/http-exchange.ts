@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { uploadLog, UploadLogSubject } from '../common/upload-log';
 import { ForbiddenError, InvalidRequestError, UnauthorizedError, ValiBlobError } from '../errors/vali-blob.errors';
 import { OwnerSpace } from '../uploads/owner-scope';
 import type { AuthorizeContext, ResolvedValiBlobOptions, UploadAction } from '../vali-blob.options';
@@ -16,6 +17,8 @@ const logger = new Logger('ValiBlob');
 export class HttpExchange {
   readonly req: IncomingMessage;
   readonly res: ServerResponse;
+  /** The upload this request acts on (and its owner once authorized), named in the request's error log line. */
+  upload?: UploadLogSubject;
 
   constructor(
     /** The platform request object (given to the authorize hook). */
@@ -152,8 +155,11 @@ export async function authorizeRequest(
   action: UploadAction,
   extra: AuthorizeExtra = {},
 ): Promise<string | null> {
+  const { uploadId } = extra;
+  if (uploadId !== undefined) exchange.upload = { uploadId };
   const owner = await runAuthorizeHook(options, exchange, action, extra);
   if (options.ownerScope) OwnerSpace.of(options, owner);
+  if (uploadId !== undefined) exchange.upload = { uploadId, ownerId: owner };
   return owner;
 }
 
@@ -179,11 +185,16 @@ async function runAuthorizeHook(
  * Map any error to a status and a JSON body with a stable `code`. Logging follows whose fault it is: client
  * mistakes (4xx) go to debug in one line, never with a stack (a hostile client must not flood the log);
  * known server-side failures (5xx `ValiBlobError`) get one concise line (error; log/warn for shutdown and the
- * write cap, which are expected); only unexpected errors (bugs) are logged with their stack.
+ * write cap, which are expected); only unexpected errors (bugs) are logged with their stack. Each line names
+ * `upload` (the request's `HttpExchange.upload`) when the request is about one.
  */
-export function errorToBody(error: unknown): { status: number; body: Record<string, unknown> } {
+export function errorToBody(
+  error: unknown,
+  upload?: UploadLogSubject,
+): { status: number; body: Record<string, unknown> } {
+  const about = (line: string, cause?: unknown) => (upload ? uploadLog(line, upload, cause) : line);
   if (error instanceof ValiBlobError) {
-    const line = `${error.status} ${error.code}: ${error.message}${causeOf(error)}`;
+    const line = about(`${error.status} ${error.code}: ${error.message}${causeOf(error)}`);
     if (error.status < 500) logger.debug(line);
     // Expected server-side conditions: a shutdown cutting a body short, load shedding past the write cap.
     else if (error.code === 'UPLOAD_INTERRUPTED') logger.log(line);
@@ -197,10 +208,10 @@ export function errorToBody(error: unknown): { status: number; body: Record<stri
   if (typeof status === 'number' && status >= 400 && status < 500) {
     // Not ours but a client error (an HttpException from an application's guard or pipe, through
     // ValiBlobExceptionFilter): keep it one. Body-parser refusals never get here (PlatformErrorBridge).
-    logger.debug(`${status} INVALID_REQUEST: ${(error as Error).message}`);
+    logger.debug(about(`${status} INVALID_REQUEST: ${(error as Error).message}`));
     return { status, body: { statusCode: status, code: 'INVALID_REQUEST', message: (error as Error).message } };
   }
-  logger.error(`Unexpected error: ${(error as Error)?.stack ?? error}`);
+  logger.error(upload ? about('Unexpected error', error) : `Unexpected error: ${(error as Error)?.stack ?? error}`);
   return { status: 500, body: { statusCode: 500, code: 'INTERNAL_ERROR', message: 'Internal server error' } };
 }
 

@@ -114,7 +114,7 @@ export class PolicyHead {
         head,
         detectedType,
       };
-      await runPolicyStep('onFirstBytes', hookTimeoutMs, () => hooks.onFirstBytes!(ctx));
+      await runPolicyStep('onFirstBytes', hookTimeoutMs, () => hooks.onFirstBytes!(ctx), session);
     }
     const patch: SessionPatch = {};
     if (effective !== declared) patch.contentType = effective;

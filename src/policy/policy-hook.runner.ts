@@ -1,5 +1,6 @@
 import { HttpException, Logger } from '@nestjs/common';
 import { guardedCall } from '../common/guarded-call';
+import type { UploadLogSubject } from '../common/upload-log';
 import { PolicyFailedError, PolicyTimeoutError, UploadRejectedError } from '../errors/policy.errors';
 
 const logger = new Logger('ValiBlob');
@@ -9,9 +10,15 @@ const logger = new Logger('ValiBlob');
  * "call with a deadline and map its errors") and map what it throws to what the client gets: the library's typed
  * errors (rejections included) as they are; a Nest `HttpException` with a 4xx status becomes a rejection with that
  * status and message (what Nest users throw); past the deadline 503 `POLICY_TIMEOUT`; anything else is the app's
- * bug: logged with its stack, answered 500 `POLICY_FAILED`.
+ * bug: logged with its stack (naming `upload`: the session, or only the owner before the upload exists), answered
+ * 500 `POLICY_FAILED`.
  */
-export function runPolicyStep<T>(stage: string, timeoutMs: number, step: () => T | Promise<T>): Promise<T> {
+export function runPolicyStep<T>(
+  stage: string,
+  timeoutMs: number,
+  step: () => T | Promise<T>,
+  upload?: UploadLogSubject,
+): Promise<T> {
   const call = () =>
     Promise.resolve()
       .then(step)
@@ -28,6 +35,7 @@ export function runPolicyStep<T>(stage: string, timeoutMs: number, step: () => T
     unavailable: ({ timedOut, cause }) =>
       timedOut ? new PolicyTimeoutError(stage, timeoutMs) : new PolicyFailedError(stage, { cause }),
     logger,
+    upload,
   });
 }
 

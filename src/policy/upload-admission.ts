@@ -28,7 +28,9 @@ export async function admitUpload(policy: ResolvedUploadPolicy, input: UploadCre
   if (hook) {
     // The hook sees the client's metadata only: the library's own keys are not its to read or change.
     const ctx = { ...input, metadata: publicMetadata(metadata) };
-    const decision = await runPolicyStep('onCreate', policy.hookTimeoutMs, () => hook.call(policy.hooks, ctx));
+    const decision = await runPolicyStep('onCreate', policy.hookTimeoutMs, () => hook.call(policy.hooks, ctx), {
+      ownerId: input.owner,
+    });
     if (decision && typeof decision === 'object') {
       if (decision.path !== undefined) path = validateBlobPath(decision.path);
       if (decision.metadata !== undefined) metadata = { ...reservedOf(metadata), ...hookMetadata(decision.metadata) };

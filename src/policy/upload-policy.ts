@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { Readable } from 'node:stream';
+import { uploadLog } from '../common/upload-log';
 import { PolicyTimeoutError, UploadRejectedError } from '../errors/policy.errors';
 import type { UploadSession } from '../sessions/upload-session.model';
 import { toSessionView } from '../uploads/upload-session.view';
@@ -58,8 +59,11 @@ export class UploadPolicy {
     if (scanner) await this.scan(session, sha256, size, open);
     if (hooks?.beforePublish) {
       const view = toSessionView(session);
-      await runPolicyStep('beforePublish', hookTimeoutMs, () =>
-        hooks.beforePublish!({ session: view, owner: session.ownerId, sha256, size, open }),
+      await runPolicyStep(
+        'beforePublish',
+        hookTimeoutMs,
+        () => hooks.beforePublish!({ session: view, owner: session.ownerId, sha256, size, open }),
+        session,
       );
     }
   }
@@ -79,14 +83,19 @@ export class UploadPolicy {
     let stream: Readable | undefined;
     let verdict;
     try {
-      verdict = await runPolicyStep('scan', hookTimeoutMs, async () => {
-        stream = await open();
-        return scanner!.scan(stream, { uploadId: session.uploadId, path: session.path, size, sha256 });
-      });
+      verdict = await runPolicyStep(
+        'scan',
+        hookTimeoutMs,
+        async () => {
+          stream = await open();
+          return scanner!.scan(stream, { uploadId: session.uploadId, path: session.path, size, sha256 });
+        },
+        session,
+      );
     } catch (error) {
       if (error instanceof UploadRejectedError) throw error;
       if (scanOnError === 'allow') {
-        this.logger.warn(`Virus scan of ${session.uploadId} failed; published unscanned (onError: allow)`);
+        this.logger.warn(uploadLog('Virus scan failed; published unscanned (onError: allow)', session, error));
         return;
       }
       // Too large for the scanner (clamd's StreamMaxLength) will never pass: a final refusal, not a 503 to retry.

@@ -8,6 +8,7 @@ import { DemoController } from './demo.controller';
 import { redisWiring } from './redis.wiring';
 import { ValiBlobHealthModule } from '../health/vali-blob-health.module';
 import { HealthController } from './health.controller';
+import { loggingImports } from './logging.wiring';
 import { describePolicy, policyFromConfig, policySummary, SERVER_POLICY_SUMMARY } from './policy.wiring';
 import { ServerConfig } from './server.config';
 
@@ -40,6 +41,8 @@ export class AppModule {
       module: AppModule,
       imports: [
         ...wiring.imports,
+        // LOG_FORMAT=json: nestjs-pino (JSON lines on stdout).
+        ...loggingImports(config.logFormat),
         // The cleanup cron registers in the app's SchedulerRegistry (the library never calls forRoot itself).
         ScheduleModule.forRoot(),
         ValiBlobModule.forRoot({

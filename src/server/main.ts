@@ -3,12 +3,15 @@ import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { Server } from 'node:http';
 import { AppModule } from './app.module';
+import { bootLogOptions, useConfiguredLogger } from './logging.wiring';
 import { loadServerConfig } from './server.config';
 
 /** Start the runnable ValiBlob server (`npm start`). */
 async function bootstrap(): Promise<void> {
   const config = loadServerConfig();
-  const app = await NestFactory.create(AppModule.forRoot(config), { bufferLogs: false });
+  const logOptions = bootLogOptions(config.logFormat);
+  const app = await NestFactory.create(AppModule.forRoot(config), logOptions);
+  useConfiguredLogger(app, config.logFormat);
   app.enableShutdownHooks();
   const server = app.getHttpServer() as Server;
   // Node's default 300 s requestTimeout would cut a long PATCH mid-body; the engine has its own per-read

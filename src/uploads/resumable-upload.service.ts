@@ -120,11 +120,12 @@ export class ResumableUploadService implements BeforeApplicationShutdown, OnAppl
       metadata: transport === 'rest' ? { ...given, [TRANSPORT_METADATA_KEY]: 'rest' } : given,
     });
     const { path, contentType } = admitted;
-    await this.ctx.providerCall(() => provider.assertCreatable(path));
+    const upload = { uploadId, ownerId: input.owner };
+    await this.ctx.providerCall(upload, () => provider.assertCreatable(path));
     const conflict = resolveConflictPolicy(input.conflict, input.overwrite);
     assertInOwnerSpace(this.options, input.owner, path);
     // An early answer only: the rule holds at complete, where the provider publishes atomically.
-    if (conflict === 'fail' && (await this.ctx.providerCall(() => provider.exists(path)))) {
+    if (conflict === 'fail' && (await this.ctx.providerCall(upload, () => provider.exists(path)))) {
       throw new BlobExistsError(path);
     }
     // Reserved before any provider state exists; released again if the session cannot be created.
@@ -133,7 +134,7 @@ export class ResumableUploadService implements BeforeApplicationShutdown, OnAppl
     try {
       return await this.create(input, { uploadId, path, provider, totalSize, contentType, metadata, conflict });
     } catch (error) {
-      await this.policy.quota.release({ uploadId, metadata });
+      await this.policy.quota.release({ uploadId, metadata, ownerId: input.owner });
       throw error;
     }
   }
@@ -142,7 +143,7 @@ export class ResumableUploadService implements BeforeApplicationShutdown, OnAppl
   private async create(input: StartUploadInput, admitted: AdmittedUpload): Promise<UploadSessionView> {
     const { uploadId, path, provider, totalSize, contentType, metadata, conflict } = admitted;
     const blobMetadata = toBlobMetadata(publicMetadata(metadata));
-    const providerState = await this.ctx.providerCall(() =>
+    const providerState = await this.ctx.providerCall({ uploadId, ownerId: input.owner }, () =>
       provider.beginUpload({ uploadId, path, totalSize, contentType, metadata: blobMetadata }),
     );
     const now = Date.now();
@@ -168,13 +169,13 @@ export class ResumableUploadService implements BeforeApplicationShutdown, OnAppl
       conflict,
     };
     try {
-      await this.ctx.storeCall(() => this.store.save(session));
+      await this.ctx.storeCall(session, () => this.store.save(session));
     } catch (error) {
       await provider.abortUpload(providerState).catch(() => undefined);
       throw error;
     }
     this.digests.begin(session);
-    this.events.emit(UPLOAD_EVENTS.started, { session: toSessionView(session) });
+    this.events.emit(UPLOAD_EVENTS.started, { session: toSessionView(session) }, session.ownerId);
     if (totalSize === 0 && input.autoComplete) return (await this.complete(uploadId)).session;
     return toSessionView(session);
   }

@@ -155,7 +155,7 @@ export class UploadChunkWriter {
     };
     let written: WriteChunkResult;
     try {
-      written = await this.ctx.providerCall(() =>
+      written = await this.ctx.providerCall(session, () =>
         provider.writeChunk(session.providerState ?? {}, session.uploadedBytes, meter, {
           expectedLength: input.contentLength ?? null,
           isFinal: totalSize !== null && session.uploadedBytes + (input.contentLength ?? -1) === totalSize,
@@ -187,7 +187,9 @@ export class UploadChunkWriter {
       fence: lease.fence,
     };
     if (totalSize !== session.totalSize) patch.totalSize = totalSize;
-    const updated = await this.ctx.storeCall(() => this.ctx.store.advance(uploadId, session.uploadedBytes, patch));
+    const updated = await this.ctx.storeCall(session, () =>
+      this.ctx.store.advance(uploadId, session.uploadedBytes, patch),
+    );
     if (!updated) {
       this.digests.forget(uploadId);
       const current = await this.ctx.requireSession(uploadId, input);
@@ -195,11 +197,15 @@ export class UploadChunkWriter {
     }
     if (fileHash && written.bytesWritten === meter.bytes) this.digests.remember(uploadId, newOffset, fileHash);
     else if (written.bytesWritten > 0) this.digests.forget(uploadId);
-    this.ctx.events.emit(UPLOAD_EVENTS.chunk, {
-      session: toSessionView(updated),
-      offset: session.uploadedBytes,
-      bytes: written.bytesWritten,
-    });
+    this.ctx.events.emit(
+      UPLOAD_EVENTS.chunk,
+      {
+        session: toSessionView(updated),
+        offset: session.uploadedBytes,
+        bytes: written.bytesWritten,
+      },
+      updated.ownerId,
+    );
 
     const endReason = meter.endReason ?? 'eof';
     if (endReason === 'interrupted') throw this.interruption(newOffset);

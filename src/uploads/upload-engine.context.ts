@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { guardedCall } from '../common/guarded-call';
+import type { UploadLogSubject } from '../common/upload-log';
 import { StorageUnavailableError, StoreUnavailableError, UploadNotFoundError } from '../errors/vali-blob.errors';
 import type { UploadLease, UploadLocker } from '../locking/upload-locker';
 import type { UploadPolicy } from '../policy/upload-policy';
@@ -27,8 +28,11 @@ export class UploadEngineContext {
     readonly policy: UploadPolicy,
   ) {}
 
-  /** Run a store call with the configured timeout; anything unexpected becomes 503, never "not found". */
-  storeCall<T>(call: () => Promise<T>): Promise<T> {
+  /**
+   * Run a store call with the configured timeout; anything unexpected becomes 503, never "not found". `upload`
+   * (the session, or its id and owner) is named in the log line of a failure.
+   */
+  storeCall<T>(upload: UploadLogSubject, call: () => Promise<T>): Promise<T> {
     return guardedCall(call, {
       what: 'Session store call',
       timeoutMs: this.options.storeTimeoutMs,
@@ -38,15 +42,17 @@ export class UploadEngineContext {
           ? new StoreUnavailableError('Session store timed out')
           : new StoreUnavailableError('Session store unavailable', { cause }),
       logger: this.logger,
+      upload,
     });
   }
 
-  /** Run a provider call; unexpected failures (I/O, network) become 503 and are logged. */
-  providerCall<T>(call: () => Promise<T>): Promise<T> {
+  /** Run a provider call; unexpected failures (I/O, network) become 503 and are logged (naming `upload`). */
+  providerCall<T>(upload: UploadLogSubject, call: () => Promise<T>): Promise<T> {
     return guardedCall(call, {
       what: 'Storage provider call',
       unavailable: ({ cause }) => new StorageUnavailableError('Storage unavailable', { cause }),
       logger: this.logger,
+      upload,
     });
   }
 
@@ -55,7 +61,7 @@ export class UploadEngineContext {
     if (typeof uploadId !== 'string' || !/^[A-Za-z0-9_-]{1,128}$/.test(uploadId)) {
       throw new UploadNotFoundError(String(uploadId));
     }
-    const session = await this.storeCall(() => this.store.get(uploadId));
+    const session = await this.storeCall({ uploadId, ownerId: caller.owner }, () => this.store.get(uploadId));
     // Another owner's upload must be indistinguishable from a missing one. Exact match: an ownerless session is
     // not an authenticated owner's, and an anonymous caller (owner null) never sees an owned one.
     if (!session || (caller.owner !== undefined && session.ownerId !== caller.owner)) {

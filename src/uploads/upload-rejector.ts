@@ -1,5 +1,6 @@
 import type { UploadRejectedError } from '../errors/policy.errors';
 import type { UploadLease } from '../locking/upload-locker';
+import { uploadLog } from '../common/upload-log';
 import { withRejection } from '../policy/policy-metadata';
 import { UploadSession, UploadStatus } from '../sessions/upload-session.model';
 import type { UploadAborter } from './upload-aborter';
@@ -25,7 +26,7 @@ export class UploadRejector {
     const { ctx } = this;
     const rejection = error.toRejection();
     const now = Date.now();
-    const rejected = await ctx.storeCall(() =>
+    const rejected = await ctx.storeCall(session, () =>
       ctx.store.advance(session.uploadId, session.uploadedBytes, {
         status: UploadStatus.Rejected,
         metadata: withRejection(session.metadata, rejection),
@@ -38,10 +39,10 @@ export class UploadRejector {
     // Lost the compare-and-set: another request ended the upload first; its outcome stands, ours is still the answer.
     if (!rejected) return error;
     await this.aborter.freeProviderData(rejected).catch((cause) => {
-      ctx.logger.warn(`Freeing the data of rejected upload ${session.uploadId} failed (cleanup retries): ${cause}`);
+      ctx.logger.warn(uploadLog('Freeing the data of a rejected upload failed (cleanup retries)', session, cause));
     });
     await ctx.policy.quota.release(rejected);
-    ctx.events.emit(UPLOAD_EVENTS.rejected, { session: toSessionView(rejected), rejection });
+    ctx.events.emit(UPLOAD_EVENTS.rejected, { session: toSessionView(rejected), rejection }, rejected.ownerId);
     return error;
   }
 }

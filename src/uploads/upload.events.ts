@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { EventEmitter } from 'node:events';
+import { uploadLog } from '../common/upload-log';
 import type { UploadRejection } from '../errors/policy.errors';
 import { UploadSessionView } from './upload-session.view';
 
@@ -41,22 +42,25 @@ export class UploadEvents {
 
   /** Subscribe; returns a function that unsubscribes. */
   on<E extends UploadEventName>(event: E, listener: (payload: UploadEventMap[E]) => void | Promise<void>): () => void {
-    const wrapped = (payload: UploadEventMap[E]) => {
+    // `ownerId` rides along from `emit` for the log only: listeners see the view, which has no owner.
+    const wrapped = (payload: UploadEventMap[E], ownerId?: string | null) => {
+      const failed = (error: unknown) =>
+        this.logger.error(
+          uploadLog(`Listener of ${event} failed`, { uploadId: payload.session.uploadId, ownerId }, `${error}`),
+        );
       try {
         const result = listener(payload);
-        if (result && typeof (result as Promise<void>).catch === 'function') {
-          (result as Promise<void>).catch((error) => this.logger.error(`Listener of ${event} failed: ${error}`));
-        }
+        if (result && typeof (result as Promise<void>).catch === 'function') (result as Promise<void>).catch(failed);
       } catch (error) {
-        this.logger.error(`Listener of ${event} failed: ${error}`);
+        failed(error);
       }
     };
     this.emitter.on(event, wrapped);
     return () => this.emitter.off(event, wrapped);
   }
 
-  /** Fire an event (engine use). */
-  emit<E extends UploadEventName>(event: E, payload: UploadEventMap[E]): void {
-    this.emitter.emit(event, payload);
+  /** Fire an event (engine use); `ownerId` is the session's owner, named in a failing listener's log line. */
+  emit<E extends UploadEventName>(event: E, payload: UploadEventMap[E], ownerId?: string | null): void {
+    this.emitter.emit(event, payload, ownerId);
   }
 }

@@ -10,6 +10,8 @@ export interface ServerProcess {
   child: ChildProcess;
   /** Everything it printed so far (for failure messages). */
   output(): string;
+  /** What it printed on stdout alone so far (e.g. to check every line is JSON with LOG_FORMAT=json). */
+  stdout(): string;
   /** SIGKILL and wait for exit. */
   kill(): Promise<void>;
   /** SIGTERM (graceful) and wait for exit. */
@@ -29,6 +31,8 @@ export async function startServer(env: Record<string, string>, timeoutMs = 60_00
     env: { ...withoutServerEnv(process.env), PORT: '0', HOST: '127.0.0.1', NO_COLOR: '1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  let stdout = '';
+  child.stdout!.on('data', (data: Buffer) => void (stdout += data.toString()));
   const { port, output } = await waitForListeningPort(
     child,
     /listening on http:\/\/127\.0\.0\.1:(\d+)/,
@@ -42,6 +46,7 @@ export async function startServer(env: Record<string, string>, timeoutMs = 60_00
     pid: child.pid!,
     child,
     output,
+    stdout: () => stdout,
     kill: async () => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       await exited;
@@ -71,6 +76,7 @@ const SERVER_ENV = [
   'QUOTA_BYTES',
   'CLAMD',
   'CLAMD_ON_ERROR',
+  'LOG_FORMAT',
 ];
 
 function withoutServerEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {

@@ -160,7 +160,7 @@ export class RestUploadsController {
     try {
       await work(caller);
     } catch (error) {
-      const { status, body } = errorToBody(error);
+      const { status, body } = errorToBody(error, exchange.upload);
       // Messages name stored paths (e.g. BLOB_EXISTS): show them as the client knows them.
       if (typeof body.message === 'string') body.message = caller.space.message(body.message);
       exchange.closeIfBodyUnread();

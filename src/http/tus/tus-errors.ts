@@ -13,7 +13,7 @@ import { TUS_VERSIONS } from './tus-protocol';
  */
 export function answerError(ctx: TusRequest, error: unknown, options: ResolvedValiBlobOptions): void {
   const { exchange } = ctx;
-  let { status, body } = errorToBody(error);
+  let { status, body } = errorToBody(error, exchange.upload);
   const headers: Record<string, string | number> = { ...ctx.headers, ...errorHeaders(error) };
   if (error instanceof ValiBlobError) {
     // Shutdown: 503 + Retry-After (tus clients retry it); the client reconnects, to the restarted server or another.

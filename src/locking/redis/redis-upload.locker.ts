@@ -1,5 +1,6 @@
 import { Logger, OnModuleDestroy } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
+import { uploadLog } from '../../common/upload-log';
 import { StoreUnavailableError, UploadLockedError } from '../../errors/vali-blob.errors';
 import {
   attachErrorLogger,
@@ -174,7 +175,7 @@ export class RedisUploadLocker extends UploadLocker implements OnModuleDestroy {
     } catch (error) {
       // Transient: keep trying until the lease runs out locally.
       const reason = (error as Error).message;
-      this.logger.warn(`RedisUploadLocker: could not extend the lease of ${lock.uploadId}: ${reason}`);
+      this.logger.warn(uploadLog('RedisUploadLocker: could not extend the lease', lock, reason));
     }
     if (Date.now() - lock.validFrom >= this.leaseTtlMs) this.lose(lock, 'not extended within its TTL');
   }
@@ -184,7 +185,7 @@ export class RedisUploadLocker extends UploadLocker implements OnModuleDestroy {
     lock.done = true;
     clearInterval(lock.heartbeat);
     if (this.held.get(lock.uploadId) === lock) this.held.delete(lock.uploadId);
-    this.logger.warn(`RedisUploadLocker: lease of upload ${lock.uploadId} lost (${reason})`);
+    this.logger.warn(uploadLog(`RedisUploadLocker: lease of the upload lost (${reason})`, lock));
     lock.controller.abort(new Error(`Upload lock lost: ${reason}`));
   }
 
@@ -203,7 +204,7 @@ export class RedisUploadLocker extends UploadLocker implements OnModuleDestroy {
     } catch (error) {
       // Never fail the request that is releasing: the lease simply runs out after its TTL.
       const reason = (error as Error).message;
-      this.logger.warn(`RedisUploadLocker: release of ${lock.uploadId} failed, the lease will expire: ${reason}`);
+      this.logger.warn(uploadLog('RedisUploadLocker: release failed, the lease will expire', lock, reason));
     }
   }
 
@@ -255,7 +256,7 @@ export class RedisUploadLocker extends UploadLocker implements OnModuleDestroy {
       try {
         lock.onReleaseRequested?.();
       } catch (error) {
-        this.logger.error(`RedisUploadLocker: onReleaseRequested threw: ${(error as Error)?.stack ?? error}`);
+        this.logger.error(uploadLog('RedisUploadLocker: onReleaseRequested threw', lock, error));
       }
     } else if (channel.startsWith(this.freeChannelPrefix)) {
       const waiters = this.waiters.get(channel.slice(this.freeChannelPrefix.length));

@@ -2,6 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DataSource } from 'typeorm';
+import { uploadLog } from '../../common/upload-log';
 import { UploadLockedError } from '../../errors/vali-blob.errors';
 import { storeCall } from '../../sessions/store-call';
 import { AcquireOptions, UploadLease, UploadLocker } from '../upload-locker';
@@ -42,7 +43,7 @@ interface HeldLease {
  */
 @Injectable()
 export class SqlUploadLocker extends UploadLocker {
-  private readonly logger = new Logger(SqlUploadLocker.name);
+  private readonly logger = new Logger('ValiBlob');
   private readonly ttlMs: number;
   private readonly heartbeatMs: number;
   private readonly pollMs: number;
@@ -199,7 +200,7 @@ export class SqlUploadLocker extends UploadLocker {
   private lose(lease: HeldLease, reason: string): void {
     if (!this.held.delete(lease.token)) return;
     clearInterval(lease.heartbeat);
-    this.logger.warn(`Lost the lock of upload ${lease.uploadId} (${reason})`);
+    this.logger.warn(uploadLog(`Lost the lock of the upload (${reason})`, lease));
     lease.controller.abort(new UploadLockedError(lease.uploadId));
   }
 
@@ -219,7 +220,7 @@ export class SqlUploadLocker extends UploadLocker {
       );
     } catch (error) {
       // Not fatal: the lease lapses after ttlMs. Throwing here would hide the caller's own outcome.
-      this.logger.warn(`Could not release the lock of upload ${lease.uploadId}: ${(error as Error).message}`);
+      this.logger.warn(uploadLog('Could not release the lock of the upload', lease, (error as Error).message));
     }
   }
 
@@ -256,7 +257,7 @@ export class SqlUploadLocker extends UploadLocker {
         try {
           lease.onReleaseRequested?.();
         } catch (error) {
-          this.logger.error(`onReleaseRequested of upload ${lease.uploadId} threw: ${(error as Error).message}`);
+          this.logger.error(uploadLog('onReleaseRequested threw', lease, (error as Error).message));
         }
       }
     } catch {

@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { uploadLog } from '../../common/upload-log';
 import { NotSupportedError } from '../../errors/bootstrap.errors';
 import { QuotaExceededError } from '../../errors/policy.errors';
 import { InvalidRequestError } from '../../errors/request.errors';
@@ -72,16 +73,16 @@ export class UploadQuotaService {
     if (!this.quota || key === undefined) return;
     const store = this.quota.store;
     await this.call('commit', () => store.commit(key, session.uploadId, path, bytes)).catch((error) =>
-      this.logger.error(`Quota commit of ${session.uploadId} failed: ${(error as Error).message}`),
+      this.logger.error(uploadLog('Quota commit failed', session, (error as Error).message)),
     );
   }
 
   /** Drop an unfinished upload's reservation. Logged, never thrown: the upload's own outcome stands. */
-  async release(session: Pick<UploadSession, 'uploadId' | 'metadata'>): Promise<void> {
+  async release(session: Pick<UploadSession, 'uploadId' | 'metadata'> & { ownerId?: string | null }): Promise<void> {
     if (!this.quota || session.metadata[QUOTA_METADATA_KEY] === undefined) return;
     const store = this.quota.store;
     await this.call('release', () => store.release(session.uploadId)).catch((error) =>
-      this.logger.error(`Quota release of ${session.uploadId} failed: ${(error as Error).message}`),
+      this.logger.error(uploadLog('Quota release failed', session, (error as Error).message)),
     );
   }
 
@@ -94,7 +95,9 @@ export class UploadQuotaService {
     const store = this.quota.store;
     const key = recordedKey ?? this.quota.key(subject);
     await this.call('forgetBlob', () => store.forgetBlob(key, subject.path)).catch((error) =>
-      this.logger.error(`Quota release of ${subject.path} failed: ${(error as Error).message}`),
+      this.logger.error(
+        uploadLog(`Quota release of ${subject.path} failed`, { ownerId: subject.owner }, (error as Error).message),
+      ),
     );
   }
 
