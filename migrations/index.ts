@@ -8,8 +8,10 @@ import { CreateValiBlobTables1763600000000 } from './1763600000000-CreateValiBlo
 import { AddUploadConflictPolicy1764500000000 } from './1764500000000-AddUploadConflictPolicy';
 import { ReplaceConcatWithParts1764900000000 } from './1764900000000-ReplaceConcatWithParts';
 import { CreateQuotaEntries1765100000000 } from './1765100000000-CreateQuotaEntries';
+import { AddSessionPartition1765200000000 } from './1765200000000-AddSessionPartition';
 
 export {
+  AddSessionPartition1765200000000,
   AddUploadConflictPolicy1764500000000,
   CreateQuotaEntries1765100000000,
   CreateValiBlobTables1763600000000,
@@ -22,6 +24,7 @@ export const VALIBLOB_MIGRATIONS: Array<new () => MigrationInterface> = [
   AddUploadConflictPolicy1764500000000,
   ReplaceConcatWithParts1764900000000,
   CreateQuotaEntries1765100000000,
+  AddSessionPartition1765200000000,
 ];
 
 /**

@@ -33,6 +33,7 @@ export {
   AddUploadConflictPolicy1764500000000,
   ReplaceConcatWithParts1764900000000,
   CreateQuotaEntries1765100000000,
+  AddSessionPartition1765200000000,
 } from '../migrations';
 export { PostgresAdvisoryCleanupLock } from './cleanup/locks/postgres-advisory-cleanup.lock';
 export type { PostgresAdvisoryCleanupLockOptions } from './cleanup/locks/postgres-advisory-cleanup.lock';

@@ -40,8 +40,9 @@ const MAX_FAILED_PER_RUN_FACTOR = 10;
  *
  * - unfinished sessions past their sliding expiry: provider data is freed FIRST (staging file, S3 multipart
  *   upload, Azure staged blocks), then the session is deleted and `upload.expired` fires once;
- * - completed / aborted tombstones past `completedRetention`: the session record is deleted; a completed
- *   upload's blob is never touched; an aborted tombstone that still holds provider state is freed first.
+ * - completed / aborted / rejected tombstones past `completedRetention`: the session record is deleted (in bulk
+ *   by `store.deleteExpired(now)` when it holds no provider state); a completed upload's blob is never touched;
+ *   an aborted or rejected tombstone that still holds provider state is freed first.
  *
  * Only the holder of the `CleanupLock` sweeps, and each session is also taken under its upload lock (try-once),
  * so a chunk being written right now is never swept from under its writer. Errors on one session are logged
@@ -199,14 +200,13 @@ export class StaleUploadCleanupService implements OnApplicationBootstrap, Before
     const passed = new Set<string>();
     const maxPassed = batchSize * MAX_FAILED_PER_RUN_FACTOR;
     const stopped = () => lockSignal.aborted || this.stopController.signal.aborted;
-    // Completed tombstones carry nothing to free (their blob is the user's): drop them in one statement.
+    // Expired tombstones without provider state have nothing to free: the store drops them in bulk. The loop below
+    // still takes unfinished sessions and tombstones that hold provider state (freed first).
     try {
-      report.purgedTombstones += await this.callStore('deleteMany', () =>
-        this.store.deleteMany({ status: UploadStatus.Complete, expiresBefore: now }),
-      );
+      report.purgedTombstones += await this.callStore('deleteExpired', () => this.store.deleteExpired(now));
     } catch (error) {
       report.errors++;
-      this.logger.error(`Stale-upload cleanup: purging completed tombstones failed: ${describe(error)}`);
+      this.logger.error(`Stale-upload cleanup: purging expired tombstones failed: ${describe(error)}`);
     }
     while (!stopped()) {
       const limit = batchSize + passed.size;

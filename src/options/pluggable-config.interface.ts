@@ -67,6 +67,11 @@ export interface TypeOrmSessionStoreConfig {
   dataSourceName?: string;
   /** Options of the default SQL upload lock (lease `ttlMs`, polling). */
   lock?: SqlUploadLockerOptions;
+  /**
+   * Partition key: apps sharing one database each see only their own sessions, cleanup lock and quota counts
+   * (see `TypeOrmSessionStoreOptions.partition`). Omitted = the unpartitioned space.
+   */
+  partition?: string;
 }
 
 /**

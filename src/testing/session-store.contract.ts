@@ -1,41 +1,13 @@
-import { randomBytes } from 'node:crypto';
 import { SessionAlreadyExistsError } from '../errors/vali-blob.errors';
 import { ResumableSessionStore } from '../sessions/resumable-session-store';
-import { UploadSession, UploadStatus } from '../sessions/upload-session.model';
+import { UploadStatus } from '../sessions/upload-session.model';
+import { describeSessionPartitionCases } from './session-store-partition.contract';
+import { describeSessionQueryCases } from './session-store-query.contract';
+import { makeTestSession, SessionStoreContractOptions, SessionStoreFixture } from './session-store.fixture';
 
-/** What a contract-suite factory returns: a store that starts empty, and how to dispose of it. */
-export interface SessionStoreFixture {
-  store: ResumableSessionStore;
-  /** Called after each test (close connections, drop data). */
-  dispose?: () => Promise<void>;
-}
-
-/** Build a valid session for tests; override any field. */
-export function makeTestSession(overrides: Partial<UploadSession> = {}): UploadSession {
-  const now = Date.now();
-  return {
-    uploadId: randomBytes(18).toString('base64url'),
-    path: `contract/${randomBytes(6).toString('hex')}.bin`,
-    provider: 'local',
-    totalSize: 1024,
-    uploadedBytes: 0,
-    contentType: 'application/octet-stream',
-    metadata: {},
-    ownerId: null,
-    status: UploadStatus.Pending,
-    createdAt: now,
-    updatedAt: now,
-    expiresAt: now + 3_600_000,
-    version: 1,
-    providerState: null,
-    checksum: null,
-    partial: false,
-    parts: null,
-    fence: 0,
-    conflict: 'fail',
-    ...overrides,
-  };
-}
+// The fixture helpers live in their own file (the case files use them too); imported from here as before.
+export { makeTestSession } from './session-store.fixture';
+export type { SessionStoreContractOptions, SessionStoreFixture } from './session-store.fixture';
 
 /**
  * The contract every `ResumableSessionStore` must pass. Call it inside a jest test file:
@@ -44,9 +16,14 @@ export function makeTestSession(overrides: Partial<UploadSession> = {}): UploadS
  * runSessionStoreContract('redis', async () => ({ store: new RedisSessionStore(...), dispose: ... }));
  * ```
  *
- * `createFixture` runs before each test and must return an empty store.
+ * `createFixture` runs before each test and must return an empty store. `options.partitioned` adds the partition
+ * section for stores with a partition option (see `SessionStoreContractOptions`).
  */
-export function runSessionStoreContract(name: string, createFixture: () => Promise<SessionStoreFixture>): void {
+export function runSessionStoreContract(
+  name: string,
+  createFixture: () => Promise<SessionStoreFixture>,
+  options: SessionStoreContractOptions = {},
+): void {
   describe(`ResumableSessionStore contract: ${name}`, () => {
     let fixture: SessionStoreFixture;
     let store: ResumableSessionStore;
@@ -207,82 +184,12 @@ export function runSessionStoreContract(name: string, createFixture: () => Promi
       expect(await store.get(session.uploadId)).toMatchObject({ uploadedBytes: 70, version: 11 });
     });
 
-    it('finds by path prefix literally (no wildcards), status and owner', async () => {
-      const a = makeTestSession({ path: 'lit/a%b/1', ownerId: 'alice', status: UploadStatus.InProgress });
-      const b = makeTestSession({ path: 'lit/a_b/2', ownerId: 'bob' });
-      const c = makeTestSession({ path: 'lit/axb/3', ownerId: 'alice', status: UploadStatus.Complete });
-      const d = makeTestSession({ path: 'other/4', ownerId: 'alice' });
-      for (const s of [a, b, c, d]) await store.save(s);
-      const ids = async (filter: Parameters<ResumableSessionStore['find']>[0]) =>
-        (await store.find(filter)).items.map((s) => s.uploadId).sort();
-      expect(await ids({ pathPrefix: 'lit/a%' })).toEqual([a.uploadId]);
-      expect(await ids({ pathPrefix: 'lit/a_' })).toEqual([b.uploadId]);
-      expect(await ids({ pathPrefix: 'lit/' })).toEqual([a, b, c].map((s) => s.uploadId).sort());
-      expect(await ids({ ownerId: 'alice' })).toEqual([a, c, d].map((s) => s.uploadId).sort());
-      expect(await ids({ status: UploadStatus.Complete })).toEqual([c.uploadId]);
-      expect(await ids({ status: [UploadStatus.Pending, UploadStatus.Complete], ownerId: 'alice' })).toEqual(
-        [c, d].map((s) => s.uploadId).sort(),
-      );
-    });
-
-    it('finds by expiresBefore', async () => {
-      const now = Date.now();
-      const old = makeTestSession({ expiresAt: now - 1000 });
-      const fresh = makeTestSession({ expiresAt: now + 60_000 });
-      await store.save(old);
-      await store.save(fresh);
-      expect((await store.find({ expiresBefore: now })).items.map((s) => s.uploadId)).toEqual([old.uploadId]);
-    });
-
-    it('pages through find results without loss or repetition', async () => {
-      const saved = Array.from({ length: 23 }, () => makeTestSession({ path: 'page/x' }));
-      for (const s of saved) await store.save(s);
-      const seen: string[] = [];
-      let cursor: string | undefined;
-      let pages = 0;
-      do {
-        const page = await store.find({ pathPrefix: 'page/', limit: 5, cursor });
-        seen.push(...page.items.map((s) => s.uploadId));
-        cursor = page.nextCursor ?? undefined;
-        pages++;
-      } while (cursor && pages < 20);
-      expect(pages).toBe(5);
-      expect(seen).toEqual(saved.map((s) => s.uploadId).sort());
-    });
-
-    it('deletes many by filter and reports how many', async () => {
-      const keep = makeTestSession({ path: 'dm/keep', ownerId: 'k' });
-      const drop1 = makeTestSession({ path: 'dm/drop/1', ownerId: 'd' });
-      const drop2 = makeTestSession({ path: 'dm/drop/2', ownerId: 'd' });
-      for (const s of [keep, drop1, drop2]) await store.save(s);
-      expect(await store.deleteMany({ pathPrefix: 'dm/drop/' })).toBe(2);
-      expect(await store.get(drop1.uploadId)).toBeNull();
-      expect(await store.get(keep.uploadId)).not.toBeNull();
-      expect(await store.deleteMany({ ownerId: 'nobody' })).toBe(0);
-    });
-
-    it('finds expired sessions of any status, oldest first, up to the limit', async () => {
-      const now = Date.now();
-      const s1 = makeTestSession({ expiresAt: now - 3000 });
-      const s2 = makeTestSession({ expiresAt: now - 2000, status: UploadStatus.Complete });
-      const s3 = makeTestSession({ expiresAt: now - 1000, status: UploadStatus.Aborted });
-      const live = makeTestSession({ expiresAt: now + 60_000 });
-      for (const s of [s3, live, s1, s2]) await store.save(s);
-      expect((await store.findExpired(now, 10)).map((s) => s.uploadId)).toEqual([s1, s2, s3].map((s) => s.uploadId));
-      expect((await store.findExpired(now, 2)).map((s) => s.uploadId)).toEqual([s1, s2].map((s) => s.uploadId));
-    });
-
-    it('slides expiry: an advanced session is no longer expired', async () => {
-      const now = Date.now();
-      const session = makeTestSession({ expiresAt: now - 10 });
-      await store.save(session);
-      expect((await store.findExpired(now, 10)).map((s) => s.uploadId)).toEqual([session.uploadId]);
-      await store.advance(session.uploadId, 0, { uploadedBytes: 1, expiresAt: now + 60_000, updatedAt: now });
-      expect(await store.findExpired(now, 10)).toEqual([]);
-    });
+    describeSessionQueryCases(() => store);
 
     it('answers ping', async () => {
       await expect(store.ping()).resolves.toBeUndefined();
     });
+
+    if (options.partitioned) describeSessionPartitionCases(() => store, options.partitioned);
   });
 }

@@ -86,6 +86,39 @@ export function describeSweep(
       expect(expiredEvents).toHaveLength(2);
     });
 
+    it('drops expired tombstones without provider state in bulk (store.deleteExpired), locked or not', async () => {
+      if (!ok) return;
+      const store = handle.store;
+      const deleteExpired = jest.spyOn(store, 'deleteExpired');
+      const deleteMany = jest.spyOn(store, 'deleteMany');
+      const bulk = [UploadStatus.Complete, UploadStatus.Aborted, UploadStatus.Rejected].map((status) =>
+        expiredSession({ status }),
+      );
+      for (const s of bulk) await store.save(s);
+      // A tombstone that still holds provider data goes through the per-session sweep: freed, then deleted.
+      const abortedWithData = await startWithData(ctx.uploads, 100, 20);
+      const staging = await ctx.storage.stagingPathOf((await store.get(abortedWithData))!.providerState!);
+      await expire(store, abortedWithData, { status: UploadStatus.Aborted });
+      // Held upload locks make the per-session sweep pass a session by: only the bulk delete can remove these.
+      const locker = ctx.app.get(UploadLocker);
+      const leases = await Promise.all(
+        bulk.map((s) => locker.acquire(s.uploadId, { waitMs: 0, requestRelease: false })),
+      );
+      const before = Date.now();
+      try {
+        const report = await ctx.cleanup.runOnce();
+        expect(report).toMatchObject({ expired: 0, aborted: 1, purgedTombstones: 4, errors: 0 });
+      } finally {
+        for (const lease of leases) await lease.release();
+      }
+      expect(deleteExpired).toHaveBeenCalledTimes(1);
+      expect(deleteExpired.mock.calls[0][0]).toBeGreaterThanOrEqual(before);
+      expect(deleteMany).not.toHaveBeenCalled();
+      for (const id of [...bulk.map((s) => s.uploadId), abortedWithData]) expect(await store.get(id)).toBeNull();
+      expect(await fileExists(staging)).toBe(false);
+      expect(ctx.expiredEvents).toEqual([]);
+    });
+
     it('counts a failing session, keeps it for the next run, still ends the run (no endless batch loop)', async () => {
       if (!ok) return;
       const store = handle.store;

@@ -121,6 +121,7 @@ describeIfRunnable(SUITE, () => {
             'AddUploadConflictPolicy1764500000000',
             'ReplaceConcatWithParts1764900000000',
             'CreateQuotaEntries1765100000000',
+            'AddSessionPartition1765200000000',
           ],
         });
         migrated = true;

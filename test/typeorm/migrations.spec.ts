@@ -41,8 +41,9 @@ function migrationContract(name: string, url: () => string) {
     try {
       expect(await tableNames(dataSource)).toEqual(VALIBLOB_TABLES);
       expect(await indexNames(dataSource, 'valiblob_upload_sessions')).toEqual([
-        'IDX_valiblob_upload_sessions_expires_at',
         'IDX_valiblob_upload_sessions_owner_id',
+        // AddSessionPartition replaced the plain expires_at index: every store query names its partition.
+        'IDX_valiblob_upload_sessions_partition_expires_at',
         'IDX_valiblob_upload_sessions_path',
         'IDX_valiblob_upload_sessions_status_expires_at',
       ]);

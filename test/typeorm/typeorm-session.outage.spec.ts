@@ -18,6 +18,7 @@ function everyOperation(store: TypeOrmSessionStore, id: string): Array<[string, 
     ['find', () => store.find({ pathPrefix: 'x/' })],
     ['deleteMany', () => store.deleteMany({ ownerId: 'o' })],
     ['findExpired', () => store.findExpired(Date.now(), 10)],
+    ['deleteExpired', () => store.deleteExpired(Date.now())],
     ['ping', () => store.ping()],
   ];
 }

@@ -2,15 +2,26 @@ import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { TypeOrmSessionStore } from '../../src/sessions/typeorm/typeorm-session.store';
 import { UploadSessionEntity } from '../../src/sessions/typeorm/upload-session.entity';
-import { runSessionStoreContract } from '../../src/testing';
+import { runSessionStoreContract, SessionStoreContractOptions } from '../../src/testing';
 import { describePostgres } from './postgres-gate';
 import { createScratchPostgres, migratedDataSource, ScratchPostgres, scratchDir } from './typeorm-test-db';
 
+/** The partition section on the DataSource the current test's fixture uses (same database, other partitions). */
+function partitionsOn(dataSource: () => DataSource): SessionStoreContractOptions {
+  return { partitioned: async (partition) => ({ store: new TypeOrmSessionStore(dataSource(), { partition }) }) };
+}
+
 // SQLite in-memory: a fresh database per test (cheap), so every test starts empty.
-runSessionStoreContract('typeorm sqlite :memory:', async () => {
-  const dataSource = await migratedDataSource('sqlite::memory:');
-  return { store: new TypeOrmSessionStore(dataSource), dispose: () => dataSource.destroy() };
-});
+let memory: DataSource;
+runSessionStoreContract(
+  'typeorm sqlite :memory:',
+  async () => {
+    memory = await migratedDataSource('sqlite::memory:');
+    const dataSource = memory;
+    return { store: new TypeOrmSessionStore(dataSource), dispose: () => dataSource.destroy() };
+  },
+  partitionsOn(() => memory),
+);
 
 // SQLite file: one migrated file for the suite, emptied before each test (WAL + busy timeout as in production).
 describe('on a SQLite file', () => {
@@ -23,10 +34,14 @@ describe('on a SQLite file', () => {
     await dataSource?.destroy();
     tmp.cleanup();
   });
-  runSessionStoreContract('typeorm sqlite file', async () => {
-    await dataSource.getRepository(UploadSessionEntity).clear();
-    return { store: new TypeOrmSessionStore(dataSource) };
-  });
+  runSessionStoreContract(
+    'typeorm sqlite file',
+    async () => {
+      await dataSource.getRepository(UploadSessionEntity).clear();
+      return { store: new TypeOrmSessionStore(dataSource) };
+    },
+    partitionsOn(() => dataSource),
+  );
 });
 
 // PostgreSQL: a scratch database for this file, dropped afterwards.
@@ -41,8 +56,12 @@ describePostgres('on PostgreSQL', () => {
     await dataSource?.destroy();
     await scratch?.drop();
   });
-  runSessionStoreContract('typeorm postgres', async () => {
-    await dataSource.getRepository(UploadSessionEntity).clear();
-    return { store: new TypeOrmSessionStore(dataSource) };
-  });
+  runSessionStoreContract(
+    'typeorm postgres',
+    async () => {
+      await dataSource.getRepository(UploadSessionEntity).clear();
+      return { store: new TypeOrmSessionStore(dataSource) };
+    },
+    partitionsOn(() => dataSource),
+  );
 });

@@ -1,5 +1,6 @@
 import type { DataSource } from 'typeorm';
 import { bigintNumberTransformer } from '../../sessions/typeorm/column.transformers';
+import { validatePartition } from '../../sessions/session-partition';
 import { storeCall } from '../../sessions/store-call';
 import { assertQuotaBytes } from './quota-arguments';
 import { QUOTA_ENTRIES_TABLE as T } from './quota-entry.entity';
@@ -9,7 +10,17 @@ import { QuotaUsage, UploadQuotaStore } from './upload-quota.store';
 export interface TypeOrmQuotaStoreOptions {
   /** Each call that takes longer fails with `StoreUnavailableError` (503). Default 5000 ms. */
   timeoutMs?: number;
+  /**
+   * Partition of the session store this quota store follows (`TypeOrmSessionStore`'s `partition`): its keys are
+   * stored as `<partition>` + U+001F + `<key>` in `quota_key`, so two apps' owners never share a count. Same rules
+   * as the store's option; omitted = keys stored as they are (the unpartitioned space). `usage()` reports the
+   * caller's key. The namespace takes `partition.length + 1` of the column's 255 characters.
+   */
+  partition?: string;
 }
+
+/** Between a partition and a quota key: a control character no owner id or path-derived key is expected to hold. */
+const PARTITION_SEPARATOR = '\u001f';
 
 /** Runs one SQL statement written with `$n` placeholders; resolves to its rows. */
 type Query = (sql: string, params: unknown[]) => Promise<Array<Record<string, unknown>>>;
@@ -60,6 +71,8 @@ const sqliteQueues = new WeakMap<DataSource, Promise<unknown>>();
 export class TypeOrmQuotaStore extends UploadQuotaStore {
   private readonly timeoutMs: number;
   private readonly postgres: boolean;
+  /** Prepended to every quota key: `''` when unpartitioned. */
+  private readonly namespace: string;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -68,11 +81,14 @@ export class TypeOrmQuotaStore extends UploadQuotaStore {
     super();
     this.timeoutMs = options.timeoutMs ?? 5000;
     this.postgres = dataSource.options.type === 'postgres';
+    const partition = validatePartition('TypeOrmQuotaStore partition', options.partition);
+    this.namespace = partition === '' ? '' : `${partition}${PARTITION_SEPARATOR}`;
   }
 
   async reserve(key: string, uploadId: string, bytes: number, limit: number): Promise<boolean> {
     assertQuotaBytes('bytes', bytes);
     assertQuotaBytes('limit', limit);
+    key = this.namespace + key;
     return this.call('reserve', () =>
       this.keyed(key, async (query) => {
         // Reserved already (a retry, or a later call with a size it covers) or committed: nothing to check.
@@ -86,6 +102,7 @@ export class TypeOrmQuotaStore extends UploadQuotaStore {
 
   async commit(key: string, uploadId: string, path: string, bytes: number): Promise<void> {
     assertQuotaBytes('bytes', bytes);
+    key = this.namespace + key;
     await this.call('commit', () =>
       this.keyed(key, async (query) => {
         await query(DROP_REPLACED, [key, path, uploadId]);
@@ -99,13 +116,13 @@ export class TypeOrmQuotaStore extends UploadQuotaStore {
   }
 
   async forgetBlob(key: string, path: string): Promise<void> {
-    await this.call('forgetBlob', () => this.query(FORGET_BLOB, [key, path]));
+    await this.call('forgetBlob', () => this.query(FORGET_BLOB, [this.namespace + key, path]));
   }
 
   async usage(key: string): Promise<QuotaUsage> {
     return this.call('usage', async () => {
       const usage: QuotaUsage = { key, usedBytes: 0, reservedBytes: 0 };
-      for (const row of await this.query(USAGE, [key])) {
+      for (const row of await this.query(USAGE, [this.namespace + key])) {
         // PostgreSQL answers booleans and int8 as boolean / string, SQLite as 0|1 / number.
         const total = bigintNumberTransformer.from(row.total) as number;
         if (row.committed) usage.usedBytes = total;

@@ -10,6 +10,7 @@ import {
   SessionFilter,
   SessionPage,
   SessionPatch,
+  TERMINAL_STATUSES,
   UploadSession,
 } from '../upload-session.model';
 
@@ -17,6 +18,9 @@ import {
  * In-process session store (the default). Sessions live in a Map; every operation completes synchronously
  * inside one tick, which is what makes `advance` atomic here. Not durable and not shared between instances:
  * use the TypeORM or Redis store in production.
+ *
+ * No `partition` option: the sessions are this process's alone, so there is nothing to share and nothing to keep
+ * apart (two apps in one process get two stores). The shared stores (TypeORM) take one.
  */
 @Injectable()
 export class MemorySessionStore extends ResumableSessionStore {
@@ -91,6 +95,18 @@ export class MemorySessionStore extends ResumableSessionStore {
       .sort((a, b) => a.expiresAt - b.expiresAt || (a.uploadId < b.uploadId ? -1 : 1))
       .slice(0, limit)
       .map(cloneSession);
+  }
+
+  /** Expired tombstones without provider state, removed in one pass (same tick: nothing interleaves). */
+  override async deleteExpired(now: number): Promise<number> {
+    let removed = 0;
+    for (const [id, session] of this.sessions) {
+      if (session.expiresAt <= now && TERMINAL_STATUSES.includes(session.status) && session.providerState === null) {
+        this.sessions.delete(id);
+        removed++;
+      }
+    }
+    return removed;
   }
 
   async ping(): Promise<void> {

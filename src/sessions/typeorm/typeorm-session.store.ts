@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, ObjectLiteral, Repository, UpdateQueryBuilder, WhereExpressionBuilder } from 'typeorm';
+import { DataSource, ObjectLiteral, Repository, UpdateQueryBuilder } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { PostgresAdvisoryCleanupLock } from '../../cleanup/locks/postgres-advisory-cleanup.lock';
 import { SqlCleanupLock } from '../../cleanup/locks/sql-cleanup.lock';
@@ -13,14 +13,19 @@ import {
   SessionFilter,
   SessionPage,
   SessionPatch,
+  TERMINAL_STATUSES,
   UploadSession,
-  UploadStatus,
 } from '../upload-session.model';
 import { SessionAlreadyExistsError } from '../../errors/vali-blob.errors';
+import { validatePartition } from '../session-partition';
 import { storeCall } from '../store-call';
 import { isUniqueViolation } from './store-errors';
+import { applySessionFilter, PARTITION_COLUMN } from './typeorm-session.filter';
+import { toEntity, toSession } from './typeorm-session.mapping';
 import { UploadSessionEntity } from './upload-session.entity';
-import type { ConflictPolicy } from '../../uploads/conflict-policy';
+
+// Kept importable from here, where they lived before the mapping had a file of its own.
+export { toEntity, toSession } from './typeorm-session.mapping';
 
 /** Options of `TypeOrmSessionStore`. */
 export interface TypeOrmSessionStoreOptions {
@@ -31,6 +36,15 @@ export interface TypeOrmSessionStoreOptions {
    * the store's.
    */
   lock?: SqlUploadLockerOptions;
+  /**
+   * Partition key (seed 002): several apps share one database without seeing each other's sessions. Every call
+   * is scoped to it — a session of another partition is "unknown" to `get`/`update`/`delete`/`advance`, and
+   * `find`/`deleteMany`/`findExpired`/`deleteExpired` see only this partition. At most 64 characters from
+   * `A-Z a-z 0-9 . _ -`; omitted = the unpartitioned space (`''`, where rows from before the option live).
+   * Upload ids stay globally unique: saving an id another partition holds still throws `SessionAlreadyExistsError`.
+   * The cleanup lock and the quota store of `createLocks()` / `createQuotaStore()` follow the partition.
+   */
+  partition?: string;
 }
 
 /** Every column except the key, in the order `update` writes them. */
@@ -47,6 +61,7 @@ type SessionFields = Omit<UploadSession, 'uploadId' | 'version'>;
  *   because SQLite's LIKE ignores ASCII case) and pages by `upload_id` in byte order (`COLLATE "C"` on
  *   PostgreSQL, SQLite's default BINARY), matching the other stores.
  * - Every call runs under `timeoutMs`; driver and connection errors become `StoreUnavailableError`.
+ * - Every statement is scoped to the store's `partition` (column `partition`, `''` when the option is omitted).
  *
  * The store does not own the DataSource: initialise and destroy it yourself (or let `TypeOrmModule` do it).
  */
@@ -55,12 +70,15 @@ export class TypeOrmSessionStore extends ResumableSessionStore {
   private readonly timeoutMs: number;
   private readonly repository: Repository<UploadSessionEntity>;
   private readonly postgres: boolean;
+  /** `''` = the unpartitioned space. */
+  private readonly partition: string;
 
   constructor(
     private readonly dataSource: DataSource,
     private readonly options: TypeOrmSessionStoreOptions = {},
   ) {
     super();
+    this.partition = validatePartition('TypeOrmSessionStore partition', options.partition);
     this.timeoutMs = options.timeoutMs ?? 5000;
     this.repository = dataSource.getRepository(UploadSessionEntity);
     this.postgres = dataSource.options.type === 'postgres';
@@ -70,26 +88,41 @@ export class TypeOrmSessionStore extends ResumableSessionStore {
    * Locks shared through the same database: the `SqlUploadLocker` lease table for uploads, and for cleanup a
    * PostgreSQL advisory lock or, on SQLite, a lease row in that table. Every instance on this database then
    * excludes the others without any lock configuration.
+   *
+   * With a `partition`, upload locks stay shared (upload ids are globally unique random ids), but the cleanup lock
+   * is per partition: each partition's cleanup sweeps only its own sessions, so apps in different partitions must
+   * not skip each other's runs. Unpartitioned stores keep the lock names they always had.
    */
   override createLocks(): StoreLocks {
     const uploadLocker = new SqlUploadLocker(this.dataSource, { timeoutMs: this.timeoutMs, ...this.options.lock });
+    const suffix = this.partition === '' ? '' : `:${this.partition}`;
     const cleanupLock = this.postgres
-      ? new PostgresAdvisoryCleanupLock(this.dataSource)
-      : new SqlCleanupLock(this.dataSource, { timeoutMs: this.timeoutMs });
+      ? new PostgresAdvisoryCleanupLock(this.dataSource, { name: `valiblob:cleanup${suffix}` })
+      : new SqlCleanupLock(this.dataSource, { name: `valiblob${suffix}`, timeoutMs: this.timeoutMs });
     const cleanupKind = this.postgres ? 'PostgreSQL advisory cleanup lock' : 'SQL cleanup lease';
-    return { scope: 'shared', uploadLocker, cleanupLock, description: `SQL upload lease table + ${cleanupKind}` };
+    const where = this.partition === '' ? '' : ` (partition ${this.partition})`;
+    return {
+      scope: 'shared',
+      uploadLocker,
+      cleanupLock,
+      description: `SQL upload lease table + ${cleanupKind}${where}`,
+    };
   }
 
-  /** Quota usage in table `valiblob_quota_entries` of the same database, under the store's timeout. */
+  /**
+   * Quota usage in table `valiblob_quota_entries` of the same database, under the store's timeout; with a
+   * `partition`, its quota keys are namespaced by it (see `TypeOrmQuotaStoreOptions.partition`).
+   */
   override createQuotaStore(): TypeOrmQuotaStore {
-    return new TypeOrmQuotaStore(this.dataSource, { timeoutMs: this.timeoutMs });
+    const partition = this.partition === '' ? undefined : this.partition;
+    return new TypeOrmQuotaStore(this.dataSource, { timeoutMs: this.timeoutMs, partition });
   }
 
   async save(session: UploadSession): Promise<void> {
     await this.call('save', async () => {
       try {
         // The JSON columns' types are objects TypeORM's deep-partial typing does not model; the transformer maps them.
-        await this.repository.insert(toEntity(session) as QueryDeepPartialEntity<UploadSessionEntity>);
+        await this.repository.insert(toEntity(session, this.partition) as QueryDeepPartialEntity<UploadSessionEntity>);
       } catch (error) {
         if (isUniqueViolation(error)) throw new SessionAlreadyExistsError(session.uploadId);
         throw error;
@@ -99,7 +132,7 @@ export class TypeOrmSessionStore extends ResumableSessionStore {
 
   async get(uploadId: string): Promise<UploadSession | null> {
     return this.call('get', async () => {
-      const entity = await this.repository.findOneBy({ uploadId });
+      const entity = await this.repository.findOneBy({ uploadId, partition: this.partition });
       return entity ? toSession(entity) : null;
     });
   }
@@ -108,12 +141,12 @@ export class TypeOrmSessionStore extends ResumableSessionStore {
     return this.call('update', async () => {
       const { uploadId, version: _ignored, ...fields } = session;
       const query = this.updateQuery({ ...(fields as SessionFields) }).where('upload_id = :uploadId', { uploadId });
-      return this.runUpdate(query, uploadId);
+      return this.runUpdate(this.inPartition(query), uploadId);
     });
   }
 
   async delete(uploadId: string): Promise<void> {
-    await this.call('delete', () => this.repository.delete({ uploadId }));
+    await this.call('delete', () => this.repository.delete({ uploadId, partition: this.partition }));
   }
 
   async advance(uploadId: string, expectedOffset: number, patch: SessionPatch): Promise<UploadSession | null> {
@@ -124,7 +157,7 @@ export class TypeOrmSessionStore extends ResumableSessionStore {
         .andWhere('status IN (:...activeStatuses)', { activeStatuses: [...ACTIVE_STATUSES] });
       // A paused former lock holder (older fence) must not write after a newer holder advanced.
       if (patch.fence !== undefined) query.andWhere('fence <= :fence', { fence: patch.fence });
-      return this.runUpdate(query, uploadId);
+      return this.runUpdate(this.inPartition(query), uploadId);
     });
   }
 
@@ -133,7 +166,7 @@ export class TypeOrmSessionStore extends ResumableSessionStore {
     const after = decodeCursor(filter.cursor);
     return this.call('find', async () => {
       const query = this.repository.createQueryBuilder('s');
-      this.applyFilter(query, filter);
+      applySessionFilter(query, this.partition, filter);
       if (after !== undefined) query.andWhere(`upload_id${this.byteOrder} > :after`, { after });
       const entities = await query
         .orderBy(`upload_id${this.byteOrder}`, 'ASC')
@@ -148,7 +181,7 @@ export class TypeOrmSessionStore extends ResumableSessionStore {
   async deleteMany(filter: Omit<SessionFilter, 'limit' | 'cursor'>): Promise<number> {
     return this.call('deleteMany', async () => {
       const query = this.dataSource.createQueryBuilder().delete().from(UploadSessionEntity);
-      this.applyFilter(query, filter);
+      applySessionFilter(query, this.partition, filter);
       const result = await query.execute();
       return result.affected ?? 0;
     });
@@ -158,12 +191,33 @@ export class TypeOrmSessionStore extends ResumableSessionStore {
     return this.call('findExpired', async () => {
       const entities = await this.repository
         .createQueryBuilder('s')
-        .where('expires_at <= :now', { now })
+        .where(`${PARTITION_COLUMN} = :partition`, { partition: this.partition })
+        .andWhere('expires_at <= :now', { now })
         .orderBy('expires_at', 'ASC')
         .addOrderBy(`upload_id${this.byteOrder}`, 'ASC')
         .limit(limit)
         .getMany();
       return entities.map(toSession);
+    });
+  }
+
+  /**
+   * One DELETE of this partition's expired tombstones without provider state (index `(partition, expires_at)`).
+   * `provider_state` is NULL exactly when the session's `providerState` is `null` (the JSON transformer writes
+   * SQL NULL for it, never the text `null`).
+   */
+  override async deleteExpired(now: number): Promise<number> {
+    return this.call('deleteExpired', async () => {
+      const result = await this.dataSource
+        .createQueryBuilder()
+        .delete()
+        .from(UploadSessionEntity)
+        .where(`${PARTITION_COLUMN} = :partition`, { partition: this.partition })
+        .andWhere('expires_at <= :now', { now })
+        .andWhere('status IN (:...terminal)', { terminal: [...TERMINAL_STATUSES] })
+        .andWhere('provider_state IS NULL')
+        .execute();
+      return result.affected ?? 0;
     });
   }
 
@@ -188,6 +242,11 @@ export class TypeOrmSessionStore extends ResumableSessionStore {
     return this.dataSource.createQueryBuilder().update(UploadSessionEntity).set(values);
   }
 
+  /** Scope an UPDATE to this store's partition: a session of another partition is never touched. */
+  private inPartition(query: UpdateQueryBuilder<UploadSessionEntity>): UpdateQueryBuilder<UploadSessionEntity> {
+    return query.andWhere(`${PARTITION_COLUMN} = :partition`, { partition: this.partition });
+  }
+
   /** Execute a conditional UPDATE; the updated session when it matched, `null` otherwise. */
   private async runUpdate(
     query: UpdateQueryBuilder<UploadSessionEntity>,
@@ -201,7 +260,7 @@ export class TypeOrmSessionStore extends ResumableSessionStore {
     }
     const result = await query.execute();
     if (result.affected !== 1) return null;
-    const entity = await this.repository.findOneBy({ uploadId });
+    const entity = await this.repository.findOneBy({ uploadId, partition: this.partition });
     return entity ? toSession(entity) : null;
   }
 
@@ -216,68 +275,4 @@ export class TypeOrmSessionStore extends ResumableSessionStore {
     }
     return entity;
   }
-
-  /** Turn a `SessionFilter` into WHERE clauses (AND). Column names are unqualified so SELECT and DELETE share it. */
-  private applyFilter(query: WhereExpressionBuilder, filter: Omit<SessionFilter, 'limit' | 'cursor'>): void {
-    query.where('1 = 1');
-    if (filter.pathPrefix !== undefined && filter.pathPrefix !== '') {
-      const prefix = filter.pathPrefix;
-      const pathPattern = `${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-      query
-        .andWhere("path LIKE :pathPattern ESCAPE '\\'", { pathPattern })
-        // SQL counts characters (code points), not UTF-16 units.
-        .andWhere('substr(path, 1, :prefixLength) = :pathPrefix', {
-          prefixLength: [...prefix].length,
-          pathPrefix: prefix,
-        });
-    }
-    if (filter.status !== undefined) {
-      const statuses = Array.isArray(filter.status) ? filter.status : [filter.status];
-      if (statuses.length === 0) query.andWhere('1 = 0');
-      else query.andWhere('status IN (:...statuses)', { statuses });
-    }
-    if (filter.ownerId !== undefined) query.andWhere('owner_id = :ownerId', { ownerId: filter.ownerId });
-    if (filter.expiresBefore !== undefined) {
-      query.andWhere('expires_at <= :expiresBefore', { expiresBefore: filter.expiresBefore });
-    }
-  }
-}
-
-/** Session → entity (a fresh object; the caller's session is never shared with TypeORM). */
-export function toEntity(session: UploadSession): UploadSessionEntity {
-  const entity = new UploadSessionEntity();
-  Object.assign(entity, {
-    ...session,
-    metadata: { ...session.metadata },
-    providerState: session.providerState === null ? null : structuredClone(session.providerState),
-    parts: session.parts === null ? null : [...session.parts],
-  });
-  return entity;
-}
-
-/** Entity → plain session object with exactly the model's fields. */
-export function toSession(entity: UploadSessionEntity): UploadSession {
-  return {
-    uploadId: entity.uploadId,
-    path: entity.path,
-    provider: entity.provider,
-    totalSize: entity.totalSize,
-    uploadedBytes: entity.uploadedBytes,
-    contentType: entity.contentType,
-    metadata: entity.metadata ?? {},
-    ownerId: entity.ownerId,
-    status: entity.status as UploadStatus,
-    createdAt: entity.createdAt,
-    updatedAt: entity.updatedAt,
-    expiresAt: entity.expiresAt,
-    version: entity.version,
-    providerState: entity.providerState,
-    checksum: entity.checksum,
-    // Some drivers hand booleans back as 0/1.
-    partial: Boolean(entity.partial),
-    parts: entity.parts ?? null,
-    fence: entity.fence,
-    // NULL = a row from before the column: those were created when overwrite was checked at start only.
-    conflict: (entity.conflict ?? 'overwrite') as ConflictPolicy,
-  };
 }

@@ -63,5 +63,10 @@ function createStore(dataSource: DataSource, config: TypeOrmSessionStoreConfig, 
         "(from '@vali-blob/nestjs/typeorm') to its entities",
     ]);
   }
-  return new TypeOrmSessionStore(dataSource, { timeoutMs: options.storeTimeoutMs, lock: config.lock });
+  // An invalid `partition` throws InvalidValiBlobOptionsError here, at bootstrap.
+  return new TypeOrmSessionStore(dataSource, {
+    timeoutMs: options.storeTimeoutMs,
+    lock: config.lock,
+    partition: config.partition,
+  });
 }

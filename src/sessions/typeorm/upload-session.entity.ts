@@ -12,7 +12,8 @@ export const UPLOAD_SESSIONS_TABLE = 'valiblob_upload_sessions';
  * explicit so the migrations in `migrations/` create exactly this schema on every driver.
  */
 @Entity({ name: UPLOAD_SESSIONS_TABLE })
-@Index('IDX_valiblob_upload_sessions_expires_at', ['expiresAt'])
+// Every store query names its partition, so the expiry index leads with it (findExpired, deleteExpired).
+@Index('IDX_valiblob_upload_sessions_partition_expires_at', ['partition', 'expiresAt'])
 @Index('IDX_valiblob_upload_sessions_status_expires_at', ['status', 'expiresAt'])
 @Index('IDX_valiblob_upload_sessions_path', ['path'])
 @Index('IDX_valiblob_upload_sessions_owner_id', ['ownerId'])
@@ -25,6 +26,13 @@ export class UploadSessionEntity {
     primaryKeyConstraintName: 'PK_valiblob_upload_sessions',
   })
   uploadId!: string;
+
+  /**
+   * Partition of the store that wrote the row (`TypeOrmSessionStore`'s `partition` option); `''` is the
+   * unpartitioned space, which rows from before the column joined. Not part of `UploadSession`.
+   */
+  @Column({ name: 'partition', type: 'varchar', length: 64, default: '' })
+  partition!: string;
 
   /** Target blob path (validated, at most 1024 characters). */
   @Column({ name: 'path', type: 'varchar', length: 1024 })
