@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { chooseSqliteDriver, SqliteDriverPackage } from '../sessions/typeorm/sqlite-driver';
+import { parseAdminEnv, ServerAdminConfig } from './admin.wiring';
 
 /** Settings of the runnable server, read from the environment (DESIGN §7). */
 export interface ServerConfig {
@@ -26,6 +27,8 @@ export interface ServerConfig {
   wholeFileChecksum: boolean;
   /** The upload policy asked for by `ALLOWED_TYPES`, `SNIFF`, `QUOTA_BYTES`, `CLAMD`, … (see `policyFromConfig`). */
   policy: ServerPolicyConfig;
+  /** `ADMIN=on`: the admin routes at /admin/uploads behind `ADMIN_TOKEN` (default `AUTH_TOKEN`); else `null`. */
+  admin: ServerAdminConfig | null;
 }
 
 /** Where clamd listens: TCP (`CLAMD=host:port`) or a Unix socket (`CLAMD=unix:/path`). */
@@ -85,6 +88,7 @@ export function loadServerConfig(env: NodeJS.ProcessEnv = process.env): ServerCo
     problems.push('Set AUTH_TOKEN (one anonymous token) or AUTH_TOKENS (owner:token pairs, owner scope), not both');
   }
   const policy = parsePolicyEnv(env, problems);
+  const admin = parseAdminEnv(env, ownerTokens, problems);
   if (problems.length > 0) throw new Error(`Invalid server environment:\n - ${problems.join('\n - ')}`);
   return {
     port,
@@ -99,6 +103,7 @@ export function loadServerConfig(env: NodeJS.ProcessEnv = process.env): ServerCo
     lockRequestRelease: release === 'true' || release === '1',
     wholeFileChecksum: checksum === 'true' || checksum === '1',
     policy,
+    admin,
   };
 }
 

@@ -251,6 +251,21 @@ export class ResumableUploadService implements BeforeApplicationShutdown, OnAppl
   freeProviderData(session: UploadSession): Promise<void> {
     return this.aborter.freeProviderData(session);
   }
+
+  /** Admin purge: abort `session`, read under a held upload lock (`fence`); `null` if it moved on meanwhile. */
+  abortLocked(session: UploadSession, fence: number): Promise<UploadSession | null> {
+    return this.aborter.abortLocked(session, fence);
+  }
+
+  /** Admin purge: remove a session read under a held upload lock, freeing its provider data first. */
+  removeSession(session: UploadSession): Promise<void> {
+    return this.aborter.remove(session);
+  }
+
+  /** Admin purge: delete a completed upload's blob and forget its quota usage (fires `upload.aborted`). */
+  deleteFinishedBlob(session: UploadSession): Promise<UploadSessionView> {
+    return this.aborter.deleteFinished(session);
+  }
 }
 
 /** What `start` admitted, for `create`. */
