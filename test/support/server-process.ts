@@ -71,6 +71,8 @@ const SERVER_ENV = [
   'QUOTA_BYTES',
   'CLAMD',
   'CLAMD_ON_ERROR',
+  'ADMIN',
+  'ADMIN_TOKEN',
 ];
 
 function withoutServerEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
