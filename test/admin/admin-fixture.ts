@@ -45,7 +45,7 @@ export interface AdminApp {
 }
 
 /** Quota per owner in the admin suites (enough for every test's uploads). */
-export const QUOTA_BYTES = 1_000_000;
+export const QUOTA_BYTES = 1024 ** 3;
 
 /** Boot a real Nest app (lifecycle hooks run) on a local storage root and the given store; quotas on. */
 export async function bootAdminApp(
