@@ -180,6 +180,35 @@ describe.each(EACH_PLATFORM)('Admin routes on %s (real socket)', (platform) => {
   });
 });
 
+describe.each(EACH_PLATFORM)('Admin routes at a path of their own on %s', (platform) => {
+  let t: RestTestApp;
+  beforeAll(async () => {
+    t = await startRestApp(
+      platform,
+      {},
+      { rest: false, tus: false, admin: { path: 'ops', authorize: adminAuthorize } },
+    );
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('answers refused bodies in the library shape, alike on both platforms', async () => {
+    const cases: Array<[Record<string, string>, string, number, string]> = [
+      [JSON_TYPE, '{"filter": ', 400, 'INVALID_REQUEST'],
+      [JSON_TYPE, '', 400, 'INVALID_REQUEST'],
+      [{}, '', 400, 'INVALID_REQUEST'],
+      [{ 'Content-Type': 'text/plain' }, 'x', 400, 'INVALID_REQUEST'],
+    ];
+    for (const [headers, body, status, code] of cases) {
+      const answer = await t.call('/ops/purge', { method: 'POST', headers: { ...headers, ...ADMIN }, body });
+      expect([headers, body, answer.status, answer.json?.code]).toEqual([headers, body, status, code]);
+    }
+    expect((await t.call('/ops?limit=1', { headers: ADMIN })).json).toEqual({ items: [], nextCursor: null });
+    expect((await t.call('/ops')).status).toBe(401);
+  });
+});
+
 describe('http.admin option', () => {
   it('is off by default: no admin route', async () => {
     const t = await startRestApp('express');
