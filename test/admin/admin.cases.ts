@@ -15,27 +15,40 @@ const HOUR = 3_600_000;
 /**
  * The admin API's behaviour on one session store: `find` with every filter and paging, `purge` in both modes
  * (provider data freed, quota released, events once, locked sessions left alone, empty filters refused).
- * `makeStore` returns a fresh, empty store.
+ * `makeStore` returns a fresh, empty store; `available` is checked in beforeAll (false = skip loudly, as
+ * `serviceAvailable` decides).
  */
-export function describeAdmin(label: string, makeStore: () => Promise<StoreHandle>): void {
+export function describeAdmin(
+  label: string,
+  makeStore: () => Promise<StoreHandle>,
+  available: () => Promise<boolean> = async () => true,
+): void {
   describe(`UploadAdminService on ${label}`, () => {
+    let ok = false;
     let root: string;
     let handle: StoreHandle;
     let ctx: AdminApp;
 
+    beforeAll(async () => {
+      ok = await available();
+    });
+
     beforeEach(async () => {
+      if (!ok) return;
       root = await mkdtemp(join(tmpdir(), 'vb-admin-'));
       handle = await makeStore();
       ctx = await bootAdminApp(root, handle.store);
     });
 
     afterEach(async () => {
+      if (!ok) return;
       await ctx?.close();
       await handle?.close();
       await rm(root, { recursive: true, force: true });
     });
 
     it('finds by path prefix in three pages, each id once, in id order, without provider state', async () => {
+      if (!ok) return;
       const t = tag();
       const ids: string[] = [];
       for (let i = 0; i < 7; i++) ids.push(await startUpload(ctx.uploads, { path: `${t}/a/${i}.bin`, bytes: i }));
@@ -67,6 +80,7 @@ export function describeAdmin(label: string, makeStore: () => Promise<StoreHandl
     });
 
     it('finds by status (one or several), owner, age (olderThanMs, createdBefore) and expiry', async () => {
+      if (!ok) return;
       const t = tag();
       const pending = await startUpload(ctx.uploads, { path: `${t}/p.bin`, owner: 'alice' });
       const moving = await startUpload(ctx.uploads, { path: `${t}/m.bin`, owner: 'alice', bytes: 5 });
@@ -90,6 +104,7 @@ export function describeAdmin(label: string, makeStore: () => Promise<StoreHandl
     });
 
     it('refuses bad find values with INVALID_REQUEST (400)', async () => {
+      if (!ok) return;
       for (const query of [
         { limit: 0 },
         { limit: 1001 },
@@ -107,6 +122,7 @@ export function describeAdmin(label: string, makeStore: () => Promise<StoreHandl
     });
 
     it('purge abort: tombstones, staging freed on disk and in memory, quota released, one event each', async () => {
+      if (!ok) return;
       const t = tag();
       const a1 = await startUpload(ctx.uploads, { path: `${t}/a/1.bin`, owner: 'alice', bytes: 40 });
       const a2 = await startUpload(ctx.uploads, { path: `${t}/a/2.bin`, owner: 'alice', bytes: 0 });
@@ -157,6 +173,7 @@ export function describeAdmin(label: string, makeStore: () => Promise<StoreHandl
     });
 
     it('purge delete: records gone, provider data freed first, completed blobs kept unless deleteBlobs', async () => {
+      if (!ok) return;
       const t = tag();
       const live = await startUpload(ctx.uploads, { path: `${t}/live.bin`, owner: 'alice', bytes: 30 });
       const tomb = await startUpload(ctx.uploads, { path: `${t}/tomb.bin`, owner: 'alice', bytes: 3 });
@@ -193,6 +210,7 @@ export function describeAdmin(label: string, makeStore: () => Promise<StoreHandl
     });
 
     it('dryRun counts what a purge would do and changes nothing', async () => {
+      if (!ok) return;
       const t = tag();
       const live = await startUpload(ctx.uploads, { path: `${t}/live.bin`, bytes: 7 });
       const done = await startUpload(ctx.uploads, { path: `${t}/done.bin`, totalSize: 3, complete: true });
@@ -220,6 +238,7 @@ export function describeAdmin(label: string, makeStore: () => Promise<StoreHandl
     });
 
     it('leaves a session whose lock a writer holds alone (locked), and purges it once the lock is free', async () => {
+      if (!ok) return;
       const t = tag();
       const busy = await startUpload(ctx.uploads, { path: `${t}/busy.bin`, bytes: 5 });
       const idle = await startUpload(ctx.uploads, { path: `${t}/idle.bin`, bytes: 5 });
@@ -238,6 +257,7 @@ export function describeAdmin(label: string, makeStore: () => Promise<StoreHandl
     });
 
     it('refuses an empty filter unless all: true, and bad options, with INVALID_REQUEST', async () => {
+      if (!ok) return;
       const id = await startUpload(ctx.uploads, { path: `${tag()}/x.bin` });
       for (const filter of [{}, { pathPrefix: undefined }]) {
         const attempt = ctx.admin.purge(filter, { mode: 'delete' });
@@ -264,6 +284,7 @@ export function describeAdmin(label: string, makeStore: () => Promise<StoreHandl
     });
 
     it('reports a session whose provider data cannot be freed, keeps it, and goes on with the others', async () => {
+      if (!ok) return;
       const t = tag();
       const stuck = await startUpload(ctx.uploads, { path: `${t}/stuck.bin`, provider: 'flaky', bytes: 4 });
       const fine = await startUpload(ctx.uploads, { path: `${t}/fine.bin`, bytes: 4 });
