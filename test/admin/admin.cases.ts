@@ -256,6 +256,23 @@ export function describeAdmin(
       expect(ctx.abortedEvents.sort()).toEqual([busy, idle].sort());
     });
 
+    it('two purges and a client abort at once end each upload exactly once', async () => {
+      if (!ok) return;
+      const t = tag();
+      const ids: string[] = [];
+      for (let i = 0; i < 6; i++) ids.push(await startUpload(ctx.uploads, { path: `${t}/${i}.bin`, bytes: 2 }));
+      const [first, second] = await Promise.all([
+        ctx.admin.purge({ pathPrefix: `${t}/` }, { mode: 'abort' }),
+        ctx.admin.purge({ pathPrefix: `${t}/` }, { mode: 'abort' }),
+        ctx.uploads.abort(ids[0]).catch(() => undefined),
+      ]);
+      expect(first.failed).toEqual([]);
+      expect(second.failed).toEqual([]);
+      expect(first.aborted + second.aborted).toBeLessThanOrEqual(6);
+      expect([...ctx.abortedEvents].sort()).toEqual([...ids].sort());
+      for (const id of ids) expect((await ctx.store.get(id))?.status).toBe(UploadStatus.Aborted);
+    });
+
     it('refuses an empty filter unless all: true, and bad options, with INVALID_REQUEST', async () => {
       if (!ok) return;
       const id = await startUpload(ctx.uploads, { path: `${tag()}/x.bin` });
