@@ -252,17 +252,17 @@ export class ResumableUploadService implements BeforeApplicationShutdown, OnAppl
     return this.aborter.freeProviderData(session);
   }
 
-  /** Admin purge: abort `session`, read under a held upload lock (`fence`); `null` if it moved on meanwhile. */
+  /** Admin purge (no ownership check): abort `session`, read under a held lock (`fence`); `null` if it moved on. */
   abortLocked(session: UploadSession, fence: number): Promise<UploadSession | null> {
     return this.aborter.abortLocked(session, fence);
   }
 
-  /** Admin purge: remove a session read under a held upload lock, freeing its provider data first. */
+  /** Admin purge (no ownership check): remove a session read under its held lock, provider data freed first. */
   removeSession(session: UploadSession): Promise<void> {
     return this.aborter.remove(session);
   }
 
-  /** Admin purge: delete a completed upload's blob and forget its quota usage (fires `upload.aborted`). */
+  /** Admin purge (no ownership check): delete a completed upload's blob, forget its quota usage (`upload.aborted`). */
   deleteFinishedBlob(session: UploadSession): Promise<UploadSessionView> {
     return this.aborter.deleteFinished(session);
   }
