@@ -73,6 +73,14 @@ export type { CleanupLockHandle } from './cleanup/cleanup-lock';
 export type { CleanupReport } from './cleanup/cleanup-report';
 export { ProcessCleanupLock } from './cleanup/locks/process-cleanup.lock';
 
+// Admin API (docs/admin.md): find and purge uploads by filter.
+export { UploadAdminService } from './admin/upload-admin.service';
+export { EmptyPurgeFilterError } from './admin/admin.errors';
+export type { AdminUploadView } from './admin/admin-upload.view';
+export type { AdminUploadFilter, AdminUploadPage, AdminUploadQuery } from './admin/admin-upload.query';
+export type { AdminPurgeFailure, AdminPurgeOptions, AdminPurgeReport } from './admin/admin-purge.types';
+export type { AdminAuthorizeHook } from './admin/admin-authorize';
+
 export { UploadLocker } from './locking/upload-locker';
 export type { UploadLease, AcquireOptions } from './locking/upload-locker';
 export { MemoryUploadLocker } from './locking/memory/memory-upload.locker';

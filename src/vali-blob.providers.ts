@@ -6,6 +6,7 @@ import { IdleConnectionReaper } from './http/idle-connection.reaper';
 import { RequestTimeoutAdjuster } from './http/request-timeout.adjuster';
 import { PlatformErrorBridge } from './http/platform-error.bridge';
 import { TUS_HANDLERS } from './http/tus/tus-handlers';
+import { UploadAdminService } from './admin/upload-admin.service';
 import { CleanupLock } from './cleanup/cleanup-lock';
 import { StaleUploadCleanupService } from './cleanup/stale-upload-cleanup.service';
 import { createLockProviders } from './locking/lock-selection';
@@ -95,6 +96,8 @@ export function createCoreProviders({ rawOptionsToken, http, staticOptions }: Co
     // Node's 300 s requestTimeout would cut long upload chunks in apps that kept Node's default.
     RequestTimeoutAdjuster,
     StaleUploadCleanupService,
+    // Find and purge uploads by filter (operators; the REST routes of `http.admin` sit on it).
+    UploadAdminService,
   ];
 }
 
@@ -122,6 +125,7 @@ export const CORE_EXPORTS = [
   UploadQuotaService,
   CleanupLock,
   StaleUploadCleanupService,
+  UploadAdminService,
 ];
 
 /** `forRoot`: a recipe or the TypeORM shorthand becomes a real provider; anything else is built from the options. */

@@ -1,4 +1,5 @@
 import { Controller, Type } from '@nestjs/common';
+import { AdminUploadsController } from '../admin/admin-uploads.controller';
 import type { ResolvedHttpOptions } from '../vali-blob.options';
 import { markBlobMount } from './blobs/blob-route';
 import { BlobsController } from './blobs/blobs.controller';
@@ -19,6 +20,8 @@ export function createHttpControllers(paths: ResolvedHttpOptions): Type<unknown>
     markBlobMount(blobs, paths.blobs);
     controllers.push(blobs);
   }
+  // Only ever set together with its authorize hook (readHttpOptions).
+  if (paths.admin !== null) controllers.push(mount(AdminUploadsController, paths.admin));
   return controllers;
 }
 

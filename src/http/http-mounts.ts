@@ -6,4 +6,6 @@ export interface HttpMounts {
   tus: string | null;
   rest: string | null;
   blobs: string | null;
+  /** The admin routes (`http.admin`); off unless configured with an `authorize` hook. */
+  admin: string | null;
 }

@@ -85,7 +85,7 @@ export class PlatformErrorBridge {
 
   /** Mounts with a path of their own (a root mount would claim every route of the app). */
   private mounts(): string[] {
-    return [this.http.rest, this.http.tus, this.http.blobs].filter((m): m is string => !!m);
+    return [this.http.rest, this.http.tus, this.http.blobs, this.http.admin].filter((m): m is string => !!m);
   }
 }
 

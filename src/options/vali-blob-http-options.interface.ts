@@ -1,3 +1,4 @@
+import type { AdminAuthorizeHook } from '../admin/admin-authorize';
 import type { HttpMounts } from '../http/http-mounts';
 
 /**
@@ -23,6 +24,12 @@ export interface ValiBlobHttpOptions {
    */
   blobs?: { path: string } | false;
   /**
+   * Admin routes (`GET /<path>`, `POST /<path>/purge`, see docs/admin.md): list and purge uploads of every owner.
+   * Off by default; `authorize` is required (bootstrap fails without it), so the surface is never open.
+   * @default false
+   */
+  admin?: { path?: string; authorize: AdminAuthorizeHook } | false;
+  /**
    * Keep the HTTP server's `requestTimeout` as the app set it. When `false` and tus or REST is mounted,
    * ValiBlob sets it to 0 at bootstrap so Node's 300 s default cannot cut a long chunk; stalled bodies end
    * after `idleTimeoutMs`.
@@ -34,4 +41,6 @@ export interface ValiBlobHttpOptions {
 /** The static `http` option after defaults: the mount paths (see `HttpMounts`) and the request-timeout choice. */
 export interface ResolvedHttpOptions extends HttpMounts {
   keepRequestTimeout: boolean;
+  /** The admin routes' guard; set exactly when `admin` is mounted. */
+  adminAuthorize: AdminAuthorizeHook | null;
 }

@@ -3,6 +3,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { ScheduleModule } from '@nestjs/schedule';
 import { ValiBlobModule } from '../vali-blob.module';
 import type { AuthorizeContext, ValiBlobModuleOptions } from '../vali-blob.options';
+import { adminHttpOption } from './admin.wiring';
 import { databaseWiring } from './database.wiring';
 import { DemoController } from './demo.controller';
 import { redisWiring } from './redis.wiring';
@@ -47,7 +48,13 @@ export class AppModule {
         ScheduleModule.forRoot(),
         ValiBlobModule.forRoot({
           ...options,
-          http: { tus: { path: 'files' }, rest: { path: 'uploads' }, blobs: { path: 'blobs' } },
+          http: {
+            tus: { path: 'files' },
+            rest: { path: 'uploads' },
+            blobs: { path: 'blobs' },
+            // ADMIN=on: /admin/uploads behind ADMIN_TOKEN (default AUTH_TOKEN).
+            ...adminHttpOption(config.admin, config.ownerTokens),
+          },
         }),
         // ValiBlobHealthIndicator + Terminus' HealthCheckService, as an app gets them.
         ValiBlobHealthModule,

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { chooseSqliteDriver, SqliteDriverPackage } from '../sessions/typeorm/sqlite-driver';
 import { LogFormat, parseLogFormat } from './logging.wiring';
+import { parseAdminEnv, ServerAdminConfig } from './admin.wiring';
 
 /** Settings of the runnable server, read from the environment (DESIGN §7). */
 export interface ServerConfig {
@@ -29,6 +30,8 @@ export interface ServerConfig {
   policy: ServerPolicyConfig;
   /** `LOG_FORMAT=text|json`: Nest's console lines (default) or one JSON object per line (nestjs-pino). */
   logFormat: LogFormat;
+  /** `ADMIN=on`: the admin routes at /admin/uploads behind `ADMIN_TOKEN` (default `AUTH_TOKEN`); else `null`. */
+  admin: ServerAdminConfig | null;
 }
 
 /** Where clamd listens: TCP (`CLAMD=host:port`) or a Unix socket (`CLAMD=unix:/path`). */
@@ -89,6 +92,7 @@ export function loadServerConfig(env: NodeJS.ProcessEnv = process.env): ServerCo
   }
   const policy = parsePolicyEnv(env, problems);
   const logFormat = parseLogFormat(env, problems);
+  const admin = parseAdminEnv(env, ownerTokens, problems);
   if (problems.length > 0) throw new Error(`Invalid server environment:\n - ${problems.join('\n - ')}`);
   return {
     port,
@@ -104,6 +108,7 @@ export function loadServerConfig(env: NodeJS.ProcessEnv = process.env): ServerCo
     wholeFileChecksum: checksum === 'true' || checksum === '1',
     policy,
     logFormat,
+    admin,
   };
 }
 

@@ -270,6 +270,21 @@ export class ResumableUploadService implements BeforeApplicationShutdown, OnAppl
   freeProviderData(session: UploadSession): Promise<void> {
     return this.aborter.freeProviderData(session);
   }
+
+  /** Admin purge (no ownership check): abort `session`, read under a held lock (`fence`); `null` if it moved on. */
+  abortLocked(session: UploadSession, fence: number): Promise<UploadSession | null> {
+    return this.aborter.abortLocked(session, fence);
+  }
+
+  /** Admin purge (no ownership check): remove a session read under its held lock, provider data freed first. */
+  removeSession(session: UploadSession): Promise<void> {
+    return this.aborter.remove(session);
+  }
+
+  /** Admin purge (no ownership check): delete a completed upload's blob, forget its quota usage (`upload.aborted`). */
+  deleteFinishedBlob(session: UploadSession): Promise<UploadSessionView> {
+    return this.aborter.deleteFinished(session);
+  }
 }
 
 /** What `start` admitted, for `create`. */

@@ -1,6 +1,6 @@
 import { OffsetMismatchError, UploadCompleteError, UploadGoneError } from '../errors/vali-blob.errors';
 import { QUOTA_METADATA_KEY } from '../policy/policy-metadata';
-import { UploadSession, UploadStatus } from '../sessions/upload-session.model';
+import { ACTIVE_STATUSES, UploadSession, UploadStatus } from '../sessions/upload-session.model';
 import type { CallerContext } from './resumable-upload.types';
 import { UploadEngineContext } from './upload-engine.context';
 import { toSessionView, UploadSessionView } from './upload-session.view';
@@ -32,30 +32,55 @@ export class UploadAborter {
           if (!caller.allowFinished) throw new UploadCompleteError(uploadId);
           return await this.deleteFinished(session);
         }
-        const now = Date.now();
-        // Mark aborted first, keeping providerState, so a failure to free the data leaves a tombstone that
-        // cleanup can still free; then free it and clear the state.
-        const aborted = await this.ctx.storeCall(session, () =>
-          this.ctx.store.advance(uploadId, session.uploadedBytes, {
-            status: UploadStatus.Aborted,
-            updatedAt: now,
-            expiresAt: now + this.ctx.options.completedRetention,
-            fence: lease.fence,
-          }),
-        );
+        const aborted = await this.abortLocked(session, lease.fence);
         if (!aborted) {
           if (attempt < 3) continue;
           throw new OffsetMismatchError(session.uploadedBytes, session.uploadedBytes);
         }
-        this.digests.forget(uploadId);
-        await this.ctx.policy.quota.release(aborted);
-        await this.freeProviderData(aborted);
-        this.ctx.events.emit(UPLOAD_EVENTS.aborted, { session: toSessionView(aborted) }, aborted.ownerId);
         return toSessionView(aborted);
       }
     } finally {
       await lease.release();
     }
+  }
+
+  /**
+   * Abort an unfinished `session` read under the caller's lease (`fence`): the Aborted tombstone first, then its
+   * quota released, provider data freed and `upload.aborted` fired (once: only the compare-and-set winner gets
+   * here). `null` when the session moved on under the compare-and-set (the caller re-reads and decides again).
+   */
+  async abortLocked(session: UploadSession, fence: number): Promise<UploadSession | null> {
+    const { uploadId } = session;
+    const now = Date.now();
+    // Mark aborted first, keeping providerState, so a failure to free the data leaves a tombstone that
+    // cleanup can still free; then free it and clear the state.
+    const aborted = await this.ctx.storeCall(session, () =>
+      this.ctx.store.advance(uploadId, session.uploadedBytes, {
+        status: UploadStatus.Aborted,
+        updatedAt: now,
+        expiresAt: now + this.ctx.options.completedRetention,
+        fence,
+      }),
+    );
+    if (!aborted) return null;
+    this.digests.forget(uploadId);
+    await this.ctx.policy.quota.release(aborted);
+    await this.freeProviderData(aborted);
+    this.ctx.events.emit(UPLOAD_EVENTS.aborted, { session: toSessionView(aborted) }, aborted.ownerId);
+    return aborted;
+  }
+
+  /**
+   * Remove a session record for good, freeing first what it would orphan: an unfinished or aborted session's
+   * provider data is freed BEFORE the record goes (once it is gone nothing knows the parts exist), then the
+   * record is deleted and an unfinished one's quota reservation released. A completed upload's blob is left
+   * alone (see `deleteFinished`). The caller holds the upload lock and read `session` under it.
+   */
+  async remove(session: UploadSession): Promise<void> {
+    if (session.providerState && session.status !== UploadStatus.Complete) await this.freeProviderData(session);
+    await this.ctx.storeCall(session, () => this.ctx.store.delete(session.uploadId));
+    this.digests.forget(session.uploadId);
+    if (ACTIVE_STATUSES.includes(session.status)) await this.ctx.policy.quota.release(session);
   }
 
   /**
@@ -70,7 +95,11 @@ export class UploadAborter {
     await this.ctx.storeCall(session, () => this.ctx.store.update(cleared));
   }
 
-  private async deleteFinished(session: UploadSession): Promise<UploadSessionView> {
+  /**
+   * Delete a completed upload's blob (whatever is at its path now), forget its quota usage and turn the session
+   * into an Aborted tombstone; fires `upload.aborted`.
+   */
+  async deleteFinished(session: UploadSession): Promise<UploadSessionView> {
     const provider = this.ctx.registry.get(session.provider);
     await this.ctx.providerCall(session, () => provider.delete(session.path));
     await this.ctx.policy.quota.forgetBlob(this.ctx.policy.subjectOf(session), session.metadata[QUOTA_METADATA_KEY]);

@@ -77,6 +77,8 @@ const SERVER_ENV = [
   'CLAMD',
   'CLAMD_ON_ERROR',
   'LOG_FORMAT',
+  'ADMIN',
+  'ADMIN_TOKEN',
 ];
 
 function withoutServerEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
