@@ -128,14 +128,14 @@ export class UploadAdminService {
   private async carryOut(step: ReturnType<typeof purgeStep>, session: UploadSession, lease: UploadLease) {
     switch (step) {
       case 'abort':
-        return (await this.engine.abortLocked(session, lease.fence)) !== null;
+        return (await this.engine.endings.abortLocked(session, lease.fence)) !== null;
       case 'remove-with-blob':
         // The blob first: if deleting it fails the record stays, and a later purge can try again.
-        await this.engine.deleteFinishedBlob(session);
-        await this.engine.removeSession(session);
+        await this.engine.endings.deleteFinished(session);
+        await this.engine.endings.remove(session);
         return true;
       case 'remove':
-        await this.engine.removeSession(session);
+        await this.engine.endings.remove(session);
         if (ACTIVE_STATUSES.includes(session.status)) {
           // An upload ended unfinished: listeners hear it as for a client abort, once.
           const ended = { ...session, status: UploadStatus.Aborted, providerState: null, updatedAt: Date.now() };

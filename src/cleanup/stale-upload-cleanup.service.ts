@@ -256,14 +256,11 @@ export class StaleUploadCleanupService implements OnApplicationBootstrap, Before
       const session = await this.callStore('get', () => this.store.get(seen.uploadId));
       if (!session || session.expiresAt > now) return true;
       const active = ACTIVE_STATUSES.includes(session.status);
-      if (session.providerState && session.status !== UploadStatus.Complete) {
-        // Free provider-side data BEFORE the session goes: once the record is gone nothing knows the parts exist.
-        await this.engine.freeProviderData(session);
-        report.aborted++;
-      }
-      await this.callStore('delete', () => this.store.delete(session.uploadId));
-      // An upload that expired unfinished no longer holds quota.
-      if (active) await this.engine.releaseQuota(session);
+      const holdsProviderData = session.providerState !== null && session.status !== UploadStatus.Complete;
+      // Provider data is freed BEFORE the record goes (once it is gone nothing knows the parts exist); an upload
+      // that expired unfinished also gives back its quota reservation.
+      await this.engine.endings.remove(session);
+      if (holdsProviderData) report.aborted++;
       if (active) {
         report.expired++;
         this.events.emit(UPLOAD_EVENTS.expired, { session: toSessionView(session) }, session.ownerId);

@@ -258,32 +258,14 @@ export class ResumableUploadService implements BeforeApplicationShutdown, OnAppl
     return this.aborter.abort(uploadId, caller);
   }
 
-  /** Drop the quota reservation of a session that ends unfinished (cleanup, on expiry). Never throws. */
-  releaseQuota(session: UploadSession): Promise<void> {
-    return this.policy.quota.release(session);
-  }
-
   /**
-   * Free the provider-side data of a session and clear its `providerState` (used by abort and cleanup).
-   * Errors propagate so callers can count them; the state is kept until freeing succeeded.
+   * End-of-life steps without an ownership check, for the cleanup job and `UploadAdminService`: abort under a
+   * held lease, free provider data, remove a record (provider data first), delete a finished blob. Callers hold
+   * the upload's lock and read the session under it; request handlers go through `abort` instead.
+   * @internal
    */
-  freeProviderData(session: UploadSession): Promise<void> {
-    return this.aborter.freeProviderData(session);
-  }
-
-  /** Admin purge (no ownership check): abort `session`, read under a held lock (`fence`); `null` if it moved on. */
-  abortLocked(session: UploadSession, fence: number): Promise<UploadSession | null> {
-    return this.aborter.abortLocked(session, fence);
-  }
-
-  /** Admin purge (no ownership check): remove a session read under its held lock, provider data freed first. */
-  removeSession(session: UploadSession): Promise<void> {
-    return this.aborter.remove(session);
-  }
-
-  /** Admin purge (no ownership check): delete a completed upload's blob, forget its quota usage (`upload.aborted`). */
-  deleteFinishedBlob(session: UploadSession): Promise<UploadSessionView> {
-    return this.aborter.deleteFinished(session);
+  get endings(): UploadAborter {
+    return this.aborter;
   }
 }
 
