@@ -114,10 +114,8 @@ describeFullS3('admin purge aborts the S3 multipart upload (S3_ENDPOINT)', () =>
 });
 
 /**
- * Azure: the engine hands the staged blocks to the provider to free before the session goes. The provider's
- * `abortUpload` does not delete them today (docs/providers.md, "Abort cannot delete staged blocks": Azure discards
- * uncommitted blocks after about 7 days), so this checks the order and the outcome the engine owns, not an empty
- * uncommitted block list.
+ * Azure: the engine hands the staged blocks to the provider to free before the session goes, and the provider
+ * discards them (an empty conditional commit, then a conditional delete: see AzureResumableUploads.abort).
  */
 describe('admin purge on the Azure provider (Azurite)', () => {
   let azurite: AzuriteHandle;
@@ -140,7 +138,7 @@ describe('admin purge on the Azure provider (Azurite)', () => {
     await azurite?.stop();
   });
 
-  it('delete mode: the provider is asked to free the staged blocks first, then the session goes', async () => {
+  it('delete mode: the staged blocks are freed first (while the session exists), then the session goes', async () => {
     const t = tag();
     const path = `${t}/c.bin`;
     const id = await startUpload(ctx.uploads, { path, provider: 'remote', totalSize: 3 * MiB, bytes: MiB });
@@ -162,5 +160,7 @@ describe('admin purge on the Azure provider (Azurite)', () => {
     expect(freed).toEqual([{ state: expect.objectContaining({}), sessionThere: true }]);
     expect(await ctx.store.get(id)).toBeNull();
     expect(await provider.exists(path)).toBe(false);
+    // The staged blocks went with it: no uncommitted block list is left under the name.
+    await expect(blob.getBlockList('uncommitted')).rejects.toMatchObject({ statusCode: 404 });
   });
 });

@@ -21,7 +21,7 @@ import type {
 } from '../storage-provider';
 import { blockIdOf, uploadTag } from './azure-block-id';
 import type { AzureBlockStager } from './azure-block.stager';
-import { azureCall, isExistsConflict, toStorageError } from './azure-errors';
+import { azureCall, isExistsConflict, statusOf, toStorageError } from './azure-errors';
 import { AzureUploadState, readState } from './azure-upload-state';
 
 /**
@@ -99,11 +99,49 @@ export class AzureResumableUploads implements ResumableUploads {
     return requireInfo(this.blobs, state.path);
   }
 
-  /** Only checks the state: see the comment inside. */
+  /**
+   * Free the staged blocks. Azure has no call that drops uncommitted blocks alone, but committing a block list
+   * discards every uncommitted block of that blob name. So, when NO blob is committed at the path (the usual case
+   * for a new upload): commit an empty list with `If-None-Match: *` — refused if a blob exists or was just
+   * published, so a blob is never touched — then delete that empty blob with `If-Match` on its etag, so a blob
+   * someone committed in between stays. When a committed blob already sits at the path (an overwrite upload),
+   * discarding the blocks would mean rewriting that blob: they are left to Azure, which drops uncommitted blocks
+   * after about 7 days.
+   */
   async abort(raw: ResumableState): Promise<void> {
-    readState(raw);
-    // Staged blocks cannot be deleted without deleting the blob, which may be an older committed version the
-    // user still has; nothing was published, and Azure garbage-collects uncommitted blocks after ~7 days.
+    const state = readState(raw);
+    if (state.blocks.length === 0) return;
+    const client = this.blob(state.path);
+    // Another unfinished upload staging to the same name (possible when paths collide) would lose its blocks too:
+    // leave them all to Azure rather than break a live upload.
+    if (!(await this.onlyOurBlocksStaged(client, state.tag))) return;
+    let etag: string | undefined;
+    try {
+      ({ etag } = await client.commitBlockList([], { conditions: { ifNoneMatch: '*' } }));
+    } catch (error) {
+      if (isExistsConflict(error)) return;
+      throw toStorageError(error, 'commitBlockList');
+    }
+    try {
+      await client.delete({ conditions: { ifMatch: etag } });
+    } catch (error) {
+      // 404: already gone; 412: a blob was committed over our empty one meanwhile, and it is not ours to delete.
+      if (statusOf(error) === 404 || statusOf(error) === 412) return;
+      throw toStorageError(error, 'delete');
+    }
+  }
+
+  /** Whether every uncommitted block of the blob name carries this upload's tag (a 404: nothing is staged). */
+  private async onlyOurBlocksStaged(client: BlockBlobClient, tag: string): Promise<boolean> {
+    try {
+      const list = await client.getBlockList('uncommitted');
+      return (list.uncommittedBlocks ?? []).every((b) =>
+        Buffer.from(b.name, 'base64').toString('utf8').startsWith(tag),
+      );
+    } catch (error) {
+      if (statusOf(error) === 404) return false;
+      throw toStorageError(error, 'getBlockList');
+    }
   }
 
   /** Whether the committed block list of the blob is exactly `ids` (a blob that is ours). */
