@@ -28,9 +28,9 @@ const PURGE_PAGE_SIZE = 200;
  *
  * `purge` handles each match like the cleanup job handles an expired session: the upload lock is taken try-once
  * (a writer holding it right now wins: the session is counted as `locked` and left alone), the session is re-read
- * and re-checked against the filter under the lock, and its provider data is handed to the provider to free (local
- * staging files, the S3 multipart upload and its segments; Azure keeps staged blocks until its own expiry) before
- * the record could forget it. A failure on one session is reported in `failed`, never thrown.
+ * and re-checked against the filter under the lock, and its provider data is handed to the provider to free
+ * (local staging files, the S3 multipart upload and its segments; Azure staged blocks where no committed blob
+ * shares the name) before the record could forget it. A failure on one session is reported in `failed`, never thrown.
  * @publicApi
  */
 @Injectable()

@@ -40,8 +40,9 @@ const MiB = 1024 * 1024;
  * to `blockSize`, with at most `maxConcurrentBlocks` block uploads in flight across the provider.
  *
  * Limits: 50,000 blocks per blob (every chunk adds at least one block); `presign` needs a shared-key credential
- * (`NotSupportedError` otherwise); aborting cannot delete staged blocks without deleting the blob, so Azure
- * discards them itself after about a week (pair it with a shorter session expiry).
+ * (`NotSupportedError` otherwise); abort discards staged blocks only where no blob is committed at the path and no
+ * other upload stages there — otherwise Azure discards them itself after about a week (pair it with a shorter
+ * session expiry).
  * @publicApi
  */
 export class AzureBlobStorageProvider extends DelegatingStorageProvider {
