@@ -1,5 +1,7 @@
 import Redis from 'ioredis';
 import { randomBytes } from 'node:crypto';
+import { RedisUploadLocker } from '../../src/locking/redis/redis-upload.locker';
+import { RedisQuotaStore } from '../../src/policy/quota/redis-quota.store';
 import { RedisSessionStore } from '../../src/sessions/redis/redis-session.store';
 import { makeTestSession, runSessionStoreContract } from '../../src/testing/session-store.contract';
 import { REDIS_URL, serviceAvailable } from '../support/services';
@@ -91,6 +93,23 @@ describe('RedisSessionStore buckets and partitions (standalone Redis)', () => {
     }
   });
 
+  it('inserts the partition into the locker and quota prefixes (default and explicit)', async () => {
+    const locker = new RedisUploadLocker({ connection: REDIS_URL, partition: 'p1' });
+    const custom = new RedisUploadLocker({ connection: REDIS_URL, partition: 'p1', keyPrefix: 'app:lock:' });
+    try {
+      expect(locker.lockKey('x')).toBe('valiblob:p1:lock:{x}');
+      expect(custom.lockKey('x')).toBe('app:p1:lock:{x}');
+      expect(new RedisQuotaStore(admin, { partition: 'p1' }).keyFor('o')).toBe('valiblob:p1:quota:k:o');
+      const store = new RedisSessionStore({ client: admin, keyPrefix: 'app:session:', partition: 'p1' });
+      expect(store.keyPrefix).toBe('app:p1:session:');
+      expect(store.createQuotaStore().keyFor('o')).toBe('app:p1:quota:k:o');
+      expect(store.createQuotaStore()).toBeInstanceOf(RedisQuotaStore);
+      await store.close();
+    } finally {
+      await Promise.all([locker.close(), custom.close()]);
+    }
+  });
+
   it('rejects bad buckets and partition options, and buckets with a hash-tagged prefix', () => {
     for (const buckets of [0, -1, 1.5, 257]) {
       expect(() => new RedisSessionStore({ connection: REDIS_URL, buckets })).toThrow(/buckets must be an integer/);
@@ -98,6 +117,8 @@ describe('RedisSessionStore buckets and partitions (standalone Redis)', () => {
     for (const partition of ['', 'a:b', 'a{b}', 'x'.repeat(65), 'a b', 'a*']) {
       expect(() => new RedisSessionStore({ connection: REDIS_URL, partition })).toThrow(/partition must be/);
     }
+    expect(() => new RedisUploadLocker({ connection: REDIS_URL, partition: 'a:b' })).toThrow(/partition must be/);
+    expect(() => new RedisQuotaStore(admin, { partition: 'a}' })).toThrow(/partition must be/);
     expect(() => new RedisSessionStore({ connection: REDIS_URL, keyPrefix: '{vb}:session:', buckets: 4 })).toThrow(
       /hash tag/,
     );

@@ -1,5 +1,4 @@
 import { OnModuleDestroy } from '@nestjs/common';
-import type { Redis } from 'ioredis';
 import { RedisCleanupLock } from '../../cleanup/locks/redis-cleanup.lock';
 import {
   InvalidValiBlobOptionsError,
@@ -108,7 +107,7 @@ export class RedisSessionStore extends ResumableSessionStore implements OnModule
       client: this.client,
     });
     // RedisCleanupLock uses only SET NX / EVAL on one key, which a Cluster client serves as well.
-    const cleanupLock = new RedisCleanupLock(this.client as Redis, { key: `${base}cleanup-lock` });
+    const cleanupLock = new RedisCleanupLock(this.client, { key: `${base}cleanup-lock` });
     const description = `Redis upload and cleanup locks (${base}lock:)`;
     return { scope: 'shared', uploadLocker, cleanupLock, description };
   }
