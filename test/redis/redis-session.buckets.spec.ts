@@ -93,6 +93,27 @@ describe('RedisSessionStore buckets and partitions (standalone Redis)', () => {
     }
   });
 
+  it('findExpired over buckets skips and prunes keys Redis already dropped, still filling the page', async () => {
+    const keyPrefix = `vbtest:${randomBytes(6).toString('hex')}:session:`;
+    track(keyPrefix);
+    const store = new RedisSessionStore({ connection: REDIS_URL, keyPrefix, buckets: 4 });
+    try {
+      const now = Date.now();
+      const sessions = Array.from({ length: 12 }, (_, i) => makeTestSession({ expiresAt: now - 10_000 + i }));
+      for (const session of sessions) await store.save(session);
+      // The 6 oldest keys vanish behind the store's back (their TTL ran out): only index entries remain.
+      for (const session of sessions.slice(0, 6)) await admin.del(store.keyFor(session.uploadId));
+      const found = await store.findExpired(now, 4);
+      expect(found.map((s) => s.uploadId)).toEqual(sessions.slice(6, 10).map((s) => s.uploadId));
+      for (const session of sessions.slice(0, 6)) {
+        const idsKey = store.keyFor(session.uploadId).replace(session.uploadId, '#ids');
+        expect(await admin.zscore(idsKey, session.uploadId)).toBeNull();
+      }
+    } finally {
+      await store.close();
+    }
+  });
+
   it('inserts the partition into the locker and quota prefixes (default and explicit)', async () => {
     const locker = new RedisUploadLocker({ connection: REDIS_URL, partition: 'p1' });
     const custom = new RedisUploadLocker({ connection: REDIS_URL, partition: 'p1', keyPrefix: 'app:lock:' });

@@ -34,6 +34,16 @@ export class RedisSessionBucket {
     )) as string[];
   }
 
+  /** Up to `count` `[id, expiresAt]` entries with `expiresAt <= now`, oldest expiry first (ids only, no load). */
+  async expiredEntries(now: number, count: number): Promise<Array<{ id: string; expiresAt: number }>> {
+    const flat = (await this.call('findExpired', () =>
+      this.client.zrangebyscore(this.keys.expiry(this.bucket), '-inf', now, 'WITHSCORES', 'LIMIT', 0, count),
+    )) as string[];
+    const entries: Array<{ id: string; expiresAt: number }> = [];
+    for (let i = 0; i < flat.length; i += 2) entries.push({ id: flat[i], expiresAt: Number(flat[i + 1]) });
+    return entries;
+  }
+
   /** MGET sessions by id (no TTL refresh: scans must not keep idle sessions alive); prunes vanished ones. */
   async load(ids: string[]): Promise<Array<UploadSession | null>> {
     if (ids.length === 0) return [];

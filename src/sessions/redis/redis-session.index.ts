@@ -73,14 +73,31 @@ export class RedisSessionIndex {
     return counts.reduce((sum, n) => sum + n, 0);
   }
 
-  /** Up to `limit` sessions with `expiresAt <= now`, oldest expiry first, over every bucket. */
+  /**
+   * Up to `limit` sessions with `expiresAt <= now`, oldest expiry first, over every bucket: the oldest `limit`
+   * index entries of each bucket are merged by score and only the overall oldest `limit` sessions are loaded.
+   */
   async findExpired(now: number, limit: number): Promise<UploadSession[]> {
     if (!Number.isSafeInteger(limit) || limit < 1) return [];
-    const perBucket = await Promise.all(this.buckets.map((bucket) => this.expiredIn(bucket, now, limit)));
-    return perBucket
-      .flat()
-      .sort((a, b) => a.expiresAt - b.expiresAt || (a.uploadId < b.uploadId ? -1 : 1))
-      .slice(0, limit);
+    // Stale index entries (keys Redis already expired) are pruned and the read repeated, a bounded number of times.
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const perBucket = await Promise.all(
+        this.buckets.map(async (bucket) => (await bucket.expiredEntries(now, limit)).map((e) => ({ bucket, ...e }))),
+      );
+      const entries = perBucket.flat().sort((a, b) => a.expiresAt - b.expiresAt || (a.id < b.id ? -1 : 1));
+      const chosen = entries.slice(0, limit);
+      const loaded = await Promise.all(
+        this.buckets.map((bucket) => bucket.load(chosen.filter((e) => e.bucket === bucket).map((e) => e.id))),
+      );
+      const sessions = loaded.flat();
+      // Vanished keys were pruned from the index: read again to fill the page, unless there was nothing more.
+      if (!sessions.includes(null) || entries.length === chosen.length) {
+        return sessions
+          .filter((s): s is UploadSession => s !== null && s.expiresAt <= now)
+          .sort((a, b) => a.expiresAt - b.expiresAt || (a.uploadId < b.uploadId ? -1 : 1));
+      }
+    }
+    throw new StoreUnavailableError('Redis expiry index keeps changing; try again');
   }
 
   /**
@@ -122,19 +139,5 @@ export class RedisSessionIndex {
         if (session && matchesSessionFilter(session, filter)) cursor.ahead.push(session);
       }
     }
-  }
-
-  /** Up to `limit` expired sessions of one bucket, oldest expiry first. */
-  private async expiredIn(bucket: RedisSessionBucket, now: number, limit: number): Promise<UploadSession[]> {
-    // Stale index entries (keys Redis already expired) are pruned and the read repeated, a bounded number of times.
-    for (let attempt = 0; attempt < 10; attempt++) {
-      const ids = await bucket.expiredIds(now, 0, limit);
-      const sessions = await bucket.load(ids);
-      // Vanished keys were pruned from the index: read again to fill the page, unless the index ran out anyway.
-      if (!sessions.includes(null) || ids.length < limit) {
-        return sessions.filter((s): s is UploadSession => s !== null && s.expiresAt <= now);
-      }
-    }
-    throw new StoreUnavailableError('Redis expiry index keeps changing; try again');
   }
 }
