@@ -2,7 +2,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RedisSessionStore } from '../../src/sessions/redis/redis-session.store';
-import { RedisClusterTopology, redisServerAvailable, startRedisCluster } from '../support/redis-topology';
+import {
+  RedisClusterTopology,
+  redisServerAvailable,
+  startRedisCluster,
+  stopRedisTopologies,
+} from '../support/redis-topology';
 import { ServerProcess, startServer } from '../support/server-process';
 import { newPartition } from './redis-store.cases';
 import { raceOneTusUpload } from './tus-two-servers';
@@ -36,6 +41,7 @@ describe('Two servers on a Redis Cluster (REDIS_CLUSTER)', () => {
   afterAll(async () => {
     await Promise.all(servers.map((s) => s.stop()));
     await topology?.stop();
+    await stopRedisTopologies();
     if (storageDir) await rm(storageDir, { recursive: true, force: true });
   }, 30_000);
 

@@ -3,7 +3,12 @@ import { RedisUploadLocker } from '../../src/locking/redis/redis-upload.locker';
 import { keySlot } from '../../src/sessions/redis/redis-key-slot';
 import { RedisSessionStore } from '../../src/sessions/redis/redis-session.store';
 import { makeTestSession, runSessionStoreContract } from '../../src/testing/session-store.contract';
-import { RedisClusterTopology, redisServerAvailable, startRedisCluster } from '../support/redis-topology';
+import {
+  RedisClusterTopology,
+  redisServerAvailable,
+  startRedisCluster,
+  stopRedisTopologies,
+} from '../support/redis-topology';
 import { runRedisLockCases } from './redis-lock.cases';
 import { newPartition, runRedisStoreCases } from './redis-store.cases';
 
@@ -33,6 +38,7 @@ describe('Redis Cluster, 3 masters (real)', () => {
   afterAll(async () => {
     admin?.disconnect();
     await topology?.stop();
+    await stopRedisTopologies();
   });
 
   runSessionStoreContract('redis cluster (16 buckets)', async () => {

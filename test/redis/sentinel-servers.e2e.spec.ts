@@ -4,7 +4,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RedisSessionStore } from '../../src/sessions/redis/redis-session.store';
-import { redisServerAvailable, RedisSentinelTopology, startRedisSentinel } from '../support/redis-topology';
+import {
+  redisServerAvailable,
+  RedisSentinelTopology,
+  startRedisSentinel,
+  stopRedisTopologies,
+} from '../support/redis-topology';
 import { ServerProcess, startServer } from '../support/server-process';
 import { newPartition } from './redis-store.cases';
 import { raceOneTusUpload, sha256, tusCreate, tusDownload, tusOffset, tusPatch, tusSendRest } from './tus-two-servers';
@@ -42,6 +47,7 @@ describe('Two servers through Redis Sentinel (REDIS_SENTINELS)', () => {
   afterAll(async () => {
     await Promise.all(servers.map((s) => s.stop()));
     await topology?.stop();
+    await stopRedisTopologies();
     if (storageDir) await rm(storageDir, { recursive: true, force: true });
   }, 30_000);
 

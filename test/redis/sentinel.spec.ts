@@ -3,7 +3,12 @@ import { RedisUploadLocker } from '../../src/locking/redis/redis-upload.locker';
 import { RedisSessionStore } from '../../src/sessions/redis/redis-session.store';
 import { UploadStatus } from '../../src/sessions/upload-session.model';
 import { makeTestSession, runSessionStoreContract } from '../../src/testing/session-store.contract';
-import { redisServerAvailable, RedisSentinelTopology, startRedisSentinel } from '../support/redis-topology';
+import {
+  redisServerAvailable,
+  RedisSentinelTopology,
+  startRedisSentinel,
+  stopRedisTopologies,
+} from '../support/redis-topology';
 import { runRedisLockCases } from './redis-lock.cases';
 import { newPartition, runRedisStoreCases } from './redis-store.cases';
 
@@ -33,6 +38,7 @@ describe('Redis Sentinel (real master + replica + sentinel)', () => {
   afterAll(async () => {
     admin?.disconnect();
     await topology?.stop();
+    await stopRedisTopologies();
   });
 
   runSessionStoreContract('redis sentinel', async () => {

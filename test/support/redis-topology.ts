@@ -1,5 +1,6 @@
 import Redis from 'ioredis';
 import { ChildProcess, execFile, spawn } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -97,12 +98,28 @@ async function until(what: string, check: () => Promise<boolean>, timeoutMs = 20
   throw new Error(`Timed out waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`);
 }
 
+/** Every topology not stopped yet, including ones still starting (see `stopRedisTopologies`). */
+const live = new Set<Processes>();
+
+// Last resort when a suite dies without its afterAll: no redis-server outlives the test process.
+process.once('exit', () => {
+  for (const procs of live) procs.killNow();
+});
+
 /** Processes and the temp dir of one topology; `stop` kills and removes everything. */
 class Processes {
   private readonly children: ChildProcess[] = [];
   private stopped?: Promise<void>;
 
-  constructor(readonly dir: string) {}
+  constructor(readonly dir: string) {
+    live.add(this);
+  }
+
+  /** Synchronous SIGKILL of every child and removal of the dir (for the process 'exit' handler). */
+  killNow(): void {
+    for (const child of this.children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    rmSync(this.dir, { recursive: true, force: true });
+  }
 
   spawn(args: string[]): ChildProcess {
     const child = spawn('redis-server', args, { cwd: this.dir, stdio: 'ignore' });
@@ -120,6 +137,7 @@ class Processes {
 
   stop(): Promise<void> {
     this.stopped ??= (async () => {
+      live.delete(this);
       await Promise.all(this.children.map((child) => this.kill(child)));
       await rm(this.dir, { recursive: true, force: true }).catch(() => undefined);
     })();
@@ -263,6 +281,14 @@ async function sentinelSeesReplica(sentinelPort: number, name: string): Promise<
     const link = fields[fields.indexOf('master-link-status') + 1];
     return flags === 'slave' && link === 'ok';
   });
+}
+
+/**
+ * Stop every topology this process started and did not stop yet — also one whose start is still running (a
+ * `beforeAll` that timed out never got its handle). Call it in `afterAll` after the topology's own `stop()`.
+ */
+export async function stopRedisTopologies(): Promise<void> {
+  await Promise.all([...live].map((procs) => procs.stop()));
 }
 
 /** Whether redis-server is on PATH (a missing binary under CI=true is a failure, elsewhere a loud skip). */
