@@ -245,7 +245,10 @@ export async function startRedisSentinel(options: { name?: string } = {}): Promi
       await until('Sentinel to know a good replica', async () => sentinelSeesReplica(sentinelPort, name));
       const from = await masterPort();
       const to = from === first ? second : first;
-      await command(sentinelPort, 'SENTINEL', 'FAILOVER', name);
+      // Refused (NOGOODSLAVE) while Sentinel's view of the replica is not fresh enough yet: ask again.
+      await until('Sentinel to start the failover', async () => {
+        return (await command(sentinelPort, 'SENTINEL', 'FAILOVER', name)) === 'OK';
+      });
       await until('Sentinel to report the new master', async () => (await masterPort()) === to);
       await until('the new master to take writes', async () => role(to).then((r) => r === 'master'));
       // Sentinel demotes the old master only at its next INFO round (up to 10 s later), and until then the old
