@@ -2,6 +2,7 @@
 // so applications that do not use Redis never load `ioredis` (an optional peer dependency).
 export { RedisSessionStore, REDIS_SESSION_DEFAULTS } from './sessions/redis/redis-session.store';
 export type { RedisSessionStoreOptions } from './sessions/redis/redis-session.store';
+export { DEFAULT_CLUSTER_BUCKETS, MAX_SESSION_BUCKETS } from './sessions/redis/redis-session.keys';
 export { RedisUploadLocker, REDIS_LOCK_DEFAULTS } from './locking/redis/redis-upload.locker';
 export type { RedisUploadLockerOptions } from './locking/redis/redis-upload.locker';
 export { RedisQuotaStore, REDIS_QUOTA_DEFAULTS } from './policy/quota/redis-quota.store';

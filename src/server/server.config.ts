@@ -72,8 +72,8 @@ export function loadServerConfig(env: NodeJS.ProcessEnv = process.env): ServerCo
   const sqliteDriver = env.SQLITE_DRIVER || undefined;
   if (sqliteDriver !== undefined && sqliteDriver !== 'sqlite3' && sqliteDriver !== 'better-sqlite3') {
     problems.push('SQLITE_DRIVER must be sqlite3 or better-sqlite3');
-  } else if (!env.REDIS_URL && databaseUrl.startsWith('sqlite:')) {
-    // The SQLite database is in use (REDIS_URL would replace it): a driver the installed TypeORM cannot use is
+  } else if (!(env.REDIS_URL || env.REDIS_CLUSTER || env.REDIS_SENTINELS) && databaseUrl.startsWith('sqlite:')) {
+    // The SQLite database is in use (Redis would replace it): a driver the installed TypeORM cannot use is
     // reported now, with the package to install, rather than as TypeORM's connection failure after Nest started.
     try {
       chooseSqliteDriver({ driver: sqliteDriver });

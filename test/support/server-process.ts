@@ -62,6 +62,10 @@ export async function startServer(env: Record<string, string>, timeoutMs = 60_00
 const SERVER_ENV = [
   'DATABASE_URL',
   'REDIS_URL',
+  'REDIS_CLUSTER',
+  'REDIS_SENTINELS',
+  'REDIS_SENTINEL_NAME',
+  'REDIS_PARTITION',
   'AUTH_TOKEN',
   'AUTH_TOKENS',
   'STORAGE_DIR',

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../sessions/redis/redis-connection';
 import { CleanupLock, CleanupLockHandle, cleanupLockHandle } from '../cleanup-lock';
 
 /** Options of `RedisCleanupLock`. */
@@ -28,7 +28,8 @@ export class RedisCleanupLock extends CleanupLock {
   private readonly ttlMs: number;
 
   constructor(
-    private readonly redis: Redis,
+    // A Cluster client works too: every command here names the one lock key.
+    private readonly redis: RedisClient,
     options: RedisCleanupLockOptions = {},
   ) {
     super();

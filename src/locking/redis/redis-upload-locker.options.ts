@@ -1,10 +1,13 @@
 import { InvalidValiBlobOptionsError } from '../../errors/vali-blob.errors';
 import { DEFAULT_REDIS_TIMEOUT_MS, RedisConnectionOptions } from '../../sessions/redis/redis-connection';
+import { partitionedPrefix, partitionProblems } from '../../sessions/redis/redis-partition';
 
 /** Options of `RedisUploadLocker`. */
 export interface RedisUploadLockerOptions extends RedisConnectionOptions {
   /** Prefix of lock keys and pub/sub channels (default `valiblob:lock:`). */
   keyPrefix?: string;
+  /** Key segment of one app among several on this Redis: `valiblob:<partition>:lock:` (see the session store). */
+  partition?: string;
   /**
    * Lease lifetime in ms (default 10 000). The holder extends it every third of that; a holder that dies (crash,
    * SIGKILL, network split) loses the upload after at most this long, then another instance can resume it.
@@ -35,14 +38,16 @@ export interface ResolvedRedisLockSettings {
 
 /** Apply the defaults and check the values; every problem is reported at once (`InvalidValiBlobOptionsError`). */
 export function resolveRedisLockSettings(options: RedisUploadLockerOptions): ResolvedRedisLockSettings {
+  const problems = partitionProblems(options.partition, 'RedisUploadLocker');
+  const prefix = options.keyPrefix ?? REDIS_LOCK_DEFAULTS.keyPrefix;
   const settings: ResolvedRedisLockSettings = {
-    prefix: options.keyPrefix ?? REDIS_LOCK_DEFAULTS.keyPrefix,
+    prefix:
+      problems.length > 0 || typeof prefix !== 'string' ? prefix : partitionedPrefix(prefix, options.partition, 'lock'),
     leaseTtlMs: options.leaseTtlMs ?? REDIS_LOCK_DEFAULTS.leaseTtlMs,
     fenceTtlMs: options.fenceTtlMs ?? REDIS_LOCK_DEFAULTS.fenceTtlMs,
     retryIntervalMs: options.retryIntervalMs ?? REDIS_LOCK_DEFAULTS.retryIntervalMs,
     timeoutMs: options.timeoutMs ?? DEFAULT_REDIS_TIMEOUT_MS,
   };
-  const problems: string[] = [];
   if (typeof settings.prefix !== 'string' || settings.prefix === '') {
     problems.push('RedisUploadLocker: keyPrefix must be a non-empty string');
   }

@@ -5,6 +5,7 @@ import {
   RedisScript,
   requireHashTagInCluster,
 } from '../../sessions/redis/redis-connection';
+import { partitionedPrefix, partitionProblems } from '../../sessions/redis/redis-partition';
 import { storeCall } from '../../sessions/store-call';
 import { assertQuotaBytes } from './quota-arguments';
 import { COMMIT_SCRIPT, FORGET_BLOB_SCRIPT, RELEASE_SCRIPT, RESERVE_SCRIPT } from './redis-quota.scripts';
@@ -17,6 +18,8 @@ export interface RedisQuotaStoreOptions {
    * reservations and the upload keys pointing at them are changed together by one script.
    */
   keyPrefix?: string;
+  /** Key segment of one app among several on this Redis: `valiblob:<partition>:quota:` (see the session store). */
+  partition?: string;
   /** Every Redis call that takes longer fails with `StoreUnavailableError` (default 2000 ms). */
   timeoutMs?: number;
 }
@@ -48,9 +51,11 @@ export class RedisQuotaStore extends UploadQuotaStore {
     options: RedisQuotaStoreOptions = {},
   ) {
     super();
-    this.prefix = options.keyPrefix ?? REDIS_QUOTA_DEFAULTS.keyPrefix;
+    const problems = partitionProblems(options.partition, 'RedisQuotaStore');
+    const prefix = options.keyPrefix ?? REDIS_QUOTA_DEFAULTS.keyPrefix;
+    const valid = problems.length === 0 && typeof prefix === 'string';
+    this.prefix = valid ? partitionedPrefix(prefix, options.partition, 'quota') : prefix;
     this.timeoutMs = options.timeoutMs ?? DEFAULT_REDIS_TIMEOUT_MS;
-    const problems: string[] = [];
     if (typeof this.prefix !== 'string' || this.prefix === '') {
       problems.push('RedisQuotaStore: keyPrefix must be a non-empty string');
     }

@@ -84,10 +84,23 @@ export function openRedisClient(options: RedisConnectionOptions, who: string): O
   } else if (typeof connection === 'string') {
     client = new Redis(connection, { ...failFast, ...(options.db !== undefined ? { db: options.db } : {}) });
   } else {
-    client = new Redis({ ...failFast, ...connection, ...(options.db !== undefined ? { db: options.db } : {}) });
+    // Sentinel: after a failover the old master (if it is still up) answers writes with READONLY until it is
+    // demoted; reconnecting asks Sentinel for the new master and resends the command (it was not executed).
+    const sentinel = Array.isArray(connection.sentinels) ? { reconnectOnError: reconnectOnReadOnly } : {};
+    client = new Redis({
+      ...failFast,
+      ...sentinel,
+      ...connection,
+      ...(options.db !== undefined ? { db: options.db } : {}),
+    });
   }
   attachErrorLogger(client, who);
   return { client, owned: true };
+}
+
+/** ioredis `reconnectOnError`: 2 = reconnect and resend the command that got READONLY. */
+function reconnectOnReadOnly(error: Error): 2 | false {
+  return error.message.startsWith('READONLY') ? 2 : false;
 }
 
 /** True for a Cluster client. */
@@ -101,8 +114,9 @@ export function isCluster(client: RedisClient): client is Cluster {
 export function requireHashTagInCluster(client: RedisClient, keyPrefix: string, who: string): void {
   if (isCluster(client) && !/\{[^}]+\}/.test(keyPrefix)) {
     throw new InvalidValiBlobOptionsError([
-      `${who}: with Redis Cluster the keyPrefix must contain a hash tag, e.g. "{valiblob}:session:", so the ` +
-        'session keys and their indexes live in one slot',
+      `${who}: with Redis Cluster this keyPrefix must contain a hash tag, e.g. "{valiblob}:quota:", so the keys ` +
+        'one script changes live in one slot (the session store spreads sessions over buckets instead when its ' +
+        'prefix has no tag and buckets is not 1)',
     ]);
   }
 }

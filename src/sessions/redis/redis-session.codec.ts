@@ -1,34 +1,6 @@
 import { StoreUnavailableError } from '../../errors/vali-blob.errors';
 import { UploadSession } from '../upload-session.model';
 
-/**
- * Where a Redis session store keeps what: each session is compact JSON at `<prefix><uploadId>`; `<prefix>#expiry`
- * (sorted set, score = expiresAt) lets `findExpired` return sessions before their keys vanish; `<prefix>#ids`
- * (sorted set, score 0, ordered by id) pages `find`.
- */
-export class RedisSessionKeys {
-  /** Sorted set of upload ids scored by `expiresAt`. */
-  readonly expiry: string;
-  /** Sorted set of upload ids (score 0), ordered by id for paging. */
-  readonly ids: string;
-
-  constructor(readonly prefix: string) {
-    // '#' never occurs in upload ids (URL-safe base64), so index keys cannot collide with session keys.
-    this.expiry = `${prefix}#expiry`;
-    this.ids = `${prefix}#ids`;
-  }
-
-  /** Redis key of a session. */
-  session(uploadId: string): string {
-    return `${this.prefix}${uploadId}`;
-  }
-
-  /** KEYS of the scripts that change a session together with its index entries: session, expiry, ids. */
-  all(uploadId: string): string[] {
-    return [this.session(uploadId), this.expiry, this.ids];
-  }
-}
-
 /** Compact JSON in the model's field order (stable, readable with `redis-cli GET`). */
 export function serializeSession(session: UploadSession): string {
   const ordered: UploadSession = {

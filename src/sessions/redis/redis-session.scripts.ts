@@ -92,3 +92,23 @@ for i = 1, #ARGV do
 end
 return n
 `);
+
+/**
+ * Delete sessions of one bucket that are still at the version the caller read (bulk `deleteMany` /
+ * `deleteExpired`). KEYS: expiry index, id index, then one session key per id. ARGV: id1, version1, id2, …
+ * Returns how many were removed; a session changed meanwhile is kept (it may no longer match).
+ */
+export const DELETE_VERSIONS_SCRIPT = new RedisScript(`
+local n = 0
+for i = 1, #KEYS - 2 do
+  local id = ARGV[2 * i - 1]
+  local v = redis.call('GET', KEYS[i + 2])
+  if v and cjson.decode(v).version == tonumber(ARGV[2 * i]) then
+    redis.call('DEL', KEYS[i + 2])
+    redis.call('ZREM', KEYS[1], id)
+    redis.call('ZREM', KEYS[2], id)
+    n = n + 1
+  end
+end
+return n
+`);

@@ -1,14 +1,13 @@
 import { OnModuleDestroy } from '@nestjs/common';
-import type { Redis } from 'ioredis';
 import { RedisCleanupLock } from '../../cleanup/locks/redis-cleanup.lock';
 import {
   InvalidValiBlobOptionsError,
   SessionAlreadyExistsError,
   StoreUnavailableError,
 } from '../../errors/vali-blob.errors';
-import { RedisUploadLocker, RedisUploadLockerOptions } from '../../locking/redis/redis-upload.locker';
+import { RedisUploadLocker } from '../../locking/redis/redis-upload.locker';
 import type { StoreLocks } from '../../locking/store-locks';
-import { RedisQuotaStore, RedisQuotaStoreOptions } from '../../policy/quota/redis-quota.store';
+import { RedisQuotaStore } from '../../policy/quota/redis-quota.store';
 import { ResumableSessionStore } from '../resumable-session-store';
 import { storeCall } from '../store-call';
 import { ACTIVE_STATUSES, SessionFilter, SessionPage, SessionPatch, UploadSession } from '../upload-session.model';
@@ -18,42 +17,19 @@ import {
   OwnedRedisClient,
   openRedisClient,
   RedisClient,
-  RedisConnectionOptions,
+  isCluster,
   requireHashTagInCluster,
 } from './redis-connection';
-import { parseSession, RedisSessionKeys, serializeSession } from './redis-session.codec';
+import { parseSession, serializeSession } from './redis-session.codec';
+import { REDIS_SESSION_DEFAULTS, RedisSessionStoreOptions } from './redis-session-store.options';
 import { RedisSessionIndex } from './redis-session.index';
+import { bucketProblems, RedisSessionKeys, resolveBucketCount } from './redis-session.keys';
+import { partitionedPrefix, partitionProblems } from './redis-partition';
+import { hasHashTag } from './redis-key-slot';
 import { DELETE_SCRIPT, GET_SCRIPT, SAVE_SCRIPT, WRITE_SCRIPT } from './redis-session.scripts';
 
-/** Options of `RedisSessionStore`. */
-export interface RedisSessionStoreOptions extends RedisConnectionOptions {
-  /** Prefix of every key (default `valiblob:session:`). Use a `{hash tag}` with Redis Cluster. */
-  keyPrefix?: string;
-  /** Sliding key TTL in ms, reset on every get and write (default 24 h). */
-  slidingExpiration?: number;
-  /**
-   * Extra key lifetime past a session's `expiresAt` (default 1 h), so cleanup still finds an expired session in
-   * the expiry index and frees its provider-side data before Redis drops the key.
-   */
-  expiryGraceMs?: number;
-  /**
-   * Options of the `RedisUploadLocker` that `createLocks()` makes on this store's client (lease TTL, …). Its key
-   * prefix defaults to the store's with a trailing `session:` replaced by `lock:` (`valiblob:lock:`).
-   */
-  lock?: Omit<RedisUploadLockerOptions, 'client' | 'connection' | 'db'>;
-  /**
-   * Options of the `RedisQuotaStore` that `createQuotaStore()` makes on this store's client. Its key prefix
-   * defaults to the store's with a trailing `session:` replaced by `quota:` (`valiblob:quota:`, `{vb}:quota:`).
-   */
-  quota?: RedisQuotaStoreOptions;
-}
-
-/** Store defaults. */
-export const REDIS_SESSION_DEFAULTS = {
-  keyPrefix: 'valiblob:session:',
-  slidingExpiration: 24 * 3_600_000,
-  expiryGraceMs: 3_600_000,
-} as const;
+export { REDIS_SESSION_DEFAULTS } from './redis-session-store.options';
+export type { RedisSessionStoreOptions } from './redis-session-store.options';
 
 /** Compare-and-set retries when concurrent writers keep changing the version (each retry re-reads). */
 const MAX_CAS_ATTEMPTS = 50;
@@ -61,12 +37,13 @@ const MAX_CAS_ATTEMPTS = 50;
 /**
  * Session store on Redis (ioredis), for deployments with several instances.
  *
- * - Each session is compact JSON at `<keyPrefix><uploadId>` (`redis-cli GET` shows it), with a key TTL of
- *   `max(slidingExpiration, expiresAt - now) + expiryGraceMs`, reset by `get`, `update` and `advance`;
- *   `delete` removes the key. The TTL is a safety net: the logical expiry stays `expiresAt`.
- * - `<keyPrefix>#expiry` (sorted set, score = expiresAt) lets `findExpired` return sessions before their keys
- *   vanish, so cleanup can abort provider-side data first; `<keyPrefix>#ids` (sorted set by id) pages `find`
- *   (key layout and JSON: `redis-session.codec.ts`; listing: `redis-session.index.ts`).
+ * - Each session is compact JSON at `<keyPrefix><uploadId>` (with buckets `<keyPrefix>{<tag>}:<uploadId>`;
+ *   `redis-cli GET` shows it), with a key TTL of `max(slidingExpiration, expiresAt - now) + expiryGraceMs`,
+ *   reset by `get`, `update` and `advance`; `delete` removes the key. The TTL is a safety net: the logical
+ *   expiry stays `expiresAt`.
+ * - Each bucket's `#expiry` sorted set (score = expiresAt) lets `findExpired` return sessions before their keys
+ *   vanish, so cleanup can abort provider-side data first; its `#ids` sorted set pages `find`, which merges the
+ *   buckets in id order (key layout: `redis-session.keys.ts`; listing: `redis-session.index.ts`).
  *   Index entries of keys Redis expired on its own are pruned when a scan meets them.
  * - `advance` and `update` are one Lua compare-and-set each (offset + active status + fence + version); see
  *   `redis-session.scripts.ts` for why the new JSON is built here rather than in Lua.
@@ -83,13 +60,17 @@ export class RedisSessionStore extends ResumableSessionStore implements OnModule
   private closed?: Promise<void>;
   private readonly lockOptions: RedisSessionStoreOptions['lock'];
   private readonly quotaOptions: RedisSessionStoreOptions['quota'];
+  private readonly partition: string | undefined;
 
   constructor(options: RedisSessionStoreOptions = {}) {
     super();
     this.lockOptions = options.lock;
     this.quotaOptions = options.quota;
+    this.partition = options.partition;
     const problems: string[] = [];
-    this.prefix = options.keyPrefix ?? REDIS_SESSION_DEFAULTS.keyPrefix;
+    const keyPrefix = options.keyPrefix ?? REDIS_SESSION_DEFAULTS.keyPrefix;
+    problems.push(...partitionProblems(options.partition, 'RedisSessionStore'));
+    this.prefix = problems.length > 0 ? keyPrefix : partitionedPrefix(keyPrefix, options.partition, 'session');
     this.slidingMs = options.slidingExpiration ?? REDIS_SESSION_DEFAULTS.slidingExpiration;
     this.graceMs = options.expiryGraceMs ?? REDIS_SESSION_DEFAULTS.expiryGraceMs;
     this.timeoutMs = options.timeoutMs ?? DEFAULT_REDIS_TIMEOUT_MS;
@@ -102,10 +83,13 @@ export class RedisSessionStore extends ResumableSessionStore implements OnModule
     if (!Number.isSafeInteger(this.graceMs) || this.graceMs < 0) {
       problems.push('RedisSessionStore: expiryGraceMs must be >= 0 (ms)');
     }
+    problems.push(...bucketProblems(options.buckets, this.prefix));
     if (problems.length > 0) throw new InvalidValiBlobOptionsError(problems);
     this.connection = openRedisClient(options, 'RedisSessionStore');
-    requireHashTagInCluster(this.connection.client, this.prefix, 'RedisSessionStore');
-    this.keys = new RedisSessionKeys(this.prefix);
+    const buckets = resolveBucketCount(options.buckets, this.prefix, isCluster(this.connection.client));
+    // One bucket on a Cluster needs a hash tag in the prefix (session + indexes in one slot).
+    if (buckets === 1) requireHashTagInCluster(this.connection.client, this.prefix, 'RedisSessionStore');
+    this.keys = new RedisSessionKeys(this.prefix, buckets);
     this.index = new RedisSessionIndex(this.client, this.keys, (what, call) => this.call(what, call));
   }
 
@@ -115,14 +99,15 @@ export class RedisSessionStore extends ResumableSessionStore implements OnModule
    */
   override createLocks(): StoreLocks {
     const base = this.basePrefix;
+    const explicit = this.lockOptions?.keyPrefix;
     const uploadLocker = new RedisUploadLocker({
-      keyPrefix: `${base}lock:`,
       timeoutMs: this.timeoutMs,
       ...this.lockOptions,
+      keyPrefix: explicit === undefined ? `${base}lock:` : partitionedPrefix(explicit, this.partition, 'lock'),
       client: this.client,
     });
     // RedisCleanupLock uses only SET NX / EVAL on one key, which a Cluster client serves as well.
-    const cleanupLock = new RedisCleanupLock(this.client as Redis, { key: `${base}cleanup-lock` });
+    const cleanupLock = new RedisCleanupLock(this.client, { key: `${base}cleanup-lock` });
     const description = `Redis upload and cleanup locks (${base}lock:)`;
     return { scope: 'shared', uploadLocker, cleanupLock, description };
   }
@@ -132,10 +117,20 @@ export class RedisSessionStore extends ResumableSessionStore implements OnModule
    * sharing the sessions shares the numbers. The store owns the client; the quota store only borrows it.
    */
   override createQuotaStore(): RedisQuotaStore {
+    const base = this.basePrefix;
+    // Quota scripts touch a quota hash and upload keys together: on a Cluster they need one slot, so a prefix
+    // without its own hash tag gets one here (quota traffic is small next to session traffic).
+    const clusterTag = isCluster(this.client) && !hasHashTag(base);
+    const explicit = this.quotaOptions?.keyPrefix;
     return new RedisQuotaStore(this.client, {
-      keyPrefix: `${this.basePrefix}quota:`,
       timeoutMs: this.timeoutMs,
       ...this.quotaOptions,
+      keyPrefix:
+        explicit !== undefined
+          ? partitionedPrefix(explicit, this.partition, 'quota')
+          : clusterTag
+            ? `{${base}quota}:`
+            : `${base}quota:`,
     });
   }
 
@@ -154,6 +149,21 @@ export class RedisSessionStore extends ResumableSessionStore implements OnModule
     return this.keys.session(uploadId);
   }
 
+  /** The session key prefix in use (partition applied). */
+  get keyPrefix(): string {
+    return this.prefix;
+  }
+
+  /** Number of index buckets (1: the single-index layout). */
+  get bucketCount(): number {
+    return this.keys.buckets;
+  }
+
+  /** The `#ids` index key of every bucket (for monitoring and slot checks: `CLUSTER KEYSLOT`). */
+  indexKeys(): string[] {
+    return this.keys.bucketNumbers().map((b) => this.keys.ids(b));
+  }
+
   async save(session: UploadSession): Promise<void> {
     const stored = await this.call('save', () =>
       SAVE_SCRIPT.run(this.client, this.keys.all(session.uploadId), [
@@ -168,11 +178,12 @@ export class RedisSessionStore extends ResumableSessionStore implements OnModule
 
   async get(uploadId: string): Promise<UploadSession | null> {
     const json = await this.call('get', () =>
-      GET_SCRIPT.run(
-        this.client,
-        [this.keys.session(uploadId), this.keys.expiry],
-        [uploadId, Date.now(), this.slidingMs, this.graceMs],
-      ),
+      GET_SCRIPT.run(this.client, this.keys.all(uploadId).slice(0, 2), [
+        uploadId,
+        Date.now(),
+        this.slidingMs,
+        this.graceMs,
+      ]),
     );
     return json === null || json === undefined ? null : parseSession(json as string, uploadId);
   }
@@ -204,6 +215,11 @@ export class RedisSessionStore extends ResumableSessionStore implements OnModule
 
   async findExpired(now: number, limit: number): Promise<UploadSession[]> {
     return this.index.findExpired(now, limit);
+  }
+
+  /** Expired tombstones without provider state go, one version-checked script per page and bucket. */
+  override async deleteExpired(now: number): Promise<number> {
+    return this.index.deleteExpired(now);
   }
 
   async ping(): Promise<void> {
