@@ -98,7 +98,12 @@ export class ResumableUploadService implements BeforeApplicationShutdown, OnAppl
    * Create an upload session. The policy runs first (`onCreate`, validation on the final path and type, the
    * quota reservation), so a refused upload never exists.
    */
-  async start(input: StartUploadInput): Promise<UploadSessionView> {
+  start(input: StartUploadInput): Promise<UploadSessionView> {
+    const transport = input.transport ?? transportOf({ metadata: input.metadata ?? {} });
+    return this.ctx.telemetry.start(transport, () => this.admitAndCreate(input));
+  }
+
+  private async admitAndCreate(input: StartUploadInput): Promise<UploadSessionView> {
     const totalSize = validateTotalSize(input.totalSize, this.options.maxUploadSize);
     const provider = this.registry.get(input.provider);
     const uploadId = randomBytes(18).toString('base64url');
@@ -117,11 +122,11 @@ export class ResumableUploadService implements BeforeApplicationShutdown, OnAppl
       metadata: transport === 'rest' ? { ...given, [TRANSPORT_METADATA_KEY]: 'rest' } : given,
     });
     const { path, contentType } = admitted;
-    await this.ctx.providerCall(() => provider.assertCreatable(path));
+    await this.ctx.providerCall('assertCreatable', () => provider.assertCreatable(path));
     const conflict = resolveConflictPolicy(input.conflict, input.overwrite);
     assertInOwnerSpace(this.options, input.owner, path);
     // An early answer only: the rule holds at complete, where the provider publishes atomically.
-    if (conflict === 'fail' && (await this.ctx.providerCall(() => provider.exists(path)))) {
+    if (conflict === 'fail' && (await this.ctx.providerCall('exists', () => provider.exists(path)))) {
       throw new BlobExistsError(path);
     }
     // Reserved before any provider state exists; released again if the session cannot be created.
@@ -139,7 +144,7 @@ export class ResumableUploadService implements BeforeApplicationShutdown, OnAppl
   private async create(input: StartUploadInput, admitted: AdmittedUpload): Promise<UploadSessionView> {
     const { uploadId, path, provider, totalSize, contentType, metadata, conflict } = admitted;
     const blobMetadata = toBlobMetadata(publicMetadata(metadata));
-    const providerState = await this.ctx.providerCall(() =>
+    const providerState = await this.ctx.providerCall('beginUpload', () =>
       provider.beginUpload({ uploadId, path, totalSize, contentType, metadata: blobMetadata }),
     );
     const now = Date.now();
@@ -165,13 +170,14 @@ export class ResumableUploadService implements BeforeApplicationShutdown, OnAppl
       conflict,
     };
     try {
-      await this.ctx.storeCall(() => this.store.save(session));
+      await this.ctx.storeCall('save', () => this.store.save(session));
     } catch (error) {
       await provider.abortUpload(providerState).catch(() => undefined);
       throw error;
     }
     this.digests.begin(session);
     this.events.emit(UPLOAD_EVENTS.started, { session: toSessionView(session) });
+    this.ctx.telemetry.transition('started', session);
     if (totalSize === 0 && input.autoComplete) return (await this.complete(uploadId)).session;
     return toSessionView(session);
   }
@@ -181,7 +187,7 @@ export class ResumableUploadService implements BeforeApplicationShutdown, OnAppl
    * limits, written under the upload's lock through the provider, then the offset advances (`UploadChunkWriter`).
    */
   uploadChunk(input: UploadChunkInput): Promise<ChunkResult> {
-    return this.chunks.write(input);
+    return this.ctx.telemetry.chunk(input, () => this.chunks.write(input));
   }
 
   /** Shutdown, step 1 (`app.close()`): stop taking chunks, let in-flight ones persist (`UploadShutdownDrain`). */
@@ -222,21 +228,25 @@ export class ResumableUploadService implements BeforeApplicationShutdown, OnAppl
    * Publish the upload at its path once every byte is stored, recording the whole-file sha256. Calling it
    * again returns the same result.
    */
-  async complete(uploadId: string, caller: CallerContext = {}): Promise<CompleteResult> {
-    const seen = await this.ctx.requireSession(uploadId, caller);
-    if (seen.status === UploadStatus.Complete) return this.publisher.completedResult(seen);
-    const lease = await this.ctx.acquire(uploadId);
-    try {
-      const session = await this.ctx.requireSession(uploadId, caller);
-      return await this.publisher.publishLocked(session, lease);
-    } finally {
-      await lease.release();
-    }
+  complete(uploadId: string, caller: CallerContext = {}): Promise<CompleteResult> {
+    return this.ctx.telemetry.complete({ uploadId, transport: caller.transport }, async () => {
+      const seen = await this.ctx.requireSession(uploadId, caller);
+      if (seen.status === UploadStatus.Complete) return this.publisher.completedResult(seen);
+      const lease = await this.ctx.acquire(uploadId, 'complete');
+      try {
+        const session = await this.ctx.requireSession(uploadId, caller);
+        return await this.publisher.publishLocked(session, lease);
+      } finally {
+        await lease.release();
+      }
+    });
   }
 
   /** Abort an unfinished upload and free its provider-side data. The session stays as a tombstone. */
   abort(uploadId: string, caller: CallerContext & { allowFinished?: boolean } = {}): Promise<UploadSessionView> {
-    return this.aborter.abort(uploadId, caller);
+    return this.ctx.telemetry.abort({ uploadId, transport: caller.transport }, () =>
+      this.aborter.abort(uploadId, caller),
+    );
   }
 
   /** Drop the quota reservation of a session that ends unfinished (cleanup, on expiry). Never throws. */

@@ -21,7 +21,7 @@ export class UploadAborter {
   /** Abort an unfinished upload and free its provider-side data. The session stays as a tombstone. */
   async abort(uploadId: string, caller: CallerContext & { allowFinished?: boolean } = {}): Promise<UploadSessionView> {
     await this.ctx.requireSession(uploadId, caller);
-    const lease = await this.ctx.acquire(uploadId);
+    const lease = await this.ctx.acquire(uploadId, 'abort');
     try {
       for (let attempt = 0; ; attempt++) {
         const session = await this.ctx.requireSession(uploadId, caller);
@@ -35,7 +35,7 @@ export class UploadAborter {
         const now = Date.now();
         // Mark aborted first, keeping providerState, so a failure to free the data leaves a tombstone that
         // cleanup can still free; then free it and clear the state.
-        const aborted = await this.ctx.storeCall(() =>
+        const aborted = await this.ctx.storeCall('advance', () =>
           this.ctx.store.advance(uploadId, session.uploadedBytes, {
             status: UploadStatus.Aborted,
             updatedAt: now,
@@ -51,6 +51,7 @@ export class UploadAborter {
         await this.ctx.policy.quota.release(aborted);
         await this.freeProviderData(aborted);
         this.ctx.events.emit(UPLOAD_EVENTS.aborted, { session: toSessionView(aborted) });
+        this.ctx.telemetry.transition('aborted', aborted);
         return toSessionView(aborted);
       }
     } finally {
@@ -65,14 +66,14 @@ export class UploadAborter {
   async freeProviderData(session: UploadSession): Promise<void> {
     if (!session.providerState) return;
     const provider = this.ctx.registry.get(session.provider);
-    await this.ctx.providerCall(() => provider.abortUpload(session.providerState!));
+    await this.ctx.providerCall('abortUpload', () => provider.abortUpload(session.providerState!));
     const cleared = { ...session, providerState: null, updatedAt: Date.now() };
-    await this.ctx.storeCall(() => this.ctx.store.update(cleared));
+    await this.ctx.storeCall('update', () => this.ctx.store.update(cleared));
   }
 
   private async deleteFinished(session: UploadSession): Promise<UploadSessionView> {
     const provider = this.ctx.registry.get(session.provider);
-    await this.ctx.providerCall(() => provider.delete(session.path));
+    await this.ctx.providerCall('delete', () => provider.delete(session.path));
     await this.ctx.policy.quota.forgetBlob(this.ctx.policy.subjectOf(session), session.metadata[QUOTA_METADATA_KEY]);
     const now = Date.now();
     const tombstone = {
@@ -81,9 +82,10 @@ export class UploadAborter {
       updatedAt: now,
       expiresAt: now + this.ctx.options.completedRetention,
     };
-    const updated = await this.ctx.storeCall(() => this.ctx.store.update(tombstone));
+    const updated = await this.ctx.storeCall('update', () => this.ctx.store.update(tombstone));
     const view = toSessionView(updated ?? session);
     this.ctx.events.emit(UPLOAD_EVENTS.aborted, { session: view });
+    this.ctx.telemetry.transition('aborted', session);
     return view;
   }
 }

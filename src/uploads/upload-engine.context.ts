@@ -6,6 +6,7 @@ import type { UploadPolicy } from '../policy/upload-policy';
 import type { ResumableSessionStore } from '../sessions/resumable-session-store';
 import type { UploadSession } from '../sessions/upload-session.model';
 import type { StorageRegistry } from '../storage/storage.registry';
+import { EngineTelemetry, LockingOperation } from '../telemetry/engine.telemetry';
 import type { ResolvedValiBlobOptions } from '../vali-blob.options';
 import type { CallerContext } from './resumable-upload.types';
 import type { UploadEvents } from './upload.events';
@@ -17,6 +18,8 @@ import type { UploadEvents } from './upload.events';
 export class UploadEngineContext {
   /** Unexpected backend failures (with their stack) and shutdown warnings go here. */
   readonly logger = new Logger('ValiBlob');
+  /** Metrics and spans of the engine (no-ops unless the app installs an OpenTelemetry SDK). */
+  readonly telemetry: EngineTelemetry;
 
   constructor(
     readonly options: ResolvedValiBlobOptions,
@@ -25,10 +28,30 @@ export class UploadEngineContext {
     readonly locker: UploadLocker,
     readonly events: UploadEvents,
     readonly policy: UploadPolicy,
-  ) {}
+  ) {
+    this.telemetry = new EngineTelemetry(store);
+  }
 
-  /** Run a store call with the configured timeout; anything unexpected becomes 503, never "not found". */
-  storeCall<T>(call: () => Promise<T>): Promise<T> {
+  /**
+   * Run a store call with the configured timeout; anything unexpected becomes 503, never "not found". `operation`
+   * (`get`, `advance`, …) names its span and metric attribute.
+   */
+  storeCall<T>(operation: string, call: () => Promise<T>): Promise<T> {
+    return this.telemetry.storeCall(operation, () => this.guardedStoreCall(call));
+  }
+
+  /** Run a provider call; unexpected failures (I/O, network) become 503 and are logged. `operation` names its span. */
+  providerCall<T>(operation: string, call: () => Promise<T>): Promise<T> {
+    return this.telemetry.providerCall(operation, () =>
+      guardedCall(call, {
+        what: 'Storage provider call',
+        unavailable: ({ cause }) => new StorageUnavailableError('Storage unavailable', { cause }),
+        logger: this.logger,
+      }),
+    );
+  }
+
+  private guardedStoreCall<T>(call: () => Promise<T>): Promise<T> {
     return guardedCall(call, {
       what: 'Session store call',
       timeoutMs: this.options.storeTimeoutMs,
@@ -41,21 +64,12 @@ export class UploadEngineContext {
     });
   }
 
-  /** Run a provider call; unexpected failures (I/O, network) become 503 and are logged. */
-  providerCall<T>(call: () => Promise<T>): Promise<T> {
-    return guardedCall(call, {
-      what: 'Storage provider call',
-      unavailable: ({ cause }) => new StorageUnavailableError('Storage unavailable', { cause }),
-      logger: this.logger,
-    });
-  }
-
   /** The session, or `UploadNotFoundError` when it does not exist or belongs to another owner. */
   async requireSession(uploadId: string, caller: CallerContext): Promise<UploadSession> {
     if (typeof uploadId !== 'string' || !/^[A-Za-z0-9_-]{1,128}$/.test(uploadId)) {
       throw new UploadNotFoundError(String(uploadId));
     }
-    const session = await this.storeCall(() => this.store.get(uploadId));
+    const session = await this.storeCall('get', () => this.store.get(uploadId));
     // Another owner's upload must be indistinguishable from a missing one. Exact match: an ownerless session is
     // not an authenticated owner's, and an anonymous caller (owner null) never sees an owned one.
     if (!session || (caller.owner !== undefined && session.ownerId !== caller.owner)) {
@@ -64,12 +78,17 @@ export class UploadEngineContext {
     return session;
   }
 
-  /** Take the per-upload lock with the configured wait; `onReleaseRequested` fires when a newer writer asks. */
-  acquire(uploadId: string, onReleaseRequested?: () => void): Promise<UploadLease> {
-    return this.locker.acquire(uploadId, {
-      waitMs: this.options.lock.waitMs,
-      requestRelease: this.options.lock.requestRelease,
-      onReleaseRequested,
-    });
+  /**
+   * Take the per-upload lock for `operation` with the configured wait (timed, 423s counted); `onReleaseRequested`
+   * fires when a newer writer asks.
+   */
+  acquire(uploadId: string, operation: LockingOperation, onReleaseRequested?: () => void): Promise<UploadLease> {
+    return this.telemetry.lockWait(operation, () =>
+      this.locker.acquire(uploadId, {
+        waitMs: this.options.lock.waitMs,
+        requestRelease: this.options.lock.requestRelease,
+        onReleaseRequested,
+      }),
+    );
   }
 }

@@ -25,7 +25,7 @@ export class UploadRejector {
     const { ctx } = this;
     const rejection = error.toRejection();
     const now = Date.now();
-    const rejected = await ctx.storeCall(() =>
+    const rejected = await ctx.storeCall('advance', () =>
       ctx.store.advance(session.uploadId, session.uploadedBytes, {
         status: UploadStatus.Rejected,
         metadata: withRejection(session.metadata, rejection),
@@ -42,6 +42,7 @@ export class UploadRejector {
     });
     await ctx.policy.quota.release(rejected);
     ctx.events.emit(UPLOAD_EVENTS.rejected, { session: toSessionView(rejected), rejection });
+    ctx.telemetry.transition('rejected', rejected);
     return error;
   }
 }
