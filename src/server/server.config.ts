@@ -26,6 +26,8 @@ export interface ServerConfig {
   wholeFileChecksum: boolean;
   /** The upload policy asked for by `ALLOWED_TYPES`, `SNIFF`, `QUOTA_BYTES`, `CLAMD`, … (see `policyFromConfig`). */
   policy: ServerPolicyConfig;
+  /** `METRICS=on`: `GET /metrics` in the Prometheus text format, through the OpenTelemetry SDK (default off). */
+  metrics: boolean;
 }
 
 /** Where clamd listens: TCP (`CLAMD=host:port`) or a Unix socket (`CLAMD=unix:/path`). */
@@ -85,6 +87,8 @@ export function loadServerConfig(env: NodeJS.ProcessEnv = process.env): ServerCo
     problems.push('Set AUTH_TOKEN (one anonymous token) or AUTH_TOKENS (owner:token pairs, owner scope), not both');
   }
   const policy = parsePolicyEnv(env, problems);
+  const metrics = (env.METRICS || 'off').toLowerCase();
+  if (!['on', 'off', 'true', 'false', '1', '0'].includes(metrics)) problems.push('METRICS must be on or off');
   if (problems.length > 0) throw new Error(`Invalid server environment:\n - ${problems.join('\n - ')}`);
   return {
     port,
@@ -99,6 +103,7 @@ export function loadServerConfig(env: NodeJS.ProcessEnv = process.env): ServerCo
     lockRequestRelease: release === 'true' || release === '1',
     wholeFileChecksum: checksum === 'true' || checksum === '1',
     policy,
+    metrics: ['on', 'true', '1'].includes(metrics),
   };
 }
 

@@ -99,9 +99,15 @@ export class UploadMetrics {
   }
 }
 
+/** Histogram bucket bounds (seconds) suggested to the SDK; an app's View still overrides them. */
+const SECONDS_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
+
 function createInstruments(provider: MeterProvider): Instruments {
   const meter = provider.getMeter(VALIBLOB_TELEMETRY_SCOPE);
-  const seconds = (name: string, description: string) => meter.createHistogram(name, { unit: 's', description });
+  // The SDK's default buckets (0..10000) suit milliseconds; these are seconds, from a fast store call to a slow chunk.
+  const advice = { explicitBucketBoundaries: SECONDS_BUCKETS };
+  const seconds = (name: string, description: string) =>
+    meter.createHistogram(name, { unit: 's', description, advice });
   return {
     started: meter.createCounter(M.uploadsStarted, { description: 'Upload sessions created' }),
     completed: meter.createCounter(M.uploadsCompleted, { description: 'Uploads published' }),

@@ -71,6 +71,7 @@ const SERVER_ENV = [
   'QUOTA_BYTES',
   'CLAMD',
   'CLAMD_ON_ERROR',
+  'METRICS',
 ];
 
 function withoutServerEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
