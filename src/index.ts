@@ -73,6 +73,8 @@ export type { CleanupLockHandle } from './cleanup/cleanup-lock';
 export type { CleanupReport } from './cleanup/cleanup-report';
 export { ProcessCleanupLock } from './cleanup/locks/process-cleanup.lock';
 
+export { VALIBLOB_METRICS, VALIBLOB_SPANS, VALIBLOB_TELEMETRY_SCOPE } from './telemetry/telemetry.names';
+
 export { UploadLocker } from './locking/upload-locker';
 export type { UploadLease, AcquireOptions } from './locking/upload-locker';
 export { MemoryUploadLocker } from './locking/memory/memory-upload.locker';

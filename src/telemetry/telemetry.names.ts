@@ -3,12 +3,16 @@
  * the span names and the attribute keys. Stable: dashboards and alerts are built on them.
  */
 
-/** Meter and tracer name (the instrumentation scope). */
+/**
+ * Meter and tracer name (the instrumentation scope).
+ * @publicApi
+ */
 export const VALIBLOB_TELEMETRY_SCOPE = '@vali-blob/nestjs';
 
 /**
- * Metric instrument names. Prometheus shows them with `_` for `.` and a unit / `_total` suffix
- * (`valiblob_uploads_started_total`, `valiblob_chunk_duration_seconds`; see docs/operations.md).
+ * Metric instrument names. The Prometheus exporter shows them with `_` for `.`, counters with `_total`
+ * (`valiblob_uploads_started_total`; histograms as `valiblob_chunk_duration_count|_sum|_bucket`, no unit suffix;
+ * see docs/operations.md).
  * @publicApi
  */
 export const VALIBLOB_METRICS = {
@@ -46,7 +50,10 @@ export const VALIBLOB_METRICS = {
   cleanupBacklog: 'valiblob.cleanup.backlog',
 } as const;
 
-/** Span names (store and provider spans append the operation: `valiblob.store get`). */
+/**
+ * Span names (store and provider spans append the operation: `valiblob.store get`).
+ * @publicApi
+ */
 export const VALIBLOB_SPANS = {
   start: 'valiblob.upload.start',
   chunk: 'valiblob.upload.chunk',
