@@ -98,7 +98,8 @@ export class ResumableUploadService implements BeforeApplicationShutdown, OnAppl
    * Create an upload session. The policy runs first (`onCreate`, validation on the final path and type, the
    * quota reservation), so a refused upload never exists.
    */
-  start(input: StartUploadInput): Promise<UploadSessionView> {
+  async start(input: StartUploadInput): Promise<UploadSessionView> {
+    // async: a bad input rejects (as before the telemetry wrapper) rather than throwing synchronously.
     const transport = input.transport ?? transportOf({ metadata: input.metadata ?? {} });
     return this.ctx.telemetry.start(transport, () => this.admitAndCreate(input));
   }
@@ -186,7 +187,7 @@ export class ResumableUploadService implements BeforeApplicationShutdown, OnAppl
    * Store one chunk at `offset`. See the class comment for the guarantees: checked against the session and the
    * limits, written under the upload's lock through the provider, then the offset advances (`UploadChunkWriter`).
    */
-  uploadChunk(input: UploadChunkInput): Promise<ChunkResult> {
+  async uploadChunk(input: UploadChunkInput): Promise<ChunkResult> {
     return this.ctx.telemetry.chunk(input, () => this.chunks.write(input));
   }
 
@@ -228,7 +229,7 @@ export class ResumableUploadService implements BeforeApplicationShutdown, OnAppl
    * Publish the upload at its path once every byte is stored, recording the whole-file sha256. Calling it
    * again returns the same result.
    */
-  complete(uploadId: string, caller: CallerContext = {}): Promise<CompleteResult> {
+  async complete(uploadId: string, caller: CallerContext = {}): Promise<CompleteResult> {
     return this.ctx.telemetry.complete({ uploadId, transport: caller.transport }, async () => {
       const seen = await this.ctx.requireSession(uploadId, caller);
       if (seen.status === UploadStatus.Complete) return this.publisher.completedResult(seen);
@@ -243,7 +244,7 @@ export class ResumableUploadService implements BeforeApplicationShutdown, OnAppl
   }
 
   /** Abort an unfinished upload and free its provider-side data. The session stays as a tombstone. */
-  abort(uploadId: string, caller: CallerContext & { allowFinished?: boolean } = {}): Promise<UploadSessionView> {
+  async abort(uploadId: string, caller: CallerContext & { allowFinished?: boolean } = {}): Promise<UploadSessionView> {
     return this.ctx.telemetry.abort({ uploadId, transport: caller.transport }, () =>
       this.aborter.abort(uploadId, caller),
     );
