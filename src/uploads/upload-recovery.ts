@@ -21,7 +21,8 @@ export class UploadRecovery {
   async finishIfStored(uploadId: string, owner: string | null): Promise<UploadSessionRecord> {
     const session = await this.uploads.getSession(uploadId, { owner });
     if (!createdByTus(session) || !storedButUnfinished(session)) return session;
-    await this.uploads.complete(uploadId, { owner });
+    // Only a tus HEAD gets here: labelled as the tus call it is.
+    await this.uploads.complete(uploadId, { owner, transport: 'tus' });
     return this.uploads.getSession(uploadId, { owner });
   }
 }
