@@ -80,6 +80,7 @@ export type { AdminUploadView } from './admin/admin-upload.view';
 export type { AdminUploadFilter, AdminUploadPage, AdminUploadQuery } from './admin/admin-upload.query';
 export type { AdminPurgeFailure, AdminPurgeOptions, AdminPurgeReport } from './admin/admin-purge.types';
 export type { AdminAuthorizeHook } from './admin/admin-authorize';
+export { VALIBLOB_METRICS, VALIBLOB_SPANS, VALIBLOB_TELEMETRY_SCOPE } from './telemetry/telemetry.names';
 
 export { UploadLocker } from './locking/upload-locker';
 export type { UploadLease, AcquireOptions } from './locking/upload-locker';

@@ -7,8 +7,6 @@ import { matchesSessionFilter } from '../sessions/session-filter';
 import { storeCall } from '../sessions/store-call';
 import { ACTIVE_STATUSES, SessionFilter, UploadSession, UploadStatus } from '../sessions/upload-session.model';
 import { ResumableUploadService } from '../uploads/resumable-upload.service';
-import { toSessionView } from '../uploads/upload-session.view';
-import { UPLOAD_EVENTS, UploadEvents } from '../uploads/upload.events';
 import { VALIBLOB_OPTIONS } from '../vali-blob.constants';
 import type { ResolvedValiBlobOptions } from '../vali-blob.options';
 import { isEmptyFilter, pickFilter, toPageFilter, toSessionFilter } from './admin-filter.reader';
@@ -42,7 +40,6 @@ export class UploadAdminService {
     private readonly store: ResumableSessionStore,
     private readonly locker: UploadLocker,
     private readonly engine: ResumableUploadService,
-    private readonly events: UploadEvents,
   ) {}
 
   /** One page of the sessions matching `query`, ordered by upload id. Bad values throw `InvalidRequestError`. */
@@ -139,7 +136,7 @@ export class UploadAdminService {
         if (ACTIVE_STATUSES.includes(session.status)) {
           // An upload ended unfinished: listeners hear it as for a client abort, once.
           const ended = { ...session, status: UploadStatus.Aborted, providerState: null, updatedAt: Date.now() };
-          this.events.emit(UPLOAD_EVENTS.aborted, { session: toSessionView(ended) }, session.ownerId);
+          this.engine.endings.announceAborted(ended);
         }
         return true;
       case 'skip':

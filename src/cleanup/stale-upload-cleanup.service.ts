@@ -17,6 +17,7 @@ import { withTimeout } from '../common/with-timeout';
 import { ResumableUploadService } from '../uploads/resumable-upload.service';
 import { UPLOAD_EVENTS, UploadEvents } from '../uploads/upload.events';
 import { toSessionView } from '../uploads/upload-session.view';
+import { recordCleanupRun, recordExpired } from '../telemetry/cleanup.telemetry';
 import { VALIBLOB_OPTIONS } from '../vali-blob.constants';
 import type { ResolvedValiBlobOptions } from '../vali-blob.options';
 import { CleanupLock, CleanupLockHandle } from './cleanup-lock';
@@ -61,6 +62,8 @@ export class StaleUploadCleanupService implements OnApplicationBootstrap, Before
   private currentHandle: CleanupLockHandle | null = null;
   /** Aborted on shutdown (after the grace period) so a long run stops at the next session. */
   private readonly stopController = new AbortController();
+  /** Sessions the latest sweep could not remove: the backlog it leaves (metrics). */
+  private lastPassed = new Set<string>();
 
   constructor(
     @Inject(VALIBLOB_OPTIONS) private readonly options: ResolvedValiBlobOptions,
@@ -108,7 +111,8 @@ export class StaleUploadCleanupService implements OnApplicationBootstrap, Before
    */
   runOnce(): Promise<CleanupReport> {
     if (this.current) return this.current;
-    const run = this.sweep().finally(() => {
+    const swept = this.sweep().then((report) => recordCleanupRun(report, this.lastPassed.size));
+    const run = swept.finally(() => {
       if (this.current === run) this.current = null;
     });
     this.current = run;
@@ -197,7 +201,7 @@ export class StaleUploadCleanupService implements OnApplicationBootstrap, Before
     const batchSize = this.options.cleanup.batchSize;
     // Sessions this run could not remove (error, or locked by a writer). findExpired returns them again at the
     // head of every page, so each page asks for that many more, and the run stops when a page brings nothing new.
-    const passed = new Set<string>();
+    const passed = (this.lastPassed = new Set<string>());
     const maxPassed = batchSize * MAX_FAILED_PER_RUN_FACTOR;
     const stopped = () => lockSignal.aborted || this.stopController.signal.aborted;
     // Expired tombstones without provider state have nothing to free: the store drops them in bulk. The loop below
@@ -264,6 +268,7 @@ export class StaleUploadCleanupService implements OnApplicationBootstrap, Before
       if (active) {
         report.expired++;
         this.events.emit(UPLOAD_EVENTS.expired, { session: toSessionView(session) }, session.ownerId);
+        recordExpired(session);
       } else {
         report.purgedTombstones++;
       }

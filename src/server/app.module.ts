@@ -10,6 +10,7 @@ import { redisWiring } from './redis.wiring';
 import { ValiBlobHealthModule } from '../health/vali-blob-health.module';
 import { HealthController } from './health.controller';
 import { loggingImports } from './logging.wiring';
+import { metricsWiring } from './metrics.wiring';
 import { describePolicy, policyFromConfig, policySummary, SERVER_POLICY_SUMMARY } from './policy.wiring';
 import { ServerConfig } from './server.config';
 
@@ -21,6 +22,8 @@ export class AppModule {
     const wiring = redisWiring(config) ?? databaseWiring(config);
     new Logger('ValiBlob').log(`Sessions: ${wiring.description}`);
     new Logger('ValiBlob').log(`Upload policy: ${describePolicy(config)}`);
+    // METRICS=on: GET /metrics (Prometheus text) through the OpenTelemetry SDK.
+    const metrics = metricsWiring(config);
     const options: ValiBlobModuleOptions = {
       providers: { local: { root: config.storageDir } },
       maxUploadSize: config.maxUploadSize,
@@ -59,9 +62,9 @@ export class AppModule {
         // ValiBlobHealthIndicator + Terminus' HealthCheckService, as an app gets them.
         ValiBlobHealthModule,
       ],
-      controllers: [HealthController, DemoController],
+      controllers: [HealthController, DemoController, ...metrics.controllers],
       // What the demo page shows as allowed (GET /demo/policy).
-      providers: [{ provide: SERVER_POLICY_SUMMARY, useValue: policySummary(config) }],
+      providers: [{ provide: SERVER_POLICY_SUMMARY, useValue: policySummary(config) }, ...metrics.providers],
     };
   }
 }

@@ -32,6 +32,8 @@ export interface ServerConfig {
   logFormat: LogFormat;
   /** `ADMIN=on`: the admin routes at /admin/uploads behind `ADMIN_TOKEN` (default `AUTH_TOKEN`); else `null`. */
   admin: ServerAdminConfig | null;
+  /** `METRICS=on`: `GET /metrics` in the Prometheus text format, through the OpenTelemetry SDK (default off). */
+  metrics: boolean;
 }
 
 /** Where clamd listens: TCP (`CLAMD=host:port`) or a Unix socket (`CLAMD=unix:/path`). */
@@ -93,6 +95,8 @@ export function loadServerConfig(env: NodeJS.ProcessEnv = process.env): ServerCo
   const policy = parsePolicyEnv(env, problems);
   const logFormat = parseLogFormat(env, problems);
   const admin = parseAdminEnv(env, ownerTokens, problems);
+  const metrics = (env.METRICS || 'off').toLowerCase();
+  if (!['on', 'off', 'true', 'false', '1', '0'].includes(metrics)) problems.push('METRICS must be on or off');
   if (problems.length > 0) throw new Error(`Invalid server environment:\n - ${problems.join('\n - ')}`);
   return {
     port,
@@ -109,6 +113,7 @@ export function loadServerConfig(env: NodeJS.ProcessEnv = process.env): ServerCo
     policy,
     logFormat,
     admin,
+    metrics: ['on', 'true', '1'].includes(metrics),
   };
 }
 

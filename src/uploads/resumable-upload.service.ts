@@ -7,6 +7,7 @@ import { ResumableSessionStore } from '../sessions/resumable-session-store';
 import { ACTIVE_STATUSES, UploadSession, UploadStatus } from '../sessions/upload-session.model';
 import { transportOf } from '../policy/policy-metadata';
 import { UploadPolicy } from '../policy/upload-policy';
+import type { UploadTransport } from '../policy/upload-policy.interfaces';
 import { validateBlobPath } from '../storage/blob-path';
 import type { StorageProvider } from '../storage/storage-provider';
 import { toBlobMetadata } from '../storage/storage-helpers';
@@ -102,13 +103,18 @@ export class ResumableUploadService implements BeforeApplicationShutdown, OnAppl
    * quota reservation), so a refused upload never exists.
    */
   async start(input: StartUploadInput): Promise<UploadSessionView> {
+    // async: a bad input rejects (as before the telemetry wrapper) rather than throwing synchronously.
+    const transport = input.transport ?? transportOf({ metadata: input.metadata ?? {} });
+    return this.ctx.telemetry.start(transport, () => this.admitAndCreate(input, transport));
+  }
+
+  private async admitAndCreate(input: StartUploadInput, transport: UploadTransport): Promise<UploadSessionView> {
     const totalSize = validateTotalSize(input.totalSize, this.options.maxUploadSize);
     const provider = this.registry.get(input.provider);
     const uploadId = randomBytes(18).toString('base64url');
     const requested = validateBlobPath(
       input.path ?? (input.pathFor ? await input.pathFor(uploadId) : `uploads/${uploadId}`),
     );
-    const transport = input.transport ?? transportOf({ metadata: input.metadata ?? {} });
     const given = validateMetadata(input.metadata);
     const admitted = await this.policy.admit({
       owner: input.owner,
@@ -121,11 +127,11 @@ export class ResumableUploadService implements BeforeApplicationShutdown, OnAppl
     });
     const { path, contentType } = admitted;
     const upload = { uploadId, ownerId: input.owner };
-    await this.ctx.providerCall(upload, () => provider.assertCreatable(path));
+    await this.ctx.providerCall(upload, 'assertCreatable', () => provider.assertCreatable(path));
     const conflict = resolveConflictPolicy(input.conflict, input.overwrite);
     assertInOwnerSpace(this.options, input.owner, path);
     // An early answer only: the rule holds at complete, where the provider publishes atomically.
-    if (conflict === 'fail' && (await this.ctx.providerCall(upload, () => provider.exists(path)))) {
+    if (conflict === 'fail' && (await this.ctx.providerCall(upload, 'exists', () => provider.exists(path)))) {
       throw new BlobExistsError(path);
     }
     // Reserved before any provider state exists; released again if the session cannot be created.
@@ -143,7 +149,7 @@ export class ResumableUploadService implements BeforeApplicationShutdown, OnAppl
   private async create(input: StartUploadInput, admitted: AdmittedUpload): Promise<UploadSessionView> {
     const { uploadId, path, provider, totalSize, contentType, metadata, conflict } = admitted;
     const blobMetadata = toBlobMetadata(publicMetadata(metadata));
-    const providerState = await this.ctx.providerCall({ uploadId, ownerId: input.owner }, () =>
+    const providerState = await this.ctx.providerCall({ uploadId, ownerId: input.owner }, 'beginUpload', () =>
       provider.beginUpload({ uploadId, path, totalSize, contentType, metadata: blobMetadata }),
     );
     const now = Date.now();
@@ -169,13 +175,14 @@ export class ResumableUploadService implements BeforeApplicationShutdown, OnAppl
       conflict,
     };
     try {
-      await this.ctx.storeCall(session, () => this.store.save(session));
+      await this.ctx.storeCall(session, 'save', () => this.store.save(session));
     } catch (error) {
       await provider.abortUpload(providerState).catch(() => undefined);
       throw error;
     }
     this.digests.begin(session);
     this.events.emit(UPLOAD_EVENTS.started, { session: toSessionView(session) }, session.ownerId);
+    this.ctx.telemetry.transition('started', session);
     if (totalSize === 0 && input.autoComplete) return (await this.complete(uploadId)).session;
     return toSessionView(session);
   }
@@ -184,8 +191,8 @@ export class ResumableUploadService implements BeforeApplicationShutdown, OnAppl
    * Store one chunk at `offset`. See the class comment for the guarantees: checked against the session and the
    * limits, written under the upload's lock through the provider, then the offset advances (`UploadChunkWriter`).
    */
-  uploadChunk(input: UploadChunkInput): Promise<ChunkResult> {
-    return this.chunks.write(input);
+  async uploadChunk(input: UploadChunkInput): Promise<ChunkResult> {
+    return this.ctx.telemetry.chunk(input, () => this.chunks.write(input));
   }
 
   /** Shutdown, step 1 (`app.close()`): stop taking chunks, let in-flight ones persist (`UploadShutdownDrain`). */
@@ -242,20 +249,24 @@ export class ResumableUploadService implements BeforeApplicationShutdown, OnAppl
    * again returns the same result.
    */
   async complete(uploadId: string, caller: CallerContext = {}): Promise<CompleteResult> {
-    const seen = await this.ctx.requireSession(uploadId, caller);
-    if (seen.status === UploadStatus.Complete) return this.publisher.completedResult(seen);
-    const lease = await this.ctx.acquire(uploadId);
-    try {
-      const session = await this.ctx.requireSession(uploadId, caller);
-      return await this.publisher.publishLocked(session, lease);
-    } finally {
-      await lease.release();
-    }
+    return this.ctx.telemetry.complete({ uploadId, transport: caller.transport }, async () => {
+      const seen = await this.ctx.requireSession(uploadId, caller);
+      if (seen.status === UploadStatus.Complete) return this.publisher.completedResult(seen);
+      const lease = await this.ctx.acquire(uploadId, 'complete');
+      try {
+        const session = await this.ctx.requireSession(uploadId, caller);
+        return await this.publisher.publishLocked(session, lease);
+      } finally {
+        await lease.release();
+      }
+    });
   }
 
   /** Abort an unfinished upload and free its provider-side data. The session stays as a tombstone. */
-  abort(uploadId: string, caller: CallerContext & { allowFinished?: boolean } = {}): Promise<UploadSessionView> {
-    return this.aborter.abort(uploadId, caller);
+  async abort(uploadId: string, caller: CallerContext & { allowFinished?: boolean } = {}): Promise<UploadSessionView> {
+    return this.ctx.telemetry.abort({ uploadId, transport: caller.transport }, () =>
+      this.aborter.abort(uploadId, caller),
+    );
   }
 
   /**

@@ -14,6 +14,11 @@ import type { UploadSessionView } from './upload-session.view';
 export interface CallerContext {
   /** Owner id from the authorize hook; `null` for anonymous callers. */
   owner?: string | null;
+  /**
+   * The route the call came through, for metrics and spans (`tus`, `rest`); in-process callers leave it out
+   * and are labelled `api`.
+   */
+  transport?: UploadTransport;
 }
 
 /**

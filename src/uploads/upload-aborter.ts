@@ -21,7 +21,7 @@ export class UploadAborter {
   /** Abort an unfinished upload and free its provider-side data. The session stays as a tombstone. */
   async abort(uploadId: string, caller: CallerContext & { allowFinished?: boolean } = {}): Promise<UploadSessionView> {
     await this.ctx.requireSession(uploadId, caller);
-    const lease = await this.ctx.acquire(uploadId);
+    const lease = await this.ctx.acquire(uploadId, 'abort');
     try {
       for (let attempt = 0; ; attempt++) {
         const session = await this.ctx.requireSession(uploadId, caller);
@@ -54,7 +54,7 @@ export class UploadAborter {
     const now = Date.now();
     // Mark aborted first, keeping providerState, so a failure to free the data leaves a tombstone that
     // cleanup can still free; then free it and clear the state.
-    const aborted = await this.ctx.storeCall(session, () =>
+    const aborted = await this.ctx.storeCall(session, 'advance', () =>
       this.ctx.store.advance(uploadId, session.uploadedBytes, {
         status: UploadStatus.Aborted,
         updatedAt: now,
@@ -66,7 +66,7 @@ export class UploadAborter {
     this.digests.forget(uploadId);
     await this.ctx.policy.quota.release(aborted);
     await this.freeProviderData(aborted);
-    this.ctx.events.emit(UPLOAD_EVENTS.aborted, { session: toSessionView(aborted) }, aborted.ownerId);
+    this.announceAborted(aborted);
     return aborted;
   }
 
@@ -78,7 +78,7 @@ export class UploadAborter {
    */
   async remove(session: UploadSession): Promise<void> {
     if (session.providerState && session.status !== UploadStatus.Complete) await this.freeProviderData(session);
-    await this.ctx.storeCall(session, () => this.ctx.store.delete(session.uploadId));
+    await this.ctx.storeCall(session, 'delete', () => this.ctx.store.delete(session.uploadId));
     this.digests.forget(session.uploadId);
     if (ACTIVE_STATUSES.includes(session.status)) await this.ctx.policy.quota.release(session);
   }
@@ -90,9 +90,9 @@ export class UploadAborter {
   async freeProviderData(session: UploadSession): Promise<void> {
     if (!session.providerState) return;
     const provider = this.ctx.registry.get(session.provider);
-    await this.ctx.providerCall(session, () => provider.abortUpload(session.providerState!));
+    await this.ctx.providerCall(session, 'abortUpload', () => provider.abortUpload(session.providerState!));
     const cleared = { ...session, providerState: null, updatedAt: Date.now() };
-    await this.ctx.storeCall(session, () => this.ctx.store.update(cleared));
+    await this.ctx.storeCall(session, 'update', () => this.ctx.store.update(cleared));
   }
 
   /**
@@ -101,7 +101,7 @@ export class UploadAborter {
    */
   async deleteFinished(session: UploadSession): Promise<UploadSessionView> {
     const provider = this.ctx.registry.get(session.provider);
-    await this.ctx.providerCall(session, () => provider.delete(session.path));
+    await this.ctx.providerCall(session, 'delete', () => provider.delete(session.path));
     await this.ctx.policy.quota.forgetBlob(this.ctx.policy.subjectOf(session), session.metadata[QUOTA_METADATA_KEY]);
     const now = Date.now();
     const tombstone = {
@@ -110,9 +110,15 @@ export class UploadAborter {
       updatedAt: now,
       expiresAt: now + this.ctx.options.completedRetention,
     };
-    const updated = await this.ctx.storeCall(session, () => this.ctx.store.update(tombstone));
-    const view = toSessionView(updated ?? session);
+    const updated = await this.ctx.storeCall(session, 'update', () => this.ctx.store.update(tombstone));
+    return this.announceAborted(updated ?? session);
+  }
+
+  /** `upload.aborted` and its metric, once per upload: only the caller whose state change won calls this. */
+  announceAborted(session: UploadSession): UploadSessionView {
+    const view = toSessionView(session);
     this.ctx.events.emit(UPLOAD_EVENTS.aborted, { session: view }, session.ownerId);
+    this.ctx.telemetry.transition('aborted', session);
     return view;
   }
 }

@@ -70,7 +70,7 @@ export class UploadChunkWriter {
 
     const run: ChunkRun = { releaseRequested: false };
     const lease = await this.ctx
-      .acquire(uploadId, () => {
+      .acquire(uploadId, 'chunk', () => {
         run.releaseRequested = true;
         run.meter?.interrupt();
       })
@@ -155,7 +155,7 @@ export class UploadChunkWriter {
     };
     let written: WriteChunkResult;
     try {
-      written = await this.ctx.providerCall(session, () =>
+      written = await this.ctx.providerCall(session, 'writeChunk', () =>
         provider.writeChunk(session.providerState ?? {}, session.uploadedBytes, meter, {
           expectedLength: input.contentLength ?? null,
           isFinal: totalSize !== null && session.uploadedBytes + (input.contentLength ?? -1) === totalSize,
@@ -187,7 +187,7 @@ export class UploadChunkWriter {
       fence: lease.fence,
     };
     if (totalSize !== session.totalSize) patch.totalSize = totalSize;
-    const updated = await this.ctx.storeCall(session, () =>
+    const updated = await this.ctx.storeCall(session, 'advance', () =>
       this.ctx.store.advance(uploadId, session.uploadedBytes, patch),
     );
     if (!updated) {
@@ -206,12 +206,14 @@ export class UploadChunkWriter {
       },
       updated.ownerId,
     );
+    this.ctx.telemetry.received(written.bytesWritten, session, input.transport);
 
     const endReason = meter.endReason ?? 'eof';
     if (endReason === 'interrupted') throw this.interruption(newOffset);
     if (input.autoComplete && updated.totalSize !== null && newOffset === updated.totalSize) {
       // Still under this chunk's lease: the upload is published before anyone else can write.
-      const completed = await this.publisher.publishLocked(updated, lease);
+      const publish = () => this.publisher.publishLocked(updated, lease);
+      const completed = await this.ctx.telemetry.complete(input, publish, true);
       return { session: completed.session, bytesWritten: written.bytesWritten, endReason };
     }
     return { session: toSessionView(updated), bytesWritten: written.bytesWritten, endReason };

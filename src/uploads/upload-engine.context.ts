@@ -7,6 +7,7 @@ import type { UploadPolicy } from '../policy/upload-policy';
 import type { ResumableSessionStore } from '../sessions/resumable-session-store';
 import type { UploadSession } from '../sessions/upload-session.model';
 import type { StorageRegistry } from '../storage/storage.registry';
+import { EngineTelemetry, LockingOperation } from '../telemetry/engine.telemetry';
 import type { ResolvedValiBlobOptions } from '../vali-blob.options';
 import type { CallerContext } from './resumable-upload.types';
 import type { UploadEvents } from './upload.events';
@@ -18,6 +19,8 @@ import type { UploadEvents } from './upload.events';
 export class UploadEngineContext {
   /** Unexpected backend failures (with their stack) and shutdown warnings go here. */
   readonly logger = new Logger('ValiBlob');
+  /** Metrics and spans of the engine (no-ops unless the app installs an OpenTelemetry SDK). */
+  readonly telemetry: EngineTelemetry;
 
   constructor(
     readonly options: ResolvedValiBlobOptions,
@@ -26,13 +29,35 @@ export class UploadEngineContext {
     readonly locker: UploadLocker,
     readonly events: UploadEvents,
     readonly policy: UploadPolicy,
-  ) {}
+  ) {
+    this.telemetry = new EngineTelemetry(store);
+  }
 
   /**
    * Run a store call with the configured timeout; anything unexpected becomes 503, never "not found". `upload`
-   * (the session, or its id and owner) is named in the log line of a failure.
+   * (the session, or its id and owner) is named in the log line of a failure; `operation` (`get`, `advance`, …)
+   * names its span and metric attribute.
    */
-  storeCall<T>(upload: UploadLogSubject, call: () => Promise<T>): Promise<T> {
+  storeCall<T>(upload: UploadLogSubject, operation: string, call: () => Promise<T>): Promise<T> {
+    return this.telemetry.storeCall(operation, () => this.guardedStoreCall(upload, call));
+  }
+
+  /**
+   * Run a provider call; unexpected failures (I/O, network) become 503 and are logged (naming `upload`).
+   * `operation` names its span.
+   */
+  providerCall<T>(upload: UploadLogSubject, operation: string, call: () => Promise<T>): Promise<T> {
+    return this.telemetry.providerCall(operation, () =>
+      guardedCall(call, {
+        what: 'Storage provider call',
+        unavailable: ({ cause }) => new StorageUnavailableError('Storage unavailable', { cause }),
+        logger: this.logger,
+        upload,
+      }),
+    );
+  }
+
+  private guardedStoreCall<T>(upload: UploadLogSubject, call: () => Promise<T>): Promise<T> {
     return guardedCall(call, {
       what: 'Session store call',
       timeoutMs: this.options.storeTimeoutMs,
@@ -46,22 +71,12 @@ export class UploadEngineContext {
     });
   }
 
-  /** Run a provider call; unexpected failures (I/O, network) become 503 and are logged (naming `upload`). */
-  providerCall<T>(upload: UploadLogSubject, call: () => Promise<T>): Promise<T> {
-    return guardedCall(call, {
-      what: 'Storage provider call',
-      unavailable: ({ cause }) => new StorageUnavailableError('Storage unavailable', { cause }),
-      logger: this.logger,
-      upload,
-    });
-  }
-
   /** The session, or `UploadNotFoundError` when it does not exist or belongs to another owner. */
   async requireSession(uploadId: string, caller: CallerContext): Promise<UploadSession> {
     if (typeof uploadId !== 'string' || !/^[A-Za-z0-9_-]{1,128}$/.test(uploadId)) {
       throw new UploadNotFoundError(String(uploadId));
     }
-    const session = await this.storeCall({ uploadId, ownerId: caller.owner }, () => this.store.get(uploadId));
+    const session = await this.storeCall({ uploadId, ownerId: caller.owner }, 'get', () => this.store.get(uploadId));
     // Another owner's upload must be indistinguishable from a missing one. Exact match: an ownerless session is
     // not an authenticated owner's, and an anonymous caller (owner null) never sees an owned one.
     if (!session || (caller.owner !== undefined && session.ownerId !== caller.owner)) {
@@ -70,12 +85,17 @@ export class UploadEngineContext {
     return session;
   }
 
-  /** Take the per-upload lock with the configured wait; `onReleaseRequested` fires when a newer writer asks. */
-  acquire(uploadId: string, onReleaseRequested?: () => void): Promise<UploadLease> {
-    return this.locker.acquire(uploadId, {
-      waitMs: this.options.lock.waitMs,
-      requestRelease: this.options.lock.requestRelease,
-      onReleaseRequested,
-    });
+  /**
+   * Take the per-upload lock for `operation` with the configured wait (timed, 423s counted); `onReleaseRequested`
+   * fires when a newer writer asks.
+   */
+  acquire(uploadId: string, operation: LockingOperation, onReleaseRequested?: () => void): Promise<UploadLease> {
+    return this.telemetry.lockWait(operation, () =>
+      this.locker.acquire(uploadId, {
+        waitMs: this.options.lock.waitMs,
+        requestRelease: this.options.lock.requestRelease,
+        onReleaseRequested,
+      }),
+    );
   }
 }

@@ -29,7 +29,7 @@ export class UploadExpirySlider {
     const lifetime = this.ctx.options.sessionExpiration;
     const expiresAt = now + lifetime;
     if (expiresAt - session.expiresAt < Math.min(MIN_SLIDE_STEP_MS, lifetime / 10)) return session;
-    const slid = await this.ctx.storeCall(session, () =>
+    const slid = await this.ctx.storeCall(session, 'advance', () =>
       this.ctx.store.advance(session.uploadId, session.uploadedBytes, { expiresAt }),
     );
     // null: a writer changed the session meanwhile (and slid it); what we read is still a truthful answer.

@@ -22,7 +22,8 @@ export class UploadRecovery {
     // A client asking is alive: its expiry slides (see `readForClient`).
     const session = await this.uploads.readForClient(uploadId, { owner });
     if (!createdByTus(session) || !storedButUnfinished(session)) return session;
-    await this.uploads.complete(uploadId, { owner });
+    // Only a tus HEAD gets here: labelled as the tus call it is.
+    await this.uploads.complete(uploadId, { owner, transport: 'tus' });
     return this.uploads.getSession(uploadId, { owner });
   }
 }

@@ -26,7 +26,7 @@ export class UploadRejector {
     const { ctx } = this;
     const rejection = error.toRejection();
     const now = Date.now();
-    const rejected = await ctx.storeCall(session, () =>
+    const rejected = await ctx.storeCall(session, 'advance', () =>
       ctx.store.advance(session.uploadId, session.uploadedBytes, {
         status: UploadStatus.Rejected,
         metadata: withRejection(session.metadata, rejection),
@@ -43,6 +43,7 @@ export class UploadRejector {
     });
     await ctx.policy.quota.release(rejected);
     ctx.events.emit(UPLOAD_EVENTS.rejected, { session: toSessionView(rejected), rejection }, rejected.ownerId);
+    ctx.telemetry.transition('rejected', rejected);
     return error;
   }
 }

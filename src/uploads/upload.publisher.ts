@@ -41,7 +41,9 @@ export class UploadPublisher {
     const { options, store, policy } = this.ctx;
     const provider = this.ctx.registry.get(session.provider);
     const staged = () =>
-      this.ctx.providerCall(session, () => provider.readStaged(session.providerState ?? {}, session.totalSize!));
+      this.ctx.providerCall(session, 'readStaged', () =>
+        provider.readStaged(session.providerState ?? {}, session.totalSize!),
+      );
     // The policy's last word, before anything is visible: it reads the staged bytes (scanner, hook).
     let inspected: string | undefined;
     if (policy.inspectsPublish && !session.partial) {
@@ -55,7 +57,7 @@ export class UploadPublisher {
       }
     }
     // BlobExistsError (policy fail, or rename out of names) leaves the session and staged data as they were.
-    const { blob, path } = await this.ctx.providerCall(session, () =>
+    const { blob, path } = await this.ctx.providerCall(session, 'completeUpload', () =>
       publishWithPolicy(
         provider,
         session.providerState ?? {},
@@ -75,11 +77,11 @@ export class UploadPublisher {
       inspected !== undefined && this.digests.records(session)
         ? inspected
         : await this.digests.sha256(session, async () => {
-            const { stream } = await this.ctx.providerCall(session, () => provider.get(path));
+            const { stream } = await this.ctx.providerCall(session, 'get', () => provider.get(path));
             return stream;
           });
     const now = Date.now();
-    const completed = await this.ctx.storeCall(session, () =>
+    const completed = await this.ctx.storeCall(session, 'advance', () =>
       store.advance(session.uploadId, session.uploadedBytes, {
         path,
         status: UploadStatus.Complete,
@@ -99,13 +101,14 @@ export class UploadPublisher {
     }
     await policy.quota.commit(completed, path, completed.totalSize ?? completed.uploadedBytes);
     this.ctx.events.emit(UPLOAD_EVENTS.completed, { session: toSessionView(completed) }, completed.ownerId);
+    this.ctx.telemetry.transition('completed', completed);
     return { session: toSessionView(completed), blob };
   }
 
   /** The result of an upload that is already complete: its view and the blob as stored now. */
   async completedResult(session: UploadSession): Promise<CompleteResult> {
     const provider = this.ctx.registry.get(session.provider);
-    const blob = await this.ctx.providerCall(session, () => provider.stat(session.path));
+    const blob = await this.ctx.providerCall(session, 'stat', () => provider.stat(session.path));
     return { session: toSessionView(session), blob };
   }
 }

@@ -83,6 +83,7 @@ const SERVER_ENV = [
   'LOG_FORMAT',
   'ADMIN',
   'ADMIN_TOKEN',
+  'METRICS',
 ];
 
 function withoutServerEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {

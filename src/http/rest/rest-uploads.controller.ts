@@ -10,6 +10,7 @@ import { errorHeaders, errorToBody, HttpExchange, parseNonNegativeInteger } from
 import { RequestOwner } from '../request-owner';
 import { assertAcceptedJsonBody } from './json-body';
 import { ValiBlobExceptionFilter } from '../vali-blob-exception.filter';
+import { withRequestTraceContext } from '../../telemetry/request-trace.context';
 
 /** Content types a chunk body may carry (or none). Anything else could be eaten by a body parser. */
 const CHUNK_CONTENT_TYPES = ['application/octet-stream', 'application/offset+octet-stream'];
@@ -109,6 +110,7 @@ export class RestUploadsController {
         contentLength,
         checksum: this.chunkChecksum(exchange),
         owner,
+        transport: 'rest',
       });
       const view = caller.space.view(result.session);
       const offsetHeader = { 'Upload-Offset': result.session.uploadedBytes };
@@ -132,7 +134,7 @@ export class RestUploadsController {
     const exchange = new HttpExchange(req, res);
     await this.handle(exchange, async (caller) => {
       const owner = await caller.authorize('complete', { uploadId: id });
-      const result = await this.uploads.complete(id, { owner });
+      const result = await this.uploads.complete(id, { owner, transport: 'rest' });
       const { space } = caller;
       exchange.json(200, { session: space.view(result.session), blob: result.blob && space.view(result.blob) });
     });
@@ -143,7 +145,7 @@ export class RestUploadsController {
     const exchange = new HttpExchange(req, res);
     await this.handle(exchange, async (caller) => {
       const owner = await caller.authorize('abort', { uploadId: id });
-      exchange.json(200, caller.space.view(await this.uploads.abort(id, { owner })));
+      exchange.json(200, caller.space.view(await this.uploads.abort(id, { owner, transport: 'rest' })));
     });
   }
 
@@ -158,7 +160,8 @@ export class RestUploadsController {
   private async handle(exchange: HttpExchange, work: (caller: RequestOwner) => Promise<void>): Promise<void> {
     const caller = new RequestOwner(this.options, exchange);
     try {
-      await work(caller);
+      // The engine's spans join the client's trace (W3C traceparent) unless a server span is already active.
+      await withRequestTraceContext(exchange.req.headers, () => work(caller));
     } catch (error) {
       const { status, body } = errorToBody(error, exchange.upload);
       // Messages name stored paths (e.g. BLOB_EXISTS): show them as the client knows them.

@@ -17,7 +17,8 @@ export class TusDeleteHandler {
   async handle(ctx: TusRequest, id: string): Promise<void> {
     const { exchange } = ctx;
     const owner = await authorizeRequest(this.options, exchange, 'abort', { uploadId: id });
-    await this.uploads.abort(id, { owner, allowFinished: this.options.tus.allowTerminateFinished });
+    const allowFinished = this.options.tus.allowTerminateFinished;
+    await this.uploads.abort(id, { owner, allowFinished, transport: 'tus' });
     exchange.closeIfBodyUnread();
     exchange.empty(204, ctx.headers);
   }

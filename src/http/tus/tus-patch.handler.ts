@@ -50,6 +50,7 @@ export class TusPatchHandler {
       declareTotalSize,
       owner,
       autoComplete: true,
+      transport: 'tus',
     });
     if (result.endReason === 'idle' || result.endReason === 'aborted') return answerStalled(ctx, result);
     const headers: Record<string, string | number> = { ...ctx.headers, 'Upload-Offset': result.session.uploadedBytes };

@@ -88,6 +88,7 @@ export class TusPostHandler {
         checksum,
         owner: base.owner,
         autoComplete: true,
+        transport: 'tus',
       });
       ({ uploadedBytes: offset, status } = result.session);
       expiresAt = Date.parse(result.session.expiresAt);

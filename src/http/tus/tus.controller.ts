@@ -2,6 +2,7 @@ import { Delete, Get, Head, Inject, Injectable, Options, Param, Patch, Post, Req
 import { InvalidRequestError } from '../../errors/vali-blob.errors';
 import { TUS_VERSION, VALIBLOB_OPTIONS } from '../../vali-blob.constants';
 import type { ResolvedValiBlobOptions } from '../../vali-blob.options';
+import { withRequestTraceContext } from '../../telemetry/request-trace.context';
 import { HttpExchange } from '../http-exchange';
 import { RequestOwner } from '../request-owner';
 import { TusDeleteHandler } from './tus-delete.handler';
@@ -90,8 +91,13 @@ export class TusController {
     await this.run(req, res, 'GET', id);
   }
 
-  private async run(req: unknown, res: unknown, realMethod: string, id: string | undefined): Promise<void> {
+  private run(req: unknown, res: unknown, realMethod: string, id: string | undefined): Promise<void> {
     const exchange = new HttpExchange(req, res);
+    // The engine's spans join the client's trace (W3C traceparent) unless a server span is already active.
+    return withRequestTraceContext(exchange.req.headers, () => this.dispatch(exchange, realMethod, id));
+  }
+
+  private async dispatch(exchange: HttpExchange, realMethod: string, id: string | undefined): Promise<void> {
     const path = exchange.routedPath;
     const endpointPath = id === undefined ? path.replace(/\/+$/, '') : path.replace(/\/[^/]*\/?$/, '');
     const caller = new RequestOwner(this.options, exchange);
