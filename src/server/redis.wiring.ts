@@ -1,6 +1,6 @@
 import type { RedisSessionStoreOptions } from '../redis';
 // No ioredis behind this import: the server without Redis must not load it.
-import { partitionProblems } from '../sessions/redis/redis-partition';
+import { partitionProblem } from '../sessions/session-partition';
 import type { ServerConfig } from './server.config';
 import type { ServerWiring } from './server.wiring';
 
@@ -41,7 +41,8 @@ export function redisWiring(config: ServerConfig, env: NodeJS.ProcessEnv = proce
   const name = env.REDIS_SENTINEL_NAME || '';
   if (sentinels && !name) problems.push('REDIS_SENTINELS needs REDIS_SENTINEL_NAME (the monitored master name)');
   const partition = env.REDIS_PARTITION || undefined;
-  problems.push(...partitionProblems(partition, 'REDIS_PARTITION').map((p) => p.replace(': partition', '')));
+  const partitionIssue = partitionProblem('REDIS_PARTITION', partition);
+  if (partitionIssue !== null) problems.push(partitionIssue);
   const clusterNodes = cluster ? parseHostPorts('REDIS_CLUSTER', cluster, problems) : [];
   const sentinelNodes = sentinels ? parseHostPorts('REDIS_SENTINELS', sentinels, problems) : [];
   if (problems.length > 0) throw new Error(`Invalid server environment:\n - ${problems.join('\n - ')}`);

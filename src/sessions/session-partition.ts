@@ -13,14 +13,22 @@ const PARTITION_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
  * `InvalidValiBlobOptionsError` (a configuration mistake, reported at bootstrap).
  */
 export function validatePartition(option: string, value: unknown): string {
-  if (value === undefined) return '';
-  if (typeof value !== 'string' || value.length > MAX_PARTITION_LENGTH || !PARTITION_PATTERN.test(value)) {
-    throw new InvalidValiBlobOptionsError([
-      `${option} must be a non-empty string of at most ${MAX_PARTITION_LENGTH} characters from A-Z a-z 0-9 . _ - ` +
-        `(starting with a letter or digit); got ${describeValue(value)}`,
-    ]);
-  }
-  return value;
+  const problem = partitionProblem(option, value);
+  if (problem !== null) throw new InvalidValiBlobOptionsError([problem]);
+  return (value as string | undefined) ?? '';
+}
+
+/**
+ * The problem with a `partition` option as one report line (`null` when fine or unset), for validators that
+ * collect every problem before throwing (the Redis store, locker and quota store, the server's env check).
+ */
+export function partitionProblem(option: string, value: unknown): string | null {
+  if (value === undefined) return null;
+  if (typeof value === 'string' && value.length <= MAX_PARTITION_LENGTH && PARTITION_PATTERN.test(value)) return null;
+  return (
+    `${option} must be a non-empty string of at most ${MAX_PARTITION_LENGTH} characters from A-Z a-z 0-9 . _ - ` +
+    `(starting with a letter or digit); got ${describeValue(value)}`
+  );
 }
 
 function describeValue(value: unknown): string {

@@ -26,11 +26,22 @@ describe('RedisSessionStore (real Redis)', () => {
     await admin.quit();
   });
 
-  runSessionStoreContract('redis', async () => {
-    if (!(await available)) throw new Error('Redis unavailable');
-    const keyPrefix = `vbtest:${randomBytes(6).toString('hex')}:session:`;
-    prefixes.push(keyPrefix);
-    const store = new RedisSessionStore({ connection: REDIS_URL, keyPrefix });
-    return { store, dispose: () => store.close() };
-  });
+  // The partitioned stores share the fixture's random prefix (same backend, other partitions): `<prefix>:<p>:session:`.
+  let base = '';
+  runSessionStoreContract(
+    'redis',
+    async () => {
+      if (!(await available)) throw new Error('Redis unavailable');
+      base = `vbtest:${randomBytes(6).toString('hex')}`;
+      prefixes.push(`${base}:`);
+      const store = new RedisSessionStore({ connection: REDIS_URL, keyPrefix: `${base}:session:` });
+      return { store, dispose: () => store.close() };
+    },
+    {
+      partitioned: async (partition) => {
+        const store = new RedisSessionStore({ connection: REDIS_URL, keyPrefix: `${base}:session:`, partition });
+        return { store, dispose: () => store.close() };
+      },
+    },
+  );
 });

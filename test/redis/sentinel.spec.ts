@@ -41,10 +41,26 @@ describe('Redis Sentinel (real master + replica + sentinel)', () => {
     await stopRedisTopologies();
   });
 
-  runSessionStoreContract('redis sentinel', async () => {
-    const store = new RedisSessionStore({ connection: connection(), partition: newPartition() });
-    return { store, dispose: () => store.close() };
-  });
+  // The fixture's store lives in a fresh partition; the contract's other partitions are named after it, so no
+  // test meets another test's sessions on this shared topology.
+  let fixturePartition = '';
+  runSessionStoreContract(
+    'redis sentinel',
+    async () => {
+      fixturePartition = newPartition();
+      const store = new RedisSessionStore({ connection: connection(), partition: fixturePartition });
+      return { store, dispose: () => store.close() };
+    },
+    {
+      partitioned: async (partition) => {
+        const store = new RedisSessionStore({
+          connection: connection(),
+          partition: `${fixturePartition}-${partition}`,
+        });
+        return { store, dispose: () => store.close() };
+      },
+    },
+  );
 
   describe('Redis-store cases', () => {
     runRedisStoreCases((partition) => new RedisSessionStore({ connection: connection(), partition }));

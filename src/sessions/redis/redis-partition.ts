@@ -1,11 +1,12 @@
-/** What a partition name may be: it becomes a key segment, so no `:`, `{`, `}`, glob characters or spaces. */
-const PARTITION_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
+import { partitionProblem } from '../session-partition';
 
-/** Problems with a `partition` option (empty when fine or unset). */
+/**
+ * Problems with a `partition` option (empty when fine or unset). The rule is every store's (`session-partition.ts`):
+ * it becomes a key segment, and its characters exclude `:`, `{`, `}`, glob characters and spaces.
+ */
 export function partitionProblems(partition: unknown, who: string): string[] {
-  if (partition === undefined) return [];
-  if (typeof partition === 'string' && PARTITION_PATTERN.test(partition)) return [];
-  return [`${who}: partition must be 1-64 characters of A-Z a-z 0-9 _ . -`];
+  const problem = partitionProblem(`${who}: partition`, partition);
+  return problem === null ? [] : [problem];
 }
 
 /**
