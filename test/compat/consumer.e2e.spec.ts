@@ -131,7 +131,7 @@ describeIfRunnable(SUITE, () => {
         if (!migrated) throw new Error('not migrated (see the test above)');
         storageDir = mkdtempSync(join(tmpdir(), 'vb-consumer-blobs-'));
         const started = Date.now();
-        const env = { DATABASE_URL: database!.url, STORAGE_DIR: storageDir };
+        const env = { DATABASE_URL: database!.url, STORAGE_DIR: storageDir, OPS_TOKEN: 'ops-secret' };
         const app = await startConsumerApp(project!.dir, mode, env);
         let stopped: { code: number | null; signal: NodeJS.Signals | null } | undefined;
         try {
@@ -157,12 +157,12 @@ describeIfRunnable(SUITE, () => {
           expect(back.onDiskSha256).toBe(upload.sha256);
 
           // The session lives in the migrated PostgreSQL database (TypeORM store), not in memory.
-          const rows = await queryDatabase<{ status: string; checksum: string }>(
+          const rows = await queryDatabase<{ status: string; checksum: string; partition: string }>(
             database!.url,
-            'SELECT status, checksum FROM valiblob_upload_sessions WHERE upload_id = $1',
+            'SELECT status, checksum, partition FROM valiblob_upload_sessions WHERE upload_id = $1',
             [uploadId],
           );
-          expect(rows).toEqual([{ status: 'Complete', checksum: upload.sha256 }]);
+          expect(rows).toEqual([{ status: 'Complete', checksum: upload.sha256, partition: 'consumer' }]);
 
           // The policy from the tarball: the upload's bytes count in the quota table the migrations created, and
           // the app's hook class and the built-in rules refuse with their codes.
@@ -185,6 +185,24 @@ describeIfRunnable(SUITE, () => {
             status: 400,
             code: 'EXTENSION_NOT_ALLOWED',
           });
+
+          // The admin API from the tarball: the app's own route on UploadAdminService, and http.admin behind the
+          // app's hook — a stuck upload is listed, then purged.
+          const stuck = await create('ops/stuck.bin');
+          expect(stuck.status).toBe(201);
+          const unfinished = await httpRequest(`${app.url}/ops/unfinished`);
+          expect(unfinished.json.items.map((item: { uploadId: string }) => item.uploadId)).toEqual([
+            stuck.json.uploadId,
+          ]);
+          expect((await httpRequest(`${app.url}/admin/uploads`)).status).toBe(401);
+          const ops = { authorization: 'Bearer ops-secret', 'Content-Type': 'application/json' };
+          const purge = await httpRequest(`${app.url}/admin/uploads/purge`, {
+            method: 'POST',
+            headers: ops,
+            body: JSON.stringify({ filter: { pathPrefix: 'ops/' }, mode: 'delete' }),
+          });
+          expect({ status: purge.status, deleted: purge.json?.deleted }).toEqual({ status: 200, deleted: 1 });
+          expect((await httpRequest(`${app.url}/ops/unfinished`)).json.items).toEqual([]);
 
           const health = await httpRequest(`${app.url}/health`);
           expect({ status: health.status, body: health.json }).toMatchObject({
