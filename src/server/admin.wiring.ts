@@ -1,6 +1,6 @@
-import { timingSafeEqual } from 'node:crypto';
 import { ForbiddenError } from '../errors/vali-blob.errors';
 import type { ValiBlobHttpOptions } from '../vali-blob.options';
+import { expectedBearer, givenBearer, sameBearer } from './bearer-token';
 
 /** Where the server mounts the admin routes with `ADMIN=on`. */
 export const SERVER_ADMIN_PATH = 'admin/uploads';
@@ -49,15 +49,14 @@ export function adminHttpOption(
   ownerTokens: Array<{ owner: string; token: string }> | null,
 ): Pick<ValiBlobHttpOptions, 'admin'> {
   if (!admin) return {};
-  const expected = Buffer.from(`Bearer ${admin.token}`);
-  const owners = (ownerTokens ?? []).map(({ token }) => Buffer.from(`Bearer ${token}`));
-  const same = (given: Buffer, candidate: Buffer) =>
-    given.length === candidate.length && timingSafeEqual(given, candidate);
+  const expected = expectedBearer(admin.token);
+  const owners = (ownerTokens ?? []).map(({ token }) => expectedBearer(token));
   const authorize = (request: unknown): boolean => {
-    const given = Buffer.from((request as { headers: Record<string, string | undefined> }).headers.authorization ?? '');
-    if (same(given, expected)) return true;
+    const given = givenBearer(request);
+    if (sameBearer(given, expected)) return true;
     // A known owner is authenticated, just not an operator: 403 rather than 401.
-    if (owners.some((candidate) => same(given, candidate))) throw new ForbiddenError('Owner tokens are not admin');
+    if (owners.some((candidate) => sameBearer(given, candidate)))
+      throw new ForbiddenError('Owner tokens are not admin');
     return false;
   };
   return { admin: { path: SERVER_ADMIN_PATH, authorize } };

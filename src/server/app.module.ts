@@ -1,9 +1,9 @@
 import { DynamicModule, Logger, Module } from '@nestjs/common';
-import { timingSafeEqual } from 'node:crypto';
 import { ScheduleModule } from '@nestjs/schedule';
 import { ValiBlobModule } from '../vali-blob.module';
 import type { AuthorizeContext, ValiBlobModuleOptions } from '../vali-blob.options';
 import { adminHttpOption } from './admin.wiring';
+import { expectedBearer, givenBearer, sameBearer } from './bearer-token';
 import { databaseWiring } from './database.wiring';
 import { DemoController } from './demo.controller';
 import { redisWiring } from './redis.wiring';
@@ -71,12 +71,8 @@ export class AppModule {
 
 /** With AUTH_TOKEN set, every upload and blob route requires `Authorization: Bearer <token>`. */
 function bearerTokenCheck(token: string) {
-  const expected = Buffer.from(`Bearer ${token}`);
-  return ({ request }: AuthorizeContext): boolean => {
-    const header = (request as { headers: Record<string, string | undefined> }).headers.authorization ?? '';
-    const given = Buffer.from(header);
-    return given.length === expected.length && timingSafeEqual(given, expected);
-  };
+  const expected = expectedBearer(token);
+  return ({ request }: AuthorizeContext): boolean => sameBearer(givenBearer(request), expected);
 }
 
 /**
@@ -84,12 +80,12 @@ function bearerTokenCheck(token: string) {
  * Every token is compared (constant time each) so the answer time does not reveal which one matched.
  */
 function ownerTokenCheck(pairs: Array<{ owner: string; token: string }>) {
-  const expected = pairs.map(({ owner, token }) => ({ owner, value: Buffer.from(`Bearer ${token}`) }));
+  const expected = pairs.map(({ owner, token }) => ({ owner, value: expectedBearer(token) }));
   return ({ request }: AuthorizeContext): { ownerId: string } | false => {
-    const given = Buffer.from((request as { headers: Record<string, string | undefined> }).headers.authorization ?? '');
+    const given = givenBearer(request);
     let owner: string | null = null;
     for (const candidate of expected) {
-      if (given.length === candidate.value.length && timingSafeEqual(given, candidate.value)) owner = candidate.owner;
+      if (sameBearer(given, candidate.value)) owner = candidate.owner;
     }
     return owner === null ? false : { ownerId: owner };
   };
