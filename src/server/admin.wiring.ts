@@ -1,6 +1,7 @@
 import { ForbiddenError } from '../errors/vali-blob.errors';
 import type { ValiBlobHttpOptions } from '../vali-blob.options';
 import { expectedBearer, givenBearer, sameBearer } from './bearer-token';
+import { parseOnOff } from './env-switch';
 
 /** Where the server mounts the admin routes with `ADMIN=on`. */
 export const SERVER_ADMIN_PATH = 'admin/uploads';
@@ -21,12 +22,8 @@ export function parseAdminEnv(
   ownerTokens: Array<{ owner: string; token: string }> | null,
   problems: string[],
 ): ServerAdminConfig | null {
-  const value = (env.ADMIN || 'off').toLowerCase();
-  if (!['on', 'off', 'true', 'false', '1', '0'].includes(value)) {
-    problems.push('ADMIN must be on or off');
-    return null;
-  }
-  const on = value === 'on' || value === 'true' || value === '1';
+  const on = parseOnOff(env, 'ADMIN', problems);
+  if (on === null) return null;
   if (!on) {
     if (env.ADMIN_TOKEN) problems.push('ADMIN_TOKEN is set but ADMIN is not on');
     return null;

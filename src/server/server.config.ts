@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { chooseSqliteDriver, SqliteDriverPackage } from '../sessions/typeorm/sqlite-driver';
 import { LogFormat, parseLogFormat } from './logging.wiring';
 import { parseAdminEnv, ServerAdminConfig } from './admin.wiring';
+import { parseOnOff } from './env-switch';
 
 /** Settings of the runnable server, read from the environment (DESIGN §7). */
 export interface ServerConfig {
@@ -95,8 +96,7 @@ export function loadServerConfig(env: NodeJS.ProcessEnv = process.env): ServerCo
   const policy = parsePolicyEnv(env, problems);
   const logFormat = parseLogFormat(env, problems);
   const admin = parseAdminEnv(env, ownerTokens, problems);
-  const metrics = (env.METRICS || 'off').toLowerCase();
-  if (!['on', 'off', 'true', 'false', '1', '0'].includes(metrics)) problems.push('METRICS must be on or off');
+  const metrics = parseOnOff(env, 'METRICS', problems);
   if (problems.length > 0) throw new Error(`Invalid server environment:\n - ${problems.join('\n - ')}`);
   return {
     port,
@@ -113,7 +113,7 @@ export function loadServerConfig(env: NodeJS.ProcessEnv = process.env): ServerCo
     policy,
     logFormat,
     admin,
-    metrics: ['on', 'true', '1'].includes(metrics),
+    metrics: metrics === true,
   };
 }
 
