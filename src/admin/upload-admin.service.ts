@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { UploadLockedError, ValiBlobError } from '../errors/vali-blob.errors';
-import { InvalidRequestError } from '../errors/vali-blob.errors';
+import { uploadLog } from '../common/upload-log';
+import { InvalidRequestError, UploadLockedError, ValiBlobError } from '../errors/vali-blob.errors';
 import { UploadLease, UploadLocker } from '../locking/upload-locker';
 import { ResumableSessionStore } from '../sessions/resumable-session-store';
 import { matchesSessionFilter } from '../sessions/session-filter';
@@ -71,7 +71,7 @@ export class UploadAdminService {
         if (!matchesSessionFilter(seen, sessionFilter)) continue;
         report.matched++;
         if (report.dryRun) countStep(report, purgeStep(seen, options), seen);
-        else await this.purgeOne(seen.uploadId, sessionFilter, options, report);
+        else await this.purgeOne(seen, sessionFilter, options, report);
       }
       cursor = page.nextCursor ?? undefined;
     } while (cursor !== undefined);
@@ -87,22 +87,22 @@ export class UploadAdminService {
 
   /** Purge one session under its upload lock, taken try-once. */
   private async purgeOne(
-    uploadId: string,
+    seen: UploadSession,
     filter: SessionFilter,
     options: AdminPurgeOptions,
     report: AdminPurgeReport,
   ): Promise<void> {
     let lease: UploadLease;
     try {
-      lease = await this.locker.acquire(uploadId, { waitMs: 0, requestRelease: false });
+      lease = await this.locker.acquire(seen.uploadId, { waitMs: 0, requestRelease: false });
     } catch (error) {
       if (error instanceof UploadLockedError) report.locked++;
-      else this.fail(report, uploadId, error);
+      else this.fail(report, seen, error);
       return;
     }
     try {
       // Re-read under the lock: a chunk may have landed, a client may have aborted, cleanup may have removed it.
-      const session = await this.callStore('get', () => this.store.get(uploadId));
+      const session = await this.callStore('get', () => this.store.get(seen.uploadId));
       if (!session || !matchesSessionFilter(session, filter)) {
         report.skipped++;
         return;
@@ -115,7 +115,7 @@ export class UploadAdminService {
       }
       countStep(report, step, session);
     } catch (error) {
-      this.fail(report, uploadId, error);
+      this.fail(report, seen, error);
     } finally {
       await lease.release().catch(() => undefined);
     }
@@ -144,11 +144,11 @@ export class UploadAdminService {
     }
   }
 
-  private fail(report: AdminPurgeReport, uploadId: string, error: unknown): void {
+  /** Count and log one session's failure; the line names the upload and its owner like the engine's lines. */
+  private fail(report: AdminPurgeReport, session: UploadSession, error: unknown): void {
     const code = error instanceof ValiBlobError ? error.code : 'INTERNAL_ERROR';
-    report.failed.push({ uploadId, code });
-    const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-    this.logger.error(`Admin purge: session ${uploadId} failed: ${message}`);
+    report.failed.push({ uploadId: session.uploadId, code });
+    this.logger.error(uploadLog('Admin purge: the session failed', session, error));
   }
 
   private callStore<T>(what: string, call: () => Promise<T>): Promise<T> {
