@@ -1,5 +1,6 @@
 import type { StoreLocks } from '../locking/store-locks';
 import type { UploadQuotaStore } from '../policy/quota/upload-quota.store';
+import { isExpiredTombstone } from './session-filter';
 import { SessionFilter, SessionPage, SessionPatch, TERMINAL_STATUSES, UploadSession } from './upload-session.model';
 
 /**
@@ -47,7 +48,7 @@ export abstract class ResumableSessionStore {
     do {
       const page = await this.find({ status: [...TERMINAL_STATUSES], expiresBefore: now, cursor, limit: 500 });
       for (const session of page.items) {
-        if (session.providerState !== null) continue;
+        if (!isExpiredTombstone(session, now)) continue;
         await this.delete(session.uploadId);
         removed++;
       }

@@ -1,6 +1,6 @@
 import { decodeOpaqueCursor, encodeOpaqueCursor } from '../common/opaque-cursor';
 import { InvalidRequestError } from '../errors/vali-blob.errors';
-import { SessionFilter, UploadSession } from './upload-session.model';
+import { SessionFilter, TERMINAL_STATUSES, UploadSession } from './upload-session.model';
 
 /** Default and maximum page sizes for `find`. */
 export const DEFAULT_FIND_LIMIT = 100;
@@ -17,6 +17,15 @@ export function matchesSessionFilter(session: UploadSession, filter: SessionFilt
   if (filter.expiresBefore !== undefined && session.expiresAt > filter.expiresBefore) return false;
   if (filter.createdBefore !== undefined && session.createdAt > filter.createdBefore) return false;
   return true;
+}
+
+/**
+ * What `deleteExpired(now)` removes: a tombstone (terminal status) past its retention with no `providerState`
+ * left, so nothing on the provider depends on the record. Stores that filter in process use this; SQL states the
+ * same three conditions in its DELETE.
+ */
+export function isExpiredTombstone(session: UploadSession, now: number): boolean {
+  return session.expiresAt <= now && TERMINAL_STATUSES.includes(session.status) && session.providerState === null;
 }
 
 /** Page size clamped to 1..MAX_FIND_LIMIT. */

@@ -3,14 +3,13 @@ import { SessionAlreadyExistsError } from '../../errors/vali-blob.errors';
 import { processLocalLocks, StoreLocks } from '../../locking/store-locks';
 import { MemoryQuotaStore } from '../../policy/quota/memory-quota.store';
 import { ResumableSessionStore } from '../resumable-session-store';
-import { decodeCursor, encodeCursor, findLimit, matchesSessionFilter } from '../session-filter';
+import { decodeCursor, encodeCursor, findLimit, isExpiredTombstone, matchesSessionFilter } from '../session-filter';
 import {
   ACTIVE_STATUSES,
   cloneSession,
   SessionFilter,
   SessionPage,
   SessionPatch,
-  TERMINAL_STATUSES,
   UploadSession,
 } from '../upload-session.model';
 
@@ -101,7 +100,7 @@ export class MemorySessionStore extends ResumableSessionStore {
   override async deleteExpired(now: number): Promise<number> {
     let removed = 0;
     for (const [id, session] of this.sessions) {
-      if (session.expiresAt <= now && TERMINAL_STATUSES.includes(session.status) && session.providerState === null) {
+      if (isExpiredTombstone(session, now)) {
         this.sessions.delete(id);
         removed++;
       }

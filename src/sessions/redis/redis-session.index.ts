@@ -1,6 +1,6 @@
 import { StoreUnavailableError } from '../../errors/vali-blob.errors';
-import { decodeCursor, encodeCursor, findLimit, matchesSessionFilter } from '../session-filter';
-import { SessionFilter, SessionPage, TERMINAL_STATUSES, UploadSession } from '../upload-session.model';
+import { decodeCursor, encodeCursor, findLimit, isExpiredTombstone, matchesSessionFilter } from '../session-filter';
+import { SessionFilter, SessionPage, UploadSession } from '../upload-session.model';
 import type { RedisClient } from './redis-connection';
 import { RedisSessionBucket, RedisSessionCall } from './redis-session.bucket';
 import type { RedisSessionKeys } from './redis-session.keys';
@@ -115,9 +115,7 @@ export class RedisSessionIndex {
           const ids = await bucket.expiredIds(now, kept, SCAN_BATCH);
           if (ids.length === 0) return removed;
           const sessions = (await bucket.load(ids)).filter((s): s is UploadSession => s !== null);
-          const doomed = sessions.filter(
-            (s) => s.expiresAt <= now && TERMINAL_STATUSES.includes(s.status) && s.providerState === null,
-          );
+          const doomed = sessions.filter((s) => isExpiredTombstone(s, now));
           const gone = await bucket.deleteUnchanged(doomed);
           removed += gone;
           kept += sessions.length - gone;
