@@ -12,7 +12,7 @@ import { UploadLockedError } from '../errors/vali-blob.errors';
 import { UploadLease, UploadLocker } from '../locking/upload-locker';
 import { ResumableSessionStore } from '../sessions/resumable-session-store';
 import { storeCall } from '../sessions/store-call';
-import { ACTIVE_STATUSES, UploadSession, UploadStatus } from '../sessions/upload-session.model';
+import { ACTIVE_STATUSES, UploadSession } from '../sessions/upload-session.model';
 import { withTimeout } from '../common/with-timeout';
 import { ResumableUploadService } from '../uploads/resumable-upload.service';
 import { UPLOAD_EVENTS, UploadEvents } from '../uploads/upload.events';
@@ -260,11 +260,9 @@ export class StaleUploadCleanupService implements OnApplicationBootstrap, Before
       const session = await this.callStore('get', () => this.store.get(seen.uploadId));
       if (!session || session.expiresAt > now) return true;
       const active = ACTIVE_STATUSES.includes(session.status);
-      const holdsProviderData = session.providerState !== null && session.status !== UploadStatus.Complete;
       // Provider data is freed BEFORE the record goes (once it is gone nothing knows the parts exist); an upload
       // that expired unfinished also gives back its quota reservation.
-      await this.engine.endings.remove(session);
-      if (holdsProviderData) report.aborted++;
+      if (await this.engine.endings.remove(session)) report.aborted++;
       if (active) {
         report.expired++;
         this.events.emit(UPLOAD_EVENTS.expired, { session: toSessionView(session) }, session.ownerId);

@@ -74,13 +74,16 @@ export class UploadAborter {
    * Remove a session record for good, freeing first what it would orphan: an unfinished or aborted session's
    * provider data is freed BEFORE the record goes (once it is gone nothing knows the parts exist), then the
    * record is deleted and an unfinished one's quota reservation released. A completed upload's blob is left
-   * alone (see `deleteFinished`). The caller holds the upload lock and read `session` under it.
+   * alone (see `deleteFinished`). The caller holds the upload lock and read `session` under it. Answers whether
+   * provider data was freed (cleanup counts those).
    */
-  async remove(session: UploadSession): Promise<void> {
-    if (session.providerState && session.status !== UploadStatus.Complete) await this.freeProviderData(session);
+  async remove(session: UploadSession): Promise<boolean> {
+    const freeing = session.providerState !== null && session.status !== UploadStatus.Complete;
+    if (freeing) await this.freeProviderData(session);
     await this.ctx.storeCall(session, 'delete', () => this.ctx.store.delete(session.uploadId));
     this.digests.forget(session.uploadId);
     if (ACTIVE_STATUSES.includes(session.status)) await this.ctx.policy.quota.release(session);
+    return freeing;
   }
 
   /**
