@@ -189,10 +189,9 @@ export class TypeOrmSessionStore extends ResumableSessionStore {
 
   async findExpired(now: number, limit: number): Promise<UploadSession[]> {
     return this.call('findExpired', async () => {
-      const entities = await this.repository
-        .createQueryBuilder('s')
-        .where(`${PARTITION_COLUMN} = :partition`, { partition: this.partition })
-        .andWhere('expires_at <= :now', { now })
+      const query = this.repository.createQueryBuilder('s');
+      applySessionFilter(query, this.partition, { expiresBefore: now });
+      const entities = await query
         .orderBy('expires_at', 'ASC')
         .addOrderBy(`upload_id${this.byteOrder}`, 'ASC')
         .limit(limit)
@@ -208,15 +207,9 @@ export class TypeOrmSessionStore extends ResumableSessionStore {
    */
   override async deleteExpired(now: number): Promise<number> {
     return this.call('deleteExpired', async () => {
-      const result = await this.dataSource
-        .createQueryBuilder()
-        .delete()
-        .from(UploadSessionEntity)
-        .where(`${PARTITION_COLUMN} = :partition`, { partition: this.partition })
-        .andWhere('expires_at <= :now', { now })
-        .andWhere('status IN (:...terminal)', { terminal: [...TERMINAL_STATUSES] })
-        .andWhere('provider_state IS NULL')
-        .execute();
+      const query = this.dataSource.createQueryBuilder().delete().from(UploadSessionEntity);
+      applySessionFilter(query, this.partition, { status: [...TERMINAL_STATUSES], expiresBefore: now });
+      const result = await query.andWhere('provider_state IS NULL').execute();
       return result.affected ?? 0;
     });
   }
