@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import Redis, { Cluster, ClusterNode, ClusterOptions, RedisOptions } from 'ioredis';
 import { createHash } from 'node:crypto';
 import { InvalidValiBlobOptionsError } from '../../errors/vali-blob.errors';
+import { hasHashTag } from './redis-key-slot';
 
 /** An ioredis client: a single node (standalone or Sentinel-managed) or a Cluster. */
 export type RedisClient = Redis | Cluster;
@@ -112,7 +113,7 @@ export function isCluster(client: RedisClient): client is Cluster {
  * In Cluster mode every key one script touches must hash to one slot; a `{hash tag}` in the prefix guarantees it.
  */
 export function requireHashTagInCluster(client: RedisClient, keyPrefix: string, who: string): void {
-  if (isCluster(client) && !/\{[^}]+\}/.test(keyPrefix)) {
+  if (isCluster(client) && !hasHashTag(keyPrefix)) {
     throw new InvalidValiBlobOptionsError([
       `${who}: with Redis Cluster this keyPrefix must contain a hash tag, e.g. "{valiblob}:quota:", so the keys ` +
         'one script changes live in one slot (the session store spreads sessions over buckets instead when its ' +
