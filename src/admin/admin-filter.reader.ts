@@ -6,7 +6,14 @@ import type { AdminUploadFilter, AdminUploadQuery } from './admin-upload.query';
 const STATUSES = Object.values(UploadStatus) as string[];
 
 /** The filter fields, in the order they are read (also what decides whether a filter is empty). */
-const FILTER_KEYS = ['pathPrefix', 'status', 'ownerId', 'olderThanMs', 'createdBefore', 'expiresBefore'] as const;
+export const ADMIN_FILTER_KEYS = [
+  'pathPrefix',
+  'status',
+  'ownerId',
+  'olderThanMs',
+  'createdBefore',
+  'expiresBefore',
+] as const;
 
 /**
  * The store filter of an admin filter, checked field by field (`InvalidRequestError`, 400, on a bad value — the
@@ -43,13 +50,13 @@ export function toPageFilter(query: AdminUploadQuery): Pick<SessionFilter, 'limi
 
 /** Whether a filter names no field at all (it would match every session). */
 export function isEmptyFilter(filter: AdminUploadFilter): boolean {
-  return FILTER_KEYS.every((key) => filter[key] === undefined);
+  return ADMIN_FILTER_KEYS.every((key) => filter[key] === undefined);
 }
 
 /** Only the filter fields of `value` (a query or a purge body may carry more). */
 export function pickFilter(value: AdminUploadFilter): AdminUploadFilter {
   const picked: Record<string, unknown> = {};
-  for (const key of FILTER_KEYS) if (value[key] !== undefined) picked[key] = value[key];
+  for (const key of ADMIN_FILTER_KEYS) if (value[key] !== undefined) picked[key] = value[key];
   return picked as AdminUploadFilter;
 }
 

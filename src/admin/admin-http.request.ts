@@ -1,23 +1,15 @@
 import { InvalidRequestError } from '../errors/vali-blob.errors';
 import { parseNonNegativeInteger } from '../http/http-exchange';
+import { ADMIN_FILTER_KEYS } from './admin-filter.reader';
 import type { AdminPurgeOptions } from './admin-purge.types';
 import type { AdminUploadFilter, AdminUploadQuery } from './admin-upload.query';
 
 /** Query parameters of `GET /<admin path>`; anything else is refused (a typo must not silently widen a list). */
-const QUERY_KEYS = [
-  'pathPrefix',
-  'status',
-  'ownerId',
-  'olderThanMs',
-  'createdBefore',
-  'expiresBefore',
-  'limit',
-  'cursor',
-];
+const QUERY_KEYS: string[] = [...ADMIN_FILTER_KEYS, 'limit', 'cursor'];
 const NUMBER_KEYS = ['olderThanMs', 'createdBefore', 'expiresBefore', 'limit'];
 /** Fields of a purge body and of its `filter`; unknown ones are refused (a typo would widen the purge). */
 const BODY_KEYS = ['filter', 'mode', 'deleteBlobs', 'dryRun', 'all'];
-const FILTER_KEYS = QUERY_KEYS.filter((key) => key !== 'limit' && key !== 'cursor');
+const FILTER_KEYS: string[] = [...ADMIN_FILTER_KEYS];
 
 /**
  * The list query from a request URL (`?pathPrefix=&status=Pending,InProgress&ownerId=&olderThanMs=&limit=…`).
