@@ -10,6 +10,16 @@ export class OptionProblems {
     this.list.push(problem);
   }
 
+  /** `value`, or `fallback` when undefined; a problem (and `fallback`) when it is not an integer in [min, max]. */
+  intInRange(key: string, value: unknown, fallback: number, min: number, max: number): number {
+    if (value === undefined) return fallback;
+    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) {
+      this.add(`${key} must be an integer from ${min} to ${max} (got ${JSON.stringify(value)})`);
+      return fallback;
+    }
+    return value;
+  }
+
   /** `value`, or `fallback` when it is undefined; a problem (and `fallback`) when it is not a positive integer. */
   positiveInt(key: string, value: unknown, fallback: number): number {
     if (value === undefined) return fallback;

@@ -18,6 +18,7 @@ export interface ResolvedValiBlobOptions {
   completedRetention: number;
   checksumAlgorithms: ChecksumAlgorithm[];
   wholeFileChecksum: boolean;
+  digestThreads: number;
   idleTimeoutMs: number;
   storeTimeoutMs: number;
   maxConcurrentWrites: number;

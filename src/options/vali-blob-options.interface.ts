@@ -115,6 +115,14 @@ export interface ValiBlobModuleOptions {
    */
   wholeFileChecksum?: boolean;
   /**
+   * Worker threads that compute the whole-file sha256 while the main thread writes, fsyncs and commits, so a
+   * chunk body never waits for the hash (unless a worker falls 16 MiB behind). States are kept in the workers
+   * between chunks; each byte is copied once, in 256 KiB batches. `0` hashes on the main thread, in the body's
+   * data path (the right choice on a single core). Started on first use.
+   * @default min(4, available cores - 1)
+   */
+  digestThreads?: number;
+  /**
    * A chunk body that sends nothing for this long (ms) is ended; what arrived is kept.
    * @default 60_000
    */

@@ -8,7 +8,7 @@ import { OptionProblems } from './option-problems';
 import { isCleanupLockConfig, isSessionStoreConfig, isUploadLockerConfig } from './pluggable-config.guards';
 import type { LocalProviderConfig, MemoryProviderConfig } from './pluggable-config.interface';
 import type { ResolvedValiBlobOptions } from './resolved-vali-blob-options.interface';
-import { defaultOwnerPrefix, VALIBLOB_DEFAULTS } from './vali-blob.defaults';
+import { defaultDigestThreads, defaultOwnerPrefix, VALIBLOB_DEFAULTS } from './vali-blob.defaults';
 import { readPolicyOptions } from './upload-policy-options.validator';
 import { readHttpOptions } from './vali-blob-http-options.validator';
 import type { ValiBlobHttpOptions } from './vali-blob-http-options.interface';
@@ -86,6 +86,8 @@ export function resolveValiBlobOptions(
   const policy = readPolicyOptions(options.policy, problems);
   for (const problem of readHttpOptions(http).problems) problems.add(problem);
 
+  const digestThreads = problems.intInRange('digestThreads', options.digestThreads, defaultDigestThreads(), 0, 64);
+
   if (problems.list.length > 0) throw new InvalidValiBlobOptionsError(problems.list);
   return {
     defaultProvider,
@@ -94,6 +96,7 @@ export function resolveValiBlobOptions(
     ...numbers,
     checksumAlgorithms,
     wholeFileChecksum: flag(options.wholeFileChecksum, VALIBLOB_DEFAULTS.wholeFileChecksum),
+    digestThreads,
     cleanup,
     authorize: options.authorize,
     ownerScope,

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { CHECKSUM_ALGORITHMS } from '../uploads/upload-checksum';
 
 const GiB = 1024 ** 3;
@@ -65,4 +66,14 @@ export const VALIBLOB_DEFAULTS = {
  */
 export function defaultOwnerPrefix(ownerId: string): string {
   return `owners/${ownerId}/`;
+}
+
+/**
+ * Default `digestThreads`: one per core beyond the one the main thread uses, at most 4 (one sha256 runs on one
+ * thread; more only help many parallel uploads). 0 on a single core: a worker there only adds copying.
+ *
+ * @publicApi
+ */
+export function defaultDigestThreads(cores = availableParallelism()): number {
+  return Math.max(0, Math.min(4, cores - 1));
 }

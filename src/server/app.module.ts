@@ -28,6 +28,7 @@ export class AppModule {
       providers: { local: { root: config.storageDir } },
       maxUploadSize: config.maxUploadSize,
       wholeFileChecksum: config.wholeFileChecksum,
+      digestThreads: config.digestThreads,
       authorize: config.ownerTokens
         ? ownerTokenCheck(config.ownerTokens)
         : config.authToken

@@ -27,6 +27,8 @@ export interface ServerConfig {
   lockRequestRelease: boolean;
   /** Record the whole-file sha256 on complete (default true; `WHOLE_FILE_CHECKSUM=false` skips the hashing). */
   wholeFileChecksum: boolean;
+  /** `DIGEST_THREADS`: threads hashing the whole file (unset: the module's default; 0: on the main thread). */
+  digestThreads: number | undefined;
   /** The upload policy asked for by `ALLOWED_TYPES`, `SNIFF`, `QUOTA_BYTES`, `CLAMD`, … (see `policyFromConfig`). */
   policy: ServerPolicyConfig;
   /** `LOG_FORMAT=text|json`: Nest's console lines (default) or one JSON object per line (nestjs-pino). */
@@ -69,6 +71,9 @@ export function loadServerConfig(env: NodeJS.ProcessEnv = process.env): ServerCo
     if (!Number.isSafeInteger(maxUploadSize) || maxUploadSize <= 0)
       problems.push('MAX_UPLOAD_SIZE must be a positive integer (bytes)');
   }
+  const digestThreads = env.DIGEST_THREADS ? Number(env.DIGEST_THREADS) : undefined;
+  if (digestThreads !== undefined && !(Number.isSafeInteger(digestThreads) && digestThreads >= 0))
+    problems.push('DIGEST_THREADS must be an integer >= 0');
   const databaseUrl = env.DATABASE_URL || 'sqlite:./data/vali-blob.sqlite';
   if (!/^(sqlite:|postgres(ql)?:\/\/)/.test(databaseUrl))
     problems.push('DATABASE_URL must start with sqlite: or postgres://');
@@ -110,6 +115,7 @@ export function loadServerConfig(env: NodeJS.ProcessEnv = process.env): ServerCo
     ownerTokens,
     lockRequestRelease: release === 'true' || release === '1',
     wholeFileChecksum: checksum === 'true' || checksum === '1',
+    digestThreads,
     policy,
     logFormat,
     admin,

@@ -32,6 +32,10 @@ export class ChunkMeter extends Readable {
   private readonly options: ChunkMeterOptions;
   private idleTimer?: NodeJS.Timeout;
   private detached = false;
+  /** The consumer asked for more and has not been refused since (`push` returned true). */
+  private wanted = false;
+  /** Waiting for a digest computed elsewhere to catch up; the source stays paused meanwhile. */
+  private throttled = false;
 
   constructor(source: Readable, options: ChunkMeterOptions) {
     super({ highWaterMark: 64 * 1024 });
@@ -61,7 +65,8 @@ export class ChunkMeter extends Readable {
   }
 
   override _read(): void {
-    if (!this.detached) this.source.resume();
+    this.wanted = true;
+    if (!this.detached && !this.throttled) this.source.resume();
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
@@ -79,8 +84,34 @@ export class ChunkMeter extends Readable {
     this.bytes += data.length;
     for (const digest of this.options.digests) digest.update(data);
     this.armIdleTimer();
-    if (!this.push(data)) this.source.pause();
+    if (!this.push(data)) {
+      this.wanted = false;
+      this.source.pause();
+    }
+    this.waitForDigests();
   };
+
+  /**
+   * A digest hashed on another thread that fell too far behind pauses the body until it catches up: memory stays
+   * bounded and a slow hash slows the client down, as a slow disk does. The idle timer is off meanwhile: the
+   * client is not the one stalling.
+   */
+  private waitForDigests(): void {
+    for (const digest of this.options.digests) {
+      const backlog = digest.backlog?.();
+      if (!backlog) continue;
+      this.throttled = true;
+      clearTimeout(this.idleTimer);
+      this.source.pause();
+      void backlog.then(() => {
+        this.throttled = false;
+        if (this.detached) return;
+        this.armIdleTimer();
+        if (this.wanted) this.source.resume();
+      });
+      return;
+    }
+  }
 
   private readonly onEnd = (): void => this.finish('eof');
 

@@ -75,7 +75,7 @@ export class ResumableUploadService implements BeforeApplicationShutdown, OnAppl
     this.ctx = new UploadEngineContext(options, store, registry, locker, events, policy);
     this.writeSlots = new WriteSlots(options.maxConcurrentWrites);
     this.shutdown = new UploadShutdownDrain(this.writeSlots, this.ctx.logger);
-    this.digests = new WholeFileDigestCache(options.wholeFileChecksum);
+    this.digests = WholeFileDigestCache.create(options.wholeFileChecksum, options.digestThreads);
     this.aborter = new UploadAborter(this.ctx, this.digests);
     this.expiry = new UploadExpirySlider(this.ctx);
     const rejector = new UploadRejector(this.ctx, this.digests, this.aborter);
@@ -200,9 +200,10 @@ export class ResumableUploadService implements BeforeApplicationShutdown, OnAppl
     await this.shutdown.drain();
   }
 
-  /** Shutdown, step 2: release locks, closing the locker only when the library created it (no `lock.locker`). */
+  /** Shutdown, step 2: release locks (closing the locker only when the library created it), stop digest threads. */
   async onApplicationShutdown(): Promise<void> {
     if (!this.options.lock.locker) await this.locker.close();
+    await this.digests.close();
   }
 
   /**

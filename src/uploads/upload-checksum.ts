@@ -50,6 +50,8 @@ function decodeDigest(value: string, algorithm: ChecksumAlgorithm): Buffer {
 export interface IncrementalDigest {
   update(data: Buffer): void;
   digest(): Buffer;
+  /** Set by digests computed elsewhere: a promise to wait on before feeding more (`null`: go on). */
+  backlog?(): Promise<void> | null;
 }
 
 /** Create an incremental digest for an algorithm. */

@@ -1,4 +1,3 @@
-import type { Hash } from 'node:crypto';
 import {
   OffsetMismatchError,
   UploadInterruptedError,
@@ -9,6 +8,7 @@ import type { UploadLease } from '../locking/upload-locker';
 import { SessionPatch, UploadSession, UploadStatus } from '../sessions/upload-session.model';
 import type { WriteChunkResult } from '../storage/storage-provider';
 import { ChunkMeter } from './chunk-meter';
+import type { DigestState } from './digest/digest-state';
 import type { ChunkResult, UploadChunkInput } from './resumable-upload.types';
 import { IncrementalDigest } from './upload-checksum';
 import { UploadChecksumVerifier } from './upload-checksum.verifier';
@@ -30,6 +30,8 @@ interface ChunkRun {
   meter?: ChunkMeter;
   releaseRequested: boolean;
   onLeaseLost?: () => void;
+  /** This chunk's copy of the whole-file hash; freed after the request unless the cache kept it. */
+  fileHash?: DigestState;
 }
 
 /**
@@ -87,6 +89,7 @@ export class UploadChunkWriter {
       throw error;
     } finally {
       if (run.meter) this.shutdown.untrack(run.meter);
+      if (run.fileHash) this.digests.release(uploadId, run.fileHash);
       if (run.onLeaseLost) lease.signal.removeEventListener('abort', run.onLeaseLost);
       slot?.release();
       await lease.release();
@@ -116,8 +119,16 @@ export class UploadChunkWriter {
 
     const checksum = new UploadChecksumVerifier(input.checksum, options.checksumAlgorithms);
     const fileHash = this.digests.fork(uploadId, session.uploadedBytes);
+    run.fileHash = fileHash;
     const digests: IncrementalDigest[] = [...checksum.digests];
-    if (fileHash) digests.push({ update: (d) => void fileHash.update(d), digest: () => Buffer.alloc(0) });
+    if (fileHash) {
+      // The whole-file hash runs elsewhere (a digest worker by default); the meter only waits on its backlog.
+      digests.push({
+        update: (data) => fileHash.update(data),
+        digest: () => Buffer.alloc(0),
+        backlog: () => fileHash.backlog(),
+      });
+    }
     // The policy's first-bytes stage watches the chunk that completes the sniffing window.
     const headTap = policy.head.tap(session);
     if (headTap) digests.push(headTap);
@@ -235,6 +246,6 @@ interface WrittenChunk {
   lease: UploadLease;
   written: WriteChunkResult;
   meter: ChunkMeter;
-  fileHash: Hash | undefined;
+  fileHash: DigestState | undefined;
   policyPatch: SessionPatch;
 }
