@@ -12,7 +12,7 @@ import type { DigestState } from './digest/digest-state';
 import type { ChunkResult, UploadChunkInput } from './resumable-upload.types';
 import { IncrementalDigest } from './upload-checksum';
 import { UploadChecksumVerifier } from './upload-checksum.verifier';
-import { UploadEngineContext } from './upload-engine.context';
+import { isUploadId, UploadEngineContext } from './upload-engine.context';
 import { checkSize, checkWritable, chunkTooLarge, validateChunkPosition } from './upload-input';
 import { toSessionView } from './upload-session.view';
 import { UploadShutdownDrain } from './upload-shutdown.drain';
@@ -51,38 +51,24 @@ export class UploadChunkWriter {
 
   /** Store one chunk at `input.offset` (see `ResumableUploadService.uploadChunk`). */
   async write(input: UploadChunkInput): Promise<ChunkResult> {
-    const { uploadId, body } = input;
-    let slot: WriteSlot | undefined;
+    const { body } = input;
+    const run: ChunkRun = { releaseRequested: false };
+    let locked: LockedChunk;
     try {
       validateChunkPosition(input.offset, input.contentLength);
-      // Cheap checks before waiting for the lock: a stale retry gets its 409 at once.
-      const seen = await this.ctx.requireSession(uploadId, input);
-      const shortcut = checkWritable(seen, input);
-      if (shortcut) {
+      const taken = (await this.lockFree(input, run)) ?? (await this.lockBusy(input, run));
+      if ('answer' in taken) {
         body.resume();
-        return shortcut;
+        return taken.answer;
       }
-      checkSize(seen, input, this.ctx.options.maxUploadSize);
-      // Counted from here to the end of the write: the lock wait and the body read are what a slow client holds.
-      slot = this.writeSlots.take(seen.uploadedBytes);
+      locked = taken;
     } catch (error) {
       body.resume();
       throw error;
     }
-
-    const run: ChunkRun = { releaseRequested: false };
-    const lease = await this.ctx
-      .acquire(uploadId, 'chunk', () => {
-        run.releaseRequested = true;
-        run.meter?.interrupt();
-      })
-      .catch((error) => {
-        slot?.release();
-        body.resume();
-        throw error;
-      });
+    const { lease, slot } = locked;
     try {
-      return await this.writeLocked(input, lease, run);
+      return await this.writeLocked(input, lease, run, locked.session);
     } catch (error) {
       if (run.meter && !run.meter.destroyed) run.meter.destroy();
       body.resume();
@@ -91,16 +77,67 @@ export class UploadChunkWriter {
       if (run.meter) this.shutdown.untrack(run.meter);
       if (run.fileHash) this.digests.release(uploadId, run.fileHash);
       if (run.onLeaseLost) lease.signal.removeEventListener('abort', run.onLeaseLost);
-      slot?.release();
+      slot.release();
       await lease.release();
     }
   }
 
-  private async writeLocked(input: UploadChunkInput, lease: UploadLease, run: ChunkRun): Promise<ChunkResult> {
+  /**
+   * The usual, uncontended case: take the free lock at once (no wait, no release request), then ONE read under it
+   * makes the ownership, status, offset and size checks. `null` when the lock is busy (or the id is malformed):
+   * the caller then takes `lockBusy`, which checks before it asks anyone to let go.
+   */
+  private async lockFree(input: UploadChunkInput, run: ChunkRun): Promise<LockedChunk | ChunkAnswer | null> {
+    const { uploadId } = input;
+    if (!isUploadId(uploadId)) return null;
+    const lease = await this.ctx.tryAcquire(uploadId, 'chunk', releaseRequestedOf(run));
+    if (!lease) return null;
+    try {
+      const session = await this.ctx.requireSession(uploadId, input);
+      const answer = checkWritable(session, input);
+      if (answer) {
+        await lease.release();
+        return { answer };
+      }
+      checkSize(session, input, this.ctx.options.maxUploadSize);
+      // Taken after the read (the resume offset of a shutdown answer is the committed one); nothing waits here.
+      return { lease, slot: this.writeSlots.take(session.uploadedBytes), session };
+    } catch (error) {
+      await lease.release();
+      throw error;
+    }
+  }
+
+  /**
+   * The lock is busy: check first (ownership, so only a verified owner can ask the holder to let go; a stale
+   * retry gets its 409 at once), then wait for the lock. The session is read again under it (`writeLocked`).
+   */
+  private async lockBusy(input: UploadChunkInput, run: ChunkRun): Promise<LockedChunk | ChunkAnswer> {
+    const { uploadId } = input;
+    const seen = await this.ctx.requireSession(uploadId, input);
+    const answer = checkWritable(seen, input);
+    if (answer) return { answer };
+    checkSize(seen, input, this.ctx.options.maxUploadSize);
+    // Counted from here to the end of the write: the lock wait and the body read are what a slow client holds.
+    const slot = this.writeSlots.take(seen.uploadedBytes);
+    try {
+      return { lease: await this.ctx.acquire(uploadId, 'chunk', releaseRequestedOf(run)), slot };
+    } catch (error) {
+      slot.release();
+      throw error;
+    }
+  }
+
+  private async writeLocked(
+    input: UploadChunkInput,
+    lease: UploadLease,
+    run: ChunkRun,
+    read?: UploadSession,
+  ): Promise<ChunkResult> {
     const { uploadId, body } = input;
     const { options } = this.ctx;
-    // Re-read under the lock: the committed state is what counts.
-    const session = await this.ctx.requireSession(uploadId, input);
+    // Under the lock the committed state is what counts: the read `lockFree` made under it, or a fresh one.
+    const session = read ?? (await this.ctx.requireSession(uploadId, input));
     const shortcut = checkWritable(session, input);
     if (shortcut) {
       body.resume();
@@ -237,6 +274,26 @@ export class UploadChunkWriter {
   private interruption(offset: number): ValiBlobError {
     return this.writeSlots.shuttingDown ? new ShutdownInterruptedError(offset) : new UploadInterruptedError(offset);
   }
+}
+
+/** The release callback of a chunk's lease: a newer request asked; interrupt the body read (now or once metered). */
+function releaseRequestedOf(run: ChunkRun): () => void {
+  return () => {
+    run.releaseRequested = true;
+    run.meter?.interrupt();
+  };
+}
+
+/** A chunk holding its lock and write slot; `session` when it was already read under the lock. */
+interface LockedChunk {
+  lease: UploadLease;
+  slot: WriteSlot;
+  session?: UploadSession;
+}
+
+/** A chunk answered by the checks alone (an empty retry at the end of a finished upload). */
+interface ChunkAnswer {
+  answer: ChunkResult;
 }
 
 /** A chunk the provider has stored, before the offset moved. */

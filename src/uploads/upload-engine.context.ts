@@ -1,7 +1,12 @@
 import { Logger } from '@nestjs/common';
 import { guardedCall } from '../common/guarded-call';
 import type { UploadLogSubject } from '../common/upload-log';
-import { StorageUnavailableError, StoreUnavailableError, UploadNotFoundError } from '../errors/vali-blob.errors';
+import {
+  StorageUnavailableError,
+  StoreUnavailableError,
+  UploadLockedError,
+  UploadNotFoundError,
+} from '../errors/vali-blob.errors';
 import type { UploadLease, UploadLocker } from '../locking/upload-locker';
 import type { UploadPolicy } from '../policy/upload-policy';
 import type { ResumableSessionStore } from '../sessions/resumable-session-store';
@@ -73,7 +78,7 @@ export class UploadEngineContext {
 
   /** The session, or `UploadNotFoundError` when it does not exist or belongs to another owner. */
   async requireSession(uploadId: string, caller: CallerContext): Promise<UploadSession> {
-    if (typeof uploadId !== 'string' || !/^[A-Za-z0-9_-]{1,128}$/.test(uploadId)) {
+    if (!isUploadId(uploadId)) {
       throw new UploadNotFoundError(String(uploadId));
     }
     const session = await this.storeCall({ uploadId, ownerId: caller.owner }, 'get', () => this.store.get(uploadId));
@@ -98,4 +103,28 @@ export class UploadEngineContext {
       }),
     );
   }
+
+  /**
+   * One attempt at the per-upload lock, without waiting and without asking a holder to let go: the lease when the
+   * lock was free, `null` when someone holds it (not counted as a 423: the caller then takes the waiting path).
+   */
+  tryAcquire(
+    uploadId: string,
+    operation: LockingOperation,
+    onReleaseRequested?: () => void,
+  ): Promise<UploadLease | null> {
+    return this.telemetry.lockWait(operation, () =>
+      this.locker
+        .acquire(uploadId, { waitMs: 0, requestRelease: false, onReleaseRequested })
+        .catch((error: unknown) => {
+          if (error instanceof UploadLockedError) return null;
+          throw error;
+        }),
+    );
+  }
+}
+
+/** Whether `uploadId` has the shape of an upload id (anything else is "not found" without a store call). */
+export function isUploadId(uploadId: unknown): uploadId is string {
+  return typeof uploadId === 'string' && /^[A-Za-z0-9_-]{1,128}$/.test(uploadId);
 }

@@ -36,10 +36,16 @@ end
 return 0
 `);
 
-/** Release if still owned. KEYS: lock. ARGV: token. Returns 1 when deleted, 0 when it was not ours any more. */
+/**
+ * Release if still owned, and announce it. KEYS: lock. ARGV: token, free channel. Returns 1 when deleted (and the
+ * free notice published, which wakes waiters at once), 0 when it was not ours any more. One round trip: the
+ * notice rides in the script instead of a PUBLISH of its own (PUBLISH takes no key, so Cluster allows it here).
+ */
 export const RELEASE_SCRIPT = new RedisScript(`
 if redis.call('GET', KEYS[1]) == ARGV[1] then
-  return redis.call('DEL', KEYS[1])
+  redis.call('DEL', KEYS[1])
+  redis.call('PUBLISH', ARGV[2], ARGV[1])
+  return 1
 end
 return 0
 `);

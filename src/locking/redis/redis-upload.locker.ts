@@ -41,7 +41,8 @@ interface HeldLock {
  *   Lua script. The fence is `max(INCR, Redis TIME µs)`, so it keeps growing even if the counter is lost.
  * - Heartbeat every `leaseTtl / 3` with a Lua compare-and-extend; when the lease cannot be extended for a whole
  *   TTL (or another owner holds the key), `lease.signal` aborts.
- * - Release: Lua compare-and-delete (owner token), then a `<prefix>free:<id>` message wakes waiters.
+ * - Release: Lua compare-and-delete (owner token) that also publishes the `<prefix>free:<id>` message waking
+ *   waiters (one round trip).
  * - Release requests: a contender publishes on `<prefix>release:<id>`; every instance listens with one pattern
  *   subscription and calls `onReleaseRequested` of the **holder** it has for that upload (never the
  *   contender's own callback).
@@ -195,12 +196,12 @@ export class RedisUploadLocker extends UploadLocker implements OnModuleDestroy {
     clearInterval(lock.heartbeat);
     if (this.held.get(lock.uploadId) === lock) this.held.delete(lock.uploadId);
     try {
-      // Compare-and-delete: a lease that expired meanwhile must not delete the next owner's lock.
-      const deleted = await this.call('lock release', () =>
-        RELEASE_SCRIPT.run(this.client, [this.lockKey(lock.uploadId)], [lock.token]),
-      );
+      // Compare-and-delete: a lease that expired meanwhile must not delete the next owner's lock. The script also
+      // publishes the free notice when it deleted.
       const freeChannel = `${this.freeChannelPrefix}${lock.uploadId}`;
-      if (deleted === 1) await this.call('lock free notice', () => this.client.publish(freeChannel, lock.token));
+      await this.call('lock release', () =>
+        RELEASE_SCRIPT.run(this.client, [this.lockKey(lock.uploadId)], [lock.token, freeChannel]),
+      );
     } catch (error) {
       // Never fail the request that is releasing: the lease simply runs out after its TTL.
       const reason = (error as Error).message;

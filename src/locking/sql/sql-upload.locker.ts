@@ -7,6 +7,7 @@ import { UploadLockedError } from '../../errors/vali-blob.errors';
 import { storeCall } from '../../sessions/store-call';
 import { AcquireOptions, UploadLease, UploadLocker } from '../upload-locker';
 import type { SqlUploadLockerOptions } from './sql-upload-locker.options';
+import { LockTaking, takeLock } from './sql-upload-lock.take';
 import { UploadLockEntity } from './upload-lock.entity';
 
 export type { SqlUploadLockerOptions } from './sql-upload-locker.options';
@@ -27,9 +28,10 @@ interface HeldLease {
  * Upload lock shared by every instance that uses the same database (SQLite file or PostgreSQL), on the
  * `valiblob_upload_locks` table (`UploadLockEntity`, created by `VALIBLOB_MIGRATIONS`).
  *
- * - Acquire is a conditional UPDATE (`owner IS NULL OR expires_at <= now`) or, for a first lock, an
- *   INSERT … ON CONFLICT DO NOTHING; whoever's token ends up in the row holds the lock. Contenders poll until
- *   `waitMs` and then get `UploadLockedError` (423).
+ * - Acquire is one INSERT … ON CONFLICT DO UPDATE … WHERE (`owner IS NULL OR expires_at <= now`) RETURNING
+ *   fence where the database has `RETURNING` (PostgreSQL, SQLite ≥ 3.35); elsewhere a conditional UPDATE or, for
+ *   a first lock, an INSERT … ON CONFLICT DO NOTHING, then a read. Whoever's token ends up in the row holds the
+ *   lock. Contenders poll until `waitMs` and then get `UploadLockedError` (423).
  * - The lease lasts `ttlMs` and the holder extends it every `heartbeatMs`; when an extension finds another
  *   owner (or the lease lapsed while the database was unreachable) `lease.signal` aborts.
  * - Release is compare-and-release on the owner token, so a former holder can never free a newer holder's lock.
@@ -52,6 +54,8 @@ export class SqlUploadLocker extends UploadLocker {
   private readonly held = new Map<string, HeldLease>();
   private releasePoller: NodeJS.Timeout | null = null;
   private polling = false;
+  /** What the acquire statements need (`takeLock`). */
+  private readonly taking: LockTaking;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -63,6 +67,7 @@ export class SqlUploadLocker extends UploadLocker {
     this.pollMs = options.pollMs ?? 50;
     this.releasePollMs = options.releasePollMs ?? 200;
     this.timeoutMs = options.timeoutMs ?? 5000;
+    this.taking = { dataSource, ttlMs: this.ttlMs, query: (what, call) => this.query(what, call) };
   }
 
   async acquire(uploadId: string, options: AcquireOptions): Promise<UploadLease> {
@@ -70,7 +75,7 @@ export class SqlUploadLocker extends UploadLocker {
     const deadline = Date.now() + Math.max(0, options.waitMs);
     let releaseAsked = false;
     for (;;) {
-      const fence = await this.tryTake(uploadId, token);
+      const fence = await takeLock(this.taking, uploadId, token);
       if (fence !== null) return this.hold(uploadId, token, fence, options.onReleaseRequested);
       if (options.requestRelease && !releaseAsked) {
         await this.requestRelease(uploadId);
@@ -98,41 +103,6 @@ export class SqlUploadLocker extends UploadLocker {
         .execute(),
     );
     return result.affected ?? 0;
-  }
-
-  /** One attempt: the new fence when the lock is ours now, `null` when someone else holds it. */
-  private async tryTake(uploadId: string, token: string): Promise<number | null> {
-    const now = Date.now();
-    const nowMicros = now * 1000;
-    const values = { owner: token, expiresAt: now + this.ttlMs, releaseRequestedAt: null };
-    const taken = await this.query('acquire', () =>
-      this.dataSource
-        .createQueryBuilder()
-        .update(UploadLockEntity)
-        .set({ ...values, fence: () => 'CASE WHEN fence + 1 > :nowMicros THEN fence + 1 ELSE :nowMicros END' })
-        .where('upload_id = :uploadId', { uploadId })
-        .andWhere('(owner IS NULL OR expires_at <= :now)', { now })
-        .setParameter('nowMicros', nowMicros)
-        .execute(),
-    );
-    if (taken.affected !== 1) {
-      // No row yet (first lock of this upload), or a live holder. Insert-if-absent settles the first case.
-      await this.query('acquire', () =>
-        this.dataSource
-          .createQueryBuilder()
-          .insert()
-          .into(UploadLockEntity)
-          .values({ uploadId, ...values, fence: nowMicros })
-          .orIgnore()
-          .execute(),
-      );
-    }
-    const row = await this.query('acquire', () =>
-      this.dataSource
-        .getRepository(UploadLockEntity)
-        .findOne({ where: { uploadId }, select: { owner: true, fence: true } }),
-    );
-    return row?.owner === token ? row.fence : null;
   }
 
   /** Ask whoever holds the lock to let go (only the first request per holder stamps the row). */

@@ -19,6 +19,7 @@ import {
 import { SessionAlreadyExistsError } from '../../errors/vali-blob.errors';
 import { validatePartition } from '../session-partition';
 import { storeCall } from '../store-call';
+import { runReturning, supportsReturning } from './returning-statement';
 import { isUniqueViolation } from './store-errors';
 import { applySessionFilter, PARTITION_COLUMN } from './typeorm-session.filter';
 import { toEntity, toSession } from './typeorm-session.mapping';
@@ -55,8 +56,8 @@ type SessionFields = Omit<UploadSession, 'uploadId' | 'version'>;
  * `valiblob_upload_sessions` (`UploadSessionEntity`, created by `VALIBLOB_MIGRATIONS`).
  *
  * - `advance` is one conditional `UPDATE … WHERE upload_id = ? AND uploaded_bytes = ? AND status IN
- *   ('Pending','InProgress') [AND fence <= ?]`; the writer whose UPDATE affects the row wins. PostgreSQL
- *   returns the new row in the same statement (`RETURNING`); SQLite reads it back right after.
+ *   ('Pending','InProgress') [AND fence <= ?]`; the writer whose UPDATE affects the row wins. PostgreSQL and
+ *   SQLite ≥ 3.35 return the new row in the same statement (`RETURNING`); older SQLite reads it back right after.
  * - `find` matches path prefixes literally (LIKE with `%`/`_`/`\` escaped, plus an exact `substr` check
  *   because SQLite's LIKE ignores ASCII case) and pages by `upload_id` in byte order (`COLLATE "C"` on
  *   PostgreSQL, SQLite's default BINARY), matching the other stores.
@@ -251,8 +252,17 @@ export class TypeOrmSessionStore extends ResumableSessionStore {
       if (result.affected !== 1) return null;
       return toSession(this.hydrate((result.raw as ObjectLiteral[])[0]));
     }
-    const result = await query.execute();
-    if (result.affected !== 1) return null;
+    let affected: number | undefined;
+    if (await supportsReturning(this.dataSource)) {
+      // SQLite ≥ 3.35: also one statement (TypeORM's builder offers RETURNING on PostgreSQL only).
+      const [sql, parameters] = query.getQueryAndParameters();
+      const result = await runReturning(this.dataSource, `${sql} RETURNING *`, parameters);
+      if (result.rows !== null) return result.rows.length === 1 ? toSession(this.hydrate(result.rows[0])) : null;
+      affected = result.affected;
+    } else {
+      affected = (await query.execute()).affected;
+    }
+    if (affected !== 1) return null;
     const entity = await this.repository.findOneBy({ uploadId, partition: this.partition });
     return entity ? toSession(entity) : null;
   }
