@@ -57,17 +57,24 @@ export class EngineTelemetry {
     return withSpan(`${VALIBLOB_SPANS.provider} ${operation}`, { [A.operation]: operation }, call);
   }
 
-  /** A wait for the per-upload lock: its duration, and a conflict when it ended in 423. */
-  async lockWait<T>(operation: LockingOperation, wait: () => Promise<T>): Promise<T> {
+  /**
+   * A wait for the per-upload lock: its duration, and a conflict when it ended in 423. With `missIsNull`, a `null`
+   * result (a try that found the lock busy; the caller then waits) records nothing, so each operation that
+   * reached the lock counts once.
+   */
+  async lockWait<T>(operation: LockingOperation, wait: () => Promise<T>, missIsNull = false): Promise<T> {
     const started = performance.now();
     let conflict = false;
+    let missed = false;
     try {
-      return await wait();
+      const result = await wait();
+      missed = missIsNull && result === null;
+      return result;
     } catch (error) {
       conflict = error instanceof UploadLockedError;
       throw error;
     } finally {
-      uploadMetrics.lockWait(since(started), conflict, { [A.operation]: operation });
+      if (!missed) uploadMetrics.lockWait(since(started), conflict, { [A.operation]: operation });
     }
   }
 

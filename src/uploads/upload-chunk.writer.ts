@@ -8,11 +8,12 @@ import type { UploadLease } from '../locking/upload-locker';
 import { SessionPatch, UploadSession, UploadStatus } from '../sessions/upload-session.model';
 import type { WriteChunkResult } from '../storage/storage-provider';
 import { ChunkMeter } from './chunk-meter';
+import { ChunkLockTaker, ChunkRun, LockedChunk } from './upload-chunk.lock';
 import type { DigestState } from './digest/digest-state';
 import type { ChunkResult, UploadChunkInput } from './resumable-upload.types';
 import { IncrementalDigest } from './upload-checksum';
 import { UploadChecksumVerifier } from './upload-checksum.verifier';
-import { isUploadId, UploadEngineContext } from './upload-engine.context';
+import { UploadEngineContext } from './upload-engine.context';
 import { checkSize, checkWritable, chunkTooLarge, validateChunkPosition } from './upload-input';
 import { toSessionView } from './upload-session.view';
 import { UploadShutdownDrain } from './upload-shutdown.drain';
@@ -20,19 +21,7 @@ import { UPLOAD_EVENTS } from './upload.events';
 import { UploadPublisher } from './upload.publisher';
 import { UploadRejector } from './upload-rejector';
 import { WholeFileDigestCache } from './whole-file-digest.cache';
-import { ShutdownInterruptedError, WriteSlot, WriteSlots } from './write-slots';
-
-/**
- * What one chunk request shares with its lock's release callback, which may fire before the body is metered: a
- * release requested early interrupts the meter as soon as it exists.
- */
-interface ChunkRun {
-  meter?: ChunkMeter;
-  releaseRequested: boolean;
-  onLeaseLost?: () => void;
-  /** This chunk's copy of the whole-file hash; freed after the request unless the cache kept it. */
-  fileHash?: DigestState;
-}
+import { ShutdownInterruptedError, WriteSlots } from './write-slots';
 
 /**
  * Writes one chunk: validates it, takes a write slot and the per-upload lock, streams the body through a
@@ -40,6 +29,8 @@ interface ChunkRun {
  * fenced compare-and-set and emits `upload.chunk`. The body is always consumed or released, whatever happens.
  */
 export class UploadChunkWriter {
+  private readonly locks: ChunkLockTaker;
+
   constructor(
     private readonly ctx: UploadEngineContext,
     private readonly writeSlots: WriteSlots,
@@ -47,7 +38,9 @@ export class UploadChunkWriter {
     private readonly digests: WholeFileDigestCache,
     private readonly publisher: UploadPublisher,
     private readonly rejector: UploadRejector,
-  ) {}
+  ) {
+    this.locks = new ChunkLockTaker(ctx, writeSlots);
+  }
 
   /** Store one chunk at `input.offset` (see `ResumableUploadService.uploadChunk`). */
   async write(input: UploadChunkInput): Promise<ChunkResult> {
@@ -56,7 +49,7 @@ export class UploadChunkWriter {
     let locked: LockedChunk;
     try {
       validateChunkPosition(input.offset, input.contentLength);
-      const taken = (await this.lockFree(input, run)) ?? (await this.lockBusy(input, run));
+      const taken = await this.locks.take(input, run);
       if ('answer' in taken) {
         body.resume();
         return taken.answer;
@@ -75,56 +68,10 @@ export class UploadChunkWriter {
       throw error;
     } finally {
       if (run.meter) this.shutdown.untrack(run.meter);
-      if (run.fileHash) this.digests.release(uploadId, run.fileHash);
+      if (run.fileHash) this.digests.release(input.uploadId, run.fileHash);
       if (run.onLeaseLost) lease.signal.removeEventListener('abort', run.onLeaseLost);
       slot.release();
       await lease.release();
-    }
-  }
-
-  /**
-   * The usual, uncontended case: take the free lock at once (no wait, no release request), then ONE read under it
-   * makes the ownership, status, offset and size checks. `null` when the lock is busy (or the id is malformed):
-   * the caller then takes `lockBusy`, which checks before it asks anyone to let go.
-   */
-  private async lockFree(input: UploadChunkInput, run: ChunkRun): Promise<LockedChunk | ChunkAnswer | null> {
-    const { uploadId } = input;
-    if (!isUploadId(uploadId)) return null;
-    const lease = await this.ctx.tryAcquire(uploadId, 'chunk', releaseRequestedOf(run));
-    if (!lease) return null;
-    try {
-      const session = await this.ctx.requireSession(uploadId, input);
-      const answer = checkWritable(session, input);
-      if (answer) {
-        await lease.release();
-        return { answer };
-      }
-      checkSize(session, input, this.ctx.options.maxUploadSize);
-      // Taken after the read (the resume offset of a shutdown answer is the committed one); nothing waits here.
-      return { lease, slot: this.writeSlots.take(session.uploadedBytes), session };
-    } catch (error) {
-      await lease.release();
-      throw error;
-    }
-  }
-
-  /**
-   * The lock is busy: check first (ownership, so only a verified owner can ask the holder to let go; a stale
-   * retry gets its 409 at once), then wait for the lock. The session is read again under it (`writeLocked`).
-   */
-  private async lockBusy(input: UploadChunkInput, run: ChunkRun): Promise<LockedChunk | ChunkAnswer> {
-    const { uploadId } = input;
-    const seen = await this.ctx.requireSession(uploadId, input);
-    const answer = checkWritable(seen, input);
-    if (answer) return { answer };
-    checkSize(seen, input, this.ctx.options.maxUploadSize);
-    // Counted from here to the end of the write: the lock wait and the body read are what a slow client holds.
-    const slot = this.writeSlots.take(seen.uploadedBytes);
-    try {
-      return { lease: await this.ctx.acquire(uploadId, 'chunk', releaseRequestedOf(run)), slot };
-    } catch (error) {
-      slot.release();
-      throw error;
     }
   }
 
@@ -243,6 +190,7 @@ export class UploadChunkWriter {
       const current = await this.ctx.requireSession(uploadId, input);
       throw new OffsetMismatchError(current.uploadedBytes, input.offset);
     }
+    this.locks.wrote(uploadId);
     if (fileHash && written.bytesWritten === meter.bytes) this.digests.remember(uploadId, newOffset, fileHash);
     else if (written.bytesWritten > 0) this.digests.forget(uploadId);
     this.ctx.events.emit(
@@ -274,26 +222,6 @@ export class UploadChunkWriter {
   private interruption(offset: number): ValiBlobError {
     return this.writeSlots.shuttingDown ? new ShutdownInterruptedError(offset) : new UploadInterruptedError(offset);
   }
-}
-
-/** The release callback of a chunk's lease: a newer request asked; interrupt the body read (now or once metered). */
-function releaseRequestedOf(run: ChunkRun): () => void {
-  return () => {
-    run.releaseRequested = true;
-    run.meter?.interrupt();
-  };
-}
-
-/** A chunk holding its lock and write slot; `session` when it was already read under the lock. */
-interface LockedChunk {
-  lease: UploadLease;
-  slot: WriteSlot;
-  session?: UploadSession;
-}
-
-/** A chunk answered by the checks alone (an empty retry at the end of a finished upload). */
-interface ChunkAnswer {
-  answer: ChunkResult;
 }
 
 /** A chunk the provider has stored, before the offset moved. */

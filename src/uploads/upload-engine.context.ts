@@ -106,20 +106,24 @@ export class UploadEngineContext {
 
   /**
    * One attempt at the per-upload lock, without waiting and without asking a holder to let go: the lease when the
-   * lock was free, `null` when someone holds it (not counted as a 423: the caller then takes the waiting path).
+   * lock was free, `null` when someone holds it (neither timed nor counted as a 423: the caller then takes the
+   * waiting path, which is).
    */
   tryAcquire(
     uploadId: string,
     operation: LockingOperation,
     onReleaseRequested?: () => void,
   ): Promise<UploadLease | null> {
-    return this.telemetry.lockWait(operation, () =>
-      this.locker
-        .acquire(uploadId, { waitMs: 0, requestRelease: false, onReleaseRequested })
-        .catch((error: unknown) => {
-          if (error instanceof UploadLockedError) return null;
-          throw error;
-        }),
+    return this.telemetry.lockWait(
+      operation,
+      () =>
+        this.locker
+          .acquire(uploadId, { waitMs: 0, requestRelease: false, onReleaseRequested })
+          .catch((error: unknown) => {
+            if (error instanceof UploadLockedError) return null;
+            throw error;
+          }),
+      true,
     );
   }
 }
