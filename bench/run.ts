@@ -18,7 +18,7 @@
 import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { Benchmark, markdownTable } from './support/bench-result';
+import { Benchmark, BenchResult, markdownTable } from './support/bench-result';
 import { benchConfiguration, describeConfiguration } from './support/bench-config';
 import { QUICK } from './support/processes';
 import {
@@ -68,12 +68,22 @@ async function main(): Promise<void> {
   const results: StoredResult[] = [];
   console.log(`ValiBlob benchmarks (${QUICK ? 'QUICK' : 'full'} mode), configuration ${configuration.key}:`);
   console.log(`  ${describeConfiguration(configuration)}`);
+  const failed: string[] = [];
   for (const benchmark of selected) {
     const loadBefore = load();
     console.log(`\n## ${benchmark.title} [${benchmark.name}] — load average before: ${loadBefore}`);
     const started = Date.now();
     const benchStartedAt = new Date().toISOString();
-    const result = await benchmark.run();
+    let result: BenchResult;
+    try {
+      result = await benchmark.run();
+    } catch (error) {
+      // One broken benchmark must not throw away the others' results of a long run; the exit code still says so.
+      console.error(error);
+      console.log(`  FAILED: ${benchmark.name} (not recorded)`);
+      failed.push(benchmark.name);
+      continue;
+    }
     const seconds = Math.round((Date.now() - started) / 1000);
     const entry = { ...result, startedAt: benchStartedAt, loadBefore, loadAfter: load(), seconds };
     results.push(entry);
@@ -92,12 +102,16 @@ async function main(): Promise<void> {
     '#',
   );
   writeFileSync(join(RESULTS_DIR, 'latest.md'), `${latestMarkdown}\n`);
-  const complete = !QUICK && selected.length === BENCHMARKS.length;
-  if (complete || process.env.BENCH_WRITE_RESULTS === '1') {
-    writeFileSync(join(__dirname, 'RESULTS.md'), resultsMarkdown(QUICK, order));
+  const complete = !QUICK && selected.length === BENCHMARKS.length && failed.length === 0;
+  const writeResults = complete || process.env.BENCH_WRITE_RESULTS === '1';
+  if (writeResults) writeFileSync(join(__dirname, 'RESULTS.md'), resultsMarkdown(QUICK, order));
+  console.log(
+    `\nWrote ${configFile}, ${join(RESULTS_DIR, 'latest.json')}${writeResults ? ' and bench/RESULTS.md' : ''}`,
+  );
+  if (failed.length > 0) {
+    console.error(`Failed: ${failed.join(', ')}`);
+    process.exitCode = 1;
   }
-  const wrote = complete || process.env.BENCH_WRITE_RESULTS === '1' ? ' and bench/RESULTS.md' : '';
-  console.log(`\nWrote ${configFile}, ${join(RESULTS_DIR, 'latest.json')}${wrote}`);
 }
 
 main().catch((error) => {

@@ -59,7 +59,7 @@ export function benchConfiguration(): BenchConfiguration {
 /** One-line description of a configuration, printed at the start of a run and above its RESULTS.md section. */
 export function describeConfiguration(config: BenchConfiguration): string {
   const shaText = config.cpuShaExtensions
-    ? `SHA extensions: yes${config.shaMasked ? ', masked for the servers in this run (BENCH_SHA=off)' : ', used'}`
+    ? `SHA extensions: yes${config.shaMasked ? ', masked for the servers in this run by BENCH_SHA=off' : ', used'}`
     : 'SHA extensions: no';
   return [
     `CPU ${config.cores} × ${config.cpuModel} (${shaText})`,
