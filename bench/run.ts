@@ -1,42 +1,53 @@
 /**
- * `npm run bench` — runs the benchmarks, prints each table, and writes `bench/results/latest.json` (git-ignored)
- * plus `bench/RESULTS.md` (committed: the latest full run, with the machine and its load).
+ * `npm run bench` — runs the benchmarks, prints each table, writes `bench/results/latest.json` + `latest.md` and
+ * this configuration's `bench/results/<disk|tmpfs>-<sha|nosha>[-pinned].json` (git-ignored; quick runs:
+ * `….quick.json`), and after a complete full run regenerates `bench/RESULTS.md` (committed) from ALL configuration
+ * files there, one section per configuration.
  *
  *   npm run bench                         # everything, full sizes (1-2 GiB uploads: takes a while)
- *   BENCH_QUICK=1 npm run bench           # small sizes, for checking the scripts
+ *   BENCH_QUICK=1 npm run bench           # small sizes, for checking the scripts (and CI)
  *   npm run bench -- throughput store-ops # only the named benchmarks
+ *   BENCH_DIR=/dev/shm npm run bench      # storage under test: tmpfs (default os.tmpdir())
+ *   BENCH_SHA=off npm run bench           # or `npm run bench -- --no-sha`: servers' sha256 without SHA extensions
+ *   BENCH_PIN=1 npm run bench             # servers on core 1, this client on core 0
  *
- * Names: throughput, memory, parallel, store-ops, cleanup. Env: BENCH_ROUNDS (throughput rounds), PG_URL,
- * REDIS_TEST_URL. A quick or partial run does not overwrite bench/RESULTS.md unless BENCH_WRITE_RESULTS=1.
+ * Names: see BENCHMARKS. Env: BENCH_ROUNDS (throughput rounds), BENCH_SERVER_ENV (JSON env for the default
+ * ValiBlob throughput server), PG_URL, REDIS_TEST_URL. A quick or partial run does not regenerate bench/RESULTS.md
+ * unless BENCH_WRITE_RESULTS=1 (a quick run then builds it from the quick files).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, totalmem } from 'node:os';
+import { writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { Benchmark, BenchResult, markdownTable } from './support/bench-result';
+import { benchConfiguration, describeConfiguration } from './support/bench-config';
 import { QUICK } from './support/processes';
+import {
+  configurationMarkdown,
+  resultsMarkdown,
+  RESULTS_DIR,
+  saveConfigurationResults,
+  StoredResult,
+} from './support/results-file';
+import { pinClient } from './support/server-env';
 import { throughputBenchmark } from './throughput.bench';
 import { memoryBenchmark } from './memory.bench';
 import { parallelBenchmark } from './parallel.bench';
 import { storeOpsBenchmark } from './store-ops.bench';
 import { cleanupBenchmark } from './cleanup.runner';
 
+/**
+ * The benchmark registry: `npm run bench -- <name>` selects by name, and a complete run is all of them.
+ * ── Extension point: add new benchmarks at the end (and their import above), e.g. `cloudBenchmark` from
+ * bench/cloud.bench.ts and `roundTripsBenchmark` from bench/round-trips.bench.ts. ──
+ */
 const BENCHMARKS: Benchmark[] = [
   throughputBenchmark,
   memoryBenchmark,
   parallelBenchmark,
   storeOpsBenchmark,
   cleanupBenchmark,
+  // (new benchmarks here)
 ];
-
-function machine(): Record<string, string | number> {
-  const cpu = cpus();
-  return {
-    cpu: `${cpu.length} × ${cpu[0]?.model.trim() ?? 'unknown'}`,
-    memory: `${Math.round(totalmem() / 1024 ** 3)} GiB`,
-    node: process.version,
-    platform: `${process.platform} ${process.arch}`,
-  };
-}
 
 const load = () =>
   loadavg()
@@ -50,47 +61,57 @@ async function main(): Promise<void> {
     console.error(`Unknown benchmark(s): ${unknown.join(', ')}. Known: ${BENCHMARKS.map((b) => b.name).join(', ')}`);
     process.exit(2);
   }
+  pinClient();
   const selected = wanted.length === 0 ? BENCHMARKS : BENCHMARKS.filter((b) => wanted.includes(b.name));
+  const configuration = benchConfiguration();
   const startedAt = new Date().toISOString();
-  const results: Array<BenchResult & { loadBefore: string; loadAfter: string; seconds: number }> = [];
-  console.log(`ValiBlob benchmarks (${QUICK ? 'QUICK' : 'full'} mode) on ${JSON.stringify(machine())}`);
+  const results: StoredResult[] = [];
+  console.log(`ValiBlob benchmarks (${QUICK ? 'QUICK' : 'full'} mode), configuration ${configuration.key}:`);
+  console.log(`  ${describeConfiguration(configuration)}`);
+  const failed: string[] = [];
   for (const benchmark of selected) {
     const loadBefore = load();
     console.log(`\n## ${benchmark.title} [${benchmark.name}] — load average before: ${loadBefore}`);
     const started = Date.now();
-    const result = await benchmark.run();
-    const entry = { ...result, loadBefore, loadAfter: load(), seconds: Math.round((Date.now() - started) / 1000) };
+    const benchStartedAt = new Date().toISOString();
+    let result: BenchResult;
+    try {
+      result = await benchmark.run();
+    } catch (error) {
+      // One broken benchmark must not throw away the others' results of a long run; the exit code still says so.
+      console.error(error);
+      console.log(`  FAILED: ${benchmark.name} (not recorded)`);
+      failed.push(benchmark.name);
+      continue;
+    }
+    const seconds = Math.round((Date.now() - started) / 1000);
+    const entry = { ...result, startedAt: benchStartedAt, loadBefore, loadAfter: load(), seconds };
     results.push(entry);
     console.log(markdownTable(result.rows));
     for (const note of result.notes) console.log(`  - ${note}`);
     console.log(`  (${entry.seconds} s; load average after: ${entry.loadAfter})`);
   }
 
-  const report = { startedAt, quick: QUICK, machine: machine(), results };
-  const resultsDir = join(__dirname, 'results');
-  mkdirSync(resultsDir, { recursive: true });
-  writeFileSync(join(resultsDir, 'latest.json'), `${JSON.stringify(report, null, 2)}\n`);
-  const markdown = [
-    '# Benchmark results',
-    '',
-    `Run ${startedAt} with \`npm run bench\`${QUICK ? ' (BENCH_QUICK=1)' : ''} ` +
-      `on ${Object.values(machine()).join(', ')}.`,
-    'The machine was shared with other jobs; the load average (1/5/15 min) is noted per benchmark.',
-    '',
-    ...results.flatMap((r) => [
-      `## ${r.title}`,
-      '',
-      markdownTable(r.rows),
-      '',
-      ...r.notes.map((n) => `- ${n}`),
-      `- Load average before/after: ${r.loadBefore} / ${r.loadAfter}; ${r.seconds} s.`,
-      '',
-    ]),
-  ].join('\n');
-  writeFileSync(join(resultsDir, 'latest.md'), markdown);
-  const complete = !QUICK && selected.length === BENCHMARKS.length;
-  if (complete || process.env.BENCH_WRITE_RESULTS === '1') writeFileSync(join(__dirname, 'RESULTS.md'), markdown);
-  console.log(`\nWrote ${join(resultsDir, 'latest.json')}${complete ? ' and bench/RESULTS.md' : ''}`);
+  const order = BENCHMARKS.map((b) => b.name);
+  const configFile = saveConfigurationResults(configuration, QUICK, results);
+  const latest = { startedAt, quick: QUICK, configuration, results };
+  writeFileSync(join(RESULTS_DIR, 'latest.json'), `${JSON.stringify(latest, null, 2)}\n`);
+  const latestMarkdown = configurationMarkdown(
+    { configuration, quick: QUICK, results: Object.fromEntries(results.map((r) => [r.name, r])) },
+    order,
+    '#',
+  );
+  writeFileSync(join(RESULTS_DIR, 'latest.md'), `${latestMarkdown}\n`);
+  const complete = !QUICK && selected.length === BENCHMARKS.length && failed.length === 0;
+  const writeResults = complete || process.env.BENCH_WRITE_RESULTS === '1';
+  if (writeResults) writeFileSync(join(__dirname, 'RESULTS.md'), resultsMarkdown(QUICK, order));
+  console.log(
+    `\nWrote ${configFile}, ${join(RESULTS_DIR, 'latest.json')}${writeResults ? ' and bench/RESULTS.md' : ''}`,
+  );
+  if (failed.length > 0) {
+    console.error(`Failed: ${failed.join(', ')}`);
+    process.exitCode = 1;
+  }
 }
 
 main().catch((error) => {

@@ -1,20 +1,24 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ServerProcess, startServer } from '../../test/support/server-process';
+import { BENCH_DIR } from './storage';
+import { pinServer, serverEnv } from './server-env';
 
 const ROOT = join(__dirname, '..', '..');
 
 /** A benchmark peer server in a child process. */
 export type BenchServer = Pick<ServerProcess, 'url' | 'pid' | 'stop' | 'kill' | 'output'>;
 
-/** Start one of the bench/support servers (raw pipe, @tus/server) in its own process, as ValiBlob runs in its own. */
+/**
+ * Start one of the bench/support servers (raw pipe, sink, @tus/server) in its own process, as ValiBlob runs in its
+ * own, with the run's server env (`serverEnv`: no-SHA mask) and, in pinned mode, on the server core.
+ */
 export async function startScript(script: string, env: Record<string, string>): Promise<BenchServer> {
   const child = spawn(process.execPath, ['-r', '@swc-node/register', join(ROOT, 'bench', 'support', script)], {
     cwd: ROOT,
-    env: { ...process.env, ...env },
+    env: { ...process.env, ...serverEnv(env) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -28,6 +32,7 @@ export async function startScript(script: string, env: Record<string, string>): 
     child.stderr!.on('data', onData);
     child.once('exit', (code) => reject(new Error(`${script} exited with ${code}:\n${output}`)));
   });
+  pinServer(child.pid!);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const end = (signal: NodeJS.Signals) => async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill(signal);
@@ -42,13 +47,20 @@ export async function startScript(script: string, env: Record<string, string>): 
   };
 }
 
-/** The runnable ValiBlob server (`npm start`) on local disk with SQLite sessions in a scratch directory. */
+/**
+ * The runnable ValiBlob server (`npm start`) on local disk with SQLite sessions in a scratch directory, with the
+ * run's server env (`serverEnv`) and, in pinned mode, on the server core.
+ */
 export async function startValiBlob(dir: string, env: Record<string, string> = {}): Promise<ServerProcess> {
-  return startServer({
-    STORAGE_DIR: join(dir, 'blobs'),
-    DATABASE_URL: `sqlite:${join(dir, 'sessions.sqlite')}`,
-    ...env,
-  });
+  const server = await startServer(
+    serverEnv({
+      STORAGE_DIR: join(dir, 'blobs'),
+      DATABASE_URL: `sqlite:${join(dir, 'sessions.sqlite')}`,
+      ...env,
+    }),
+  );
+  pinServer(server.pid);
+  return server;
 }
 
 /** Current and peak resident set size of a process, in bytes (Linux `/proc/<pid>/status`). */
@@ -58,9 +70,9 @@ export function processMemory(pid: number): { rss: number; peak: number } {
   return { rss: kib('VmRSS'), peak: kib('VmHWM') };
 }
 
-/** Run `work` with a fresh scratch directory that is removed afterwards. */
+/** Run `work` with a fresh scratch directory in `BENCH_DIR` (the storage under test), removed afterwards. */
 export async function withScratch<T>(prefix: string, work: (dir: string) => Promise<T>): Promise<T> {
-  const dir = await mkdtemp(join(tmpdir(), `vb-bench-${prefix}-`));
+  const dir = await mkdtemp(join(BENCH_DIR, `vb-bench-${prefix}-`));
   try {
     return await work(dir);
   } finally {
