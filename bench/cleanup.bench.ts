@@ -57,11 +57,11 @@ async function main(): Promise<void> {
     await dataSource.query(
       `INSERT INTO valiblob_upload_sessions
          (upload_id, path, provider, total_size, uploaded_bytes, content_type, metadata, owner_id, status,
-          created_at, updated_at, expires_at, version, provider_state, checksum, concat, fence)
+          created_at, updated_at, expires_at, version, provider_state, checksum, fence)
        SELECT 'bench-' || lpad(i::text, 8, '0'), 'bench/' || i, 'mem', 1000, 0, NULL, '{}', NULL,
               CASE WHEN i % 4 < 2 THEN 'InProgress' WHEN i % 4 = 2 THEN 'Complete' ELSE 'Aborted' END,
               $1::bigint - 90000000, $1::bigint - 90000000, $1::bigint - 3600000 - i, 1,
-              CASE WHEN i % 4 < 2 THEN '{"staging":"s' || i || '"}' ELSE NULL END, NULL, NULL, 0
+              CASE WHEN i % 4 < 2 THEN '{"staging":"s' || i || '"}' ELSE NULL END, NULL, 0
        FROM generate_series(1, $2::int) AS i`,
       [now, SESSIONS],
     );

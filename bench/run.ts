@@ -34,6 +34,7 @@ import { memoryBenchmark } from './memory.bench';
 import { parallelBenchmark } from './parallel.bench';
 import { storeOpsBenchmark } from './store-ops.bench';
 import { cleanupBenchmark } from './cleanup.runner';
+import { roundTripsBenchmark } from './round-trips.bench';
 
 /**
  * The benchmark registry: `npm run bench -- <name>` selects by name, and a complete run is all of them.
@@ -46,6 +47,7 @@ const BENCHMARKS: Benchmark[] = [
   parallelBenchmark,
   storeOpsBenchmark,
   cleanupBenchmark,
+  roundTripsBenchmark,
   // (new benchmarks here)
 ];
 
