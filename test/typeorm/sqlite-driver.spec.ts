@@ -1,5 +1,6 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { DataSource } from 'typeorm';
 import { loadServerConfig } from '../../src/server/server.config';
 import { dataSourceOptionsFromUrl } from '../../src/sessions/typeorm/database-url';
 import { chooseSqliteDriver, installedTypeOrm, SqliteDriverError } from '../../src/sessions/typeorm/sqlite-driver';
@@ -99,6 +100,22 @@ describe('the embedded default on the TypeORM installed here', () => {
         : { type: 'sqlite', database: './x.sqlite', busyTimeout: 10_000, enableWAL: true },
     );
     expect(dataSourceOptionsFromUrl('sqlite::memory:')).toMatchObject({ database: ':memory:', enableWAL: false });
+  });
+
+  it('sqlite3 (0.3 line) stays out of verbose mode, which formats every statement with util.inspect', async () => {
+    if (typeorm.major >= 1) return; // 1.x has no sqlite3 driver: nothing to keep quiet
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the same module instance TypeORM loads
+    const sqlite3 = require('sqlite3') as { Database: { prototype: Record<string, unknown> } };
+    const dataSource = new DataSource(dataSourceOptionsFromUrl('sqlite::memory:'));
+    await dataSource.initialize();
+    try {
+      expect(await dataSource.query('SELECT 1 AS one')).toEqual([{ one: 1 }]);
+      // Verbose mode replaces these methods with wrappers that build an Error and inspect the arguments.
+      expect(String(sqlite3.Database.prototype.run)).not.toContain('util.inspect');
+      expect(String(sqlite3.Database.prototype.all)).not.toContain('util.inspect');
+    } finally {
+      await dataSource.destroy();
+    }
   });
 
   it('the runnable server lists a bad SQLITE_DRIVER (or sqlite3 on 1.x) with the other start-up problems', () => {

@@ -1,5 +1,5 @@
 import type { DataSourceOptions } from 'typeorm';
-import { chooseSqliteDriver, SqliteDriverPackage } from './sqlite-driver';
+import { chooseSqliteDriver, quietSqlite3, SqliteDriverPackage } from './sqlite-driver';
 
 /** Default database of the runnable server and of `ormconfig.ts`. */
 export const DEFAULT_DATABASE_URL = 'sqlite:./data/vali-blob.sqlite';
@@ -33,11 +33,13 @@ export function dataSourceOptionsFromUrl(url: string, options: DatabaseUrlOption
     }
     // sqlite3 waits on its thread pool, so a longer wait costs the event loop nothing. Only TypeORM 0.3 gets here,
     // and only 0.3's types know `type: 'sqlite'`: the cast lets this file compile against 1.x's types as well.
-    const sqlite3: { type: 'sqlite'; database: string; busyTimeout: number; enableWAL: boolean } = {
+    const sqlite3: { type: 'sqlite'; database: string; busyTimeout: number; enableWAL: boolean; driver: unknown } = {
       type: 'sqlite',
       database,
       busyTimeout: 10_000,
       enableWAL,
+      // Not verbose: sqlite3's verbose mode formats every statement's arguments (see quietSqlite3).
+      driver: quietSqlite3(),
     };
     return sqlite3 as unknown as DataSourceOptions;
   }
