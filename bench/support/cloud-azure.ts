@@ -1,7 +1,8 @@
 import { BlobServiceClient } from '@azure/storage-blob';
 import { startAzurite } from '../../test/support/azurite';
+import { countAzuriteRequests } from './azurite-request-log';
 import type { BenchRow } from './bench-result';
-import { costColumns, measureUpload, streamSha256, UploadCost } from './cloud-measure';
+import { costColumns, formatCounts, measureUpload, STORAGE_REQUESTS, streamSha256, UploadCost } from './cloud-measure';
 import { killOnExit, startCloudScript } from './cloud-process';
 import { MiB } from './processes';
 import { expectedSha256 } from './random-source';
@@ -12,6 +13,11 @@ export const AZURE_BLOCK_SIZE = 8 * MiB;
 /** ValiBlob's `maxConcurrentBlocks` in the benchmark (its default). */
 export const AZURE_CONCURRENCY = 4;
 const CONTAINER = 'valiblob-bench';
+
+interface Requests {
+  /** What Azurite served during the measured upload, by operation. */
+  requests: string;
+}
 
 interface Contender {
   case: string;
@@ -30,9 +36,10 @@ const CONTENDERS: Contender[] = [
 ];
 
 /** One contender on a fresh Azurite: warm-up, the measured upload, the stored blob's sha256 checked. */
-async function runContender(contender: Contender, size: number): Promise<UploadCost<UploadOutcome>> {
+async function runContender(contender: Contender, size: number): Promise<UploadCost<UploadOutcome> & Requests> {
   const azurite = await startAzurite();
   killOnExit(azurite.child);
+  const log = countAzuriteRequests(azurite.child.stdout!);
   try {
     const container = BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient(CONTAINER);
     await container.createIfNotExists();
@@ -45,14 +52,18 @@ async function runContender(contender: Contender, size: number): Promise<UploadC
     try {
       await tusUpload(server.url, 16 * MiB, AZURE_BLOCK_SIZE, { name: 'warm.bin' });
       const expected = expectedSha256(size);
+      await log.settled();
+      log.reset();
       const cost = await measureUpload(server.pid, azurite.child.pid!, () =>
         tusUpload(server.url, size, AZURE_BLOCK_SIZE, { name: 'big.bin' }),
       );
+      await log.settled();
+      const requests = formatCounts(Object.fromEntries(log.counts));
       const blob = container.getBlobClient(contender.blobName(cost.result.id));
       const download = await blob.download();
       const actual = await streamSha256(download.readableStreamBody!);
       if (actual !== expected) throw new Error(`${contender.case}: the stored blob differs from the data sent`);
-      return cost;
+      return { ...cost, requests };
     } catch (error) {
       throw new Error(`${contender.case}: ${(error as Error).message}\n${server.output().slice(-2000)}`);
     } finally {
@@ -70,6 +81,7 @@ export async function runAzurePair(size: number): Promise<{ rows: BenchRow[]; no
     case: `${CONTENDERS[i].case}, ${size / MiB} MiB`,
     ...costColumns(cost, size),
     'byte-exact': true,
+    [STORAGE_REQUESTS]: cost.requests,
   }));
   const ratio = valiblob.ms > 0 ? peer.ms / valiblob.ms : NaN;
   const growth = (valiblob.peak - valiblob.baseline) / MiB;
@@ -82,7 +94,8 @@ export async function runAzurePair(size: number): Promise<{ rows: BenchRow[]; no
       'rewrites the blob metadata (Set Blob Metadata) per PATCH (AzureStore.write / saveMetadata), so its block = ' +
       'the PATCH size.',
     'Each server in its own process against its own fresh Azurite (in-memory persistence, child process); ' +
-      '"store CPU" is Azurite\'s. Stored blobs checked by sha256 through the Azure SDK download stream.',
+      '"store CPU" is Azurite\'s; requests are counted from Azurite\'s access log. Stored blobs checked by ' +
+      'sha256 through the Azure SDK download stream.',
     `Azure target: ValiBlob ≥ 1.25× @tus/azure-store MiB/s → ${ratio.toFixed(2)}× (${verdict(ratio >= 1.25)}); ` +
       `ValiBlob RSS growth ≤ block size × concurrency + 32 MiB = ${bound} MiB → ${growth.toFixed(1)} MiB ` +
       `(${verdict(growth <= bound)}).`,

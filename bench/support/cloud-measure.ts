@@ -2,6 +2,9 @@ import { createHash } from 'node:crypto';
 import { GiB, mib, mibPerSecond, processMemory } from './processes';
 import { cpuSeconds } from './cloud-process';
 
+/** The column both cloud parts fill with the storage requests of the measured upload. */
+export const STORAGE_REQUESTS = 'storage requests (measured upload)';
+
 /** What one measured upload cost the server (and, for context, the storage emulator). */
 export interface UploadCost<T> {
   result: T;
@@ -73,4 +76,11 @@ export async function streamSha256(body: AsyncIterable<unknown>): Promise<string
   const hash = createHash('sha256');
   for await (const chunk of body) hash.update(chunk as Buffer);
   return hash.digest('hex');
+}
+
+/** `counts` as `kind n` pairs, largest first, plus the total, joined for a table cell. */
+export function formatCounts(counts: Record<string, number>): string {
+  const total = Object.values(counts).reduce((a, b) => a + b, 0);
+  const entries = Object.entries(counts).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+  return [...entries.map(([kind, n]) => `${kind} ${n}`), `total ${total}`].join(', ');
 }

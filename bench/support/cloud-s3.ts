@@ -8,17 +8,13 @@ import {
 import { Readable } from 'node:stream';
 import { startS3rver } from '../../test/support/s3rver';
 import type { BenchRow } from './bench-result';
-import { costColumns, measureUpload, streamSha256 } from './cloud-measure';
+import { costColumns, formatCounts, measureUpload, STORAGE_REQUESTS, streamSha256 } from './cloud-measure';
 import { startCloudScript, withCloudScratch } from './cloud-process';
 import { MiB } from './processes';
 import { expectedSha256 } from './random-source';
 import { s3BenchConfig } from './s3-bench.config';
-import { formatCounts } from './s3-request-counter';
 import { TUS_S3_DERIVATION, tusS3StoreRequests } from './tus-s3-store.requests';
 import { tusUpload } from './uploaders';
-
-/** The request-count column: what the measured upload sent to S3, by kind. */
-const REQUESTS = 'S3 requests (measured upload)';
 
 /** Part size of both S3 contenders and the client's PATCH size. */
 export const S3_PART_SIZE = 8 * MiB;
@@ -94,7 +90,7 @@ async function runContender(contender: Contender, size: number): Promise<BenchRo
           case: `${contender.case} on ${target.label}, ${size / MiB} MiB`,
           ...costColumns(cost, size),
           'byte-exact': true,
-          [REQUESTS]: formatCounts(counts),
+          [STORAGE_REQUESTS]: formatCounts(counts),
         };
       } catch (error) {
         throw new Error(`${contender.case}: ${(error as Error).message}\n${server.output().slice(-2000)}`);
@@ -121,11 +117,11 @@ export async function runS3(size: number): Promise<{ rows: BenchRow[]; notes: st
   const derived = `derived from its source: ${formatCounts(tusS3StoreRequests(size, S3_PART_SIZE, S3_PART_SIZE))}`;
   if (full) {
     const peer = await runContender(TUS, size);
-    rows.push({ ...peer, [REQUESTS]: `measured: ${peer[REQUESTS]}; ${derived}` });
+    rows.push({ ...peer, [STORAGE_REQUESTS]: `measured: ${peer[STORAGE_REQUESTS]}; ${derived}` });
   } else {
     rows.push({
       case: `${TUS.case}: skipped (s3rver has no ListParts, which the store calls on every PATCH; set S3_ENDPOINT)`,
-      [REQUESTS]: derived,
+      [STORAGE_REQUESTS]: derived,
     });
   }
   const notes = [

@@ -45,10 +45,3 @@ export function countS3Requests(client: Pick<S3Client, 'middlewareStack'>): Map<
   );
   return counts;
 }
-
-/** `counts` as `kind n` pairs, largest first, plus the total, joined for a table cell. */
-export function formatCounts(counts: Record<string, number>): string {
-  const total = Object.values(counts).reduce((a, b) => a + b, 0);
-  const entries = Object.entries(counts).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
-  return [...entries.map(([kind, n]) => `${kind} ${n}`), `total ${total}`].join(', ');
-}
