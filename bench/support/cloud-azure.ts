@@ -2,9 +2,18 @@ import { BlobServiceClient } from '@azure/storage-blob';
 import { startAzurite } from '../../test/support/azurite';
 import { countAzuriteRequests } from './azurite-request-log';
 import type { BenchRow } from './bench-result';
-import { costColumns, formatCounts, measureUpload, STORAGE_REQUESTS, streamSha256, UploadCost } from './cloud-measure';
+import {
+  alternateRounds,
+  costColumns,
+  ROUNDS,
+  formatCounts,
+  measureUpload,
+  STORAGE_REQUESTS,
+  streamSha256,
+  UploadCost,
+} from './cloud-measure';
 import { killOnExit, startCloudScript } from './cloud-process';
-import { MiB } from './processes';
+import { MiB, mibPerSecond } from './processes';
 import { expectedSha256 } from './random-source';
 import { tusUpload, UploadOutcome } from './uploaders';
 
@@ -76,15 +85,19 @@ async function runContender(contender: Contender, size: number): Promise<UploadC
 
 /** The Azure pair: ValiBlob's provider and @tus/azure-store, each in its own process on its own Azurite. */
 export async function runAzurePair(size: number): Promise<{ rows: BenchRow[]; notes: string[] }> {
-  const [valiblob, peer] = [await runContender(CONTENDERS[0], size), await runContender(CONTENDERS[1], size)];
-  const rows = [valiblob, peer].map((cost, i) => ({
+  const rounds = await alternateRounds(CONTENDERS.length, (i) => runContender(CONTENDERS[i], size));
+  const fastest = rounds.map((costs) => costs.reduce((a, b) => (b.ms < a.ms ? b : a)));
+  const rows = fastest.map((cost, i) => ({
     case: `${CONTENDERS[i].case}, ${size / MiB} MiB`,
     ...costColumns(cost, size),
+    'MiB/s per round': rounds[i].map((c) => Math.round(mibPerSecond(size, c.ms))).join(' / '),
     'byte-exact': true,
     [STORAGE_REQUESTS]: cost.requests,
   }));
+  const [valiblob, peer] = fastest;
   const ratio = valiblob.ms > 0 ? peer.ms / valiblob.ms : NaN;
-  const growth = (valiblob.peak - valiblob.baseline) / MiB;
+  // The memory target holds for every round, not just the fastest.
+  const growth = Math.max(...rounds[0].map((c) => c.peak - c.baseline)) / MiB;
   const bound = (AZURE_BLOCK_SIZE * AZURE_CONCURRENCY) / MiB + 32;
   const verdict = (ok: boolean) => (ok ? 'met' : 'MISSED');
   const notes = [
@@ -96,8 +109,9 @@ export async function runAzurePair(size: number): Promise<{ rows: BenchRow[]; no
     'Each server in its own process against its own fresh Azurite (in-memory persistence, child process); ' +
       '"store CPU" is Azurite\'s; requests are counted from Azurite\'s access log. Stored blobs checked by ' +
       'sha256 through the Azure SDK download stream.',
-    `Azure target: ValiBlob ≥ 1.25× @tus/azure-store MiB/s → ${ratio.toFixed(2)}× (${verdict(ratio >= 1.25)}); ` +
-      `ValiBlob RSS growth ≤ block size × concurrency + 32 MiB = ${bound} MiB → ${growth.toFixed(1)} MiB ` +
+    `Azure target (fastest of ${ROUNDS} rounds each, order alternating): ValiBlob ≥ 1.25× @tus/azure-store MiB/s → ` +
+      `${ratio.toFixed(2)}× (${verdict(ratio >= 1.25)}); ValiBlob RSS growth (largest of its rounds) ≤ block size × ` +
+      `concurrency + 32 MiB = ${bound} MiB → ${growth.toFixed(1)} MiB ` +
       `(${verdict(growth <= bound)}).`,
   ];
   return { rows, notes };

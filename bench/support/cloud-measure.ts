@@ -5,6 +5,23 @@ import { cpuSeconds } from './cloud-process';
 /** The column both cloud parts fill with the storage requests of the measured upload. */
 export const STORAGE_REQUESTS = 'storage requests (measured upload)';
 
+/** Rounds per contender (the fastest is reported, like the throughput benchmark): `BENCH_ROUNDS`, default 2. */
+export const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 2) || 2);
+
+/**
+ * Run `count` contenders `ROUNDS` times, alternating their order (reversed in every second round) so neither always
+ * runs on the machine the other just warmed or loaded. Returns each contender's results in round order.
+ */
+export async function alternateRounds<T>(count: number, run: (index: number) => Promise<T>): Promise<T[][]> {
+  const results: T[][] = Array.from({ length: count }, () => []);
+  for (let round = 0; round < ROUNDS; round += 1) {
+    const order = [...Array(count).keys()];
+    if (round % 2 === 1) order.reverse();
+    for (const index of order) results[index].push(await run(index));
+  }
+  return results;
+}
+
 /** What one measured upload cost the server (and, for context, the storage emulator). */
 export interface UploadCost<T> {
   result: T;
