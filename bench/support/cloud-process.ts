@@ -38,9 +38,17 @@ export function cpuSeconds(pid: number): number {
 }
 
 const live = new Set<ChildProcess>();
-process.once('exit', () => {
+const killAll = () => {
   for (const child of live) child.kill('SIGKILL');
-});
+};
+process.once('exit', killAll);
+// A signal ends the process without 'exit': kill the children first, then die as the signal asks.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    killAll();
+    process.kill(process.pid, signal);
+  });
+}
 
 /** Kill `child` when this process exits, if it is still running then. */
 export function killOnExit(child: ChildProcess): void {
