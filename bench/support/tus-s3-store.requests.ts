@@ -1,7 +1,8 @@
 /**
  * What `@tus/s3-store` 2.0.7 sends to S3 for an upload, derived from its source (node_modules/@tus/s3-store/
  * src/index.ts) for the benchmark's shape: PATCHes that are whole multiples of its part size (≥ 5 MiB), so no
- * incomplete part (`<id>.part`) ever exists, and its default in-memory metadata cache (`MemoryKvStore`) is warm.
+ * incomplete part (`<id>.part`) ever exists, and its default in-memory metadata cache (`MemoryKvStore`), which its
+ * first read of `<id>.info` fills, stays warm.
  */
 
 /** Request counts (kind → requests) @tus/s3-store's design needs for one upload of `size` in `chunk` PATCHes. */
@@ -22,6 +23,8 @@ export function tusS3StoreRequests(size: number, chunk: number, partSize: number
     // POST: S3Store.create → createMultipartUpload, then saveMetadata → putObject `<id>.info`.
     CreateMultipartUpload: 1,
     'PutObject .info': 1,
+    // The first PATCH's getMetadata: saveMetadata does not fill the cache, so it reads `<id>.info` once.
+    'GetObject .info': 1,
     ListParts: listParts,
     // S3Store.getUpload → getIncompletePartSize → headObject `<id>.part` (404 when there is none).
     'HeadObject .part (404)': patches,
@@ -37,10 +40,11 @@ export function tusS3StoreRequests(size: number, chunk: number, partSize: number
 /** How the derivation reads, for the benchmark's notes. */
 export const TUS_S3_DERIVATION =
   '@tus/s3-store per PATCH, derived from node_modules/@tus/s3-store/src/index.ts (2.0.7): PatchHandler.send → ' +
-  'S3Store.getUpload = getMetadata (GetObject <id>.info only on a cold cache: restart or another instance) + ' +
+  'S3Store.getUpload = getMetadata (GetObject <id>.info on the first PATCH, as create does not fill the cache; ' +
+  'later only on a cold cache: restart or another instance) + ' +
   'retrieveParts (ListParts, a page per 1,000 parts, listing every part so far) + getIncompletePartSize ' +
   '(HeadObject <id>.part, 404); then S3Store.write = getMetadata (cache) + retrieveParts (ListParts again) + ' +
   'downloadIncompletePart (GetObject <id>.part, 404) + uploadParts (each part spooled to a temp file by ' +
   'StreamSplitter, then UploadPart; a piece under 5 MiB that is not the end goes to PutObject <id>.part and the ' +
   'next PATCH adds GetObject + DeleteObject of it); the last PATCH adds ListParts + CompleteMultipartUpload. ' +
-  'POST = CreateMultipartUpload + PutObject <id>.info. So ≥ 5 requests per PATCH besides the data.';
+  'POST = CreateMultipartUpload + PutObject <id>.info. So 5 requests per one-part PATCH, 4 of them besides the data.';
