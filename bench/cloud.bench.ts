@@ -25,7 +25,8 @@ export const cloudBenchmark: Benchmark = {
         ...s3.notes,
         'Server CPU = utime + stime from /proc/<pid>/stat during the measured upload, per GiB; RSS from ' +
           '/proc/<pid>/status every 50 ms, growth = peak − RSS after a 16 MiB warm-up upload. ValiBlob records ' +
-          'the whole-file sha256 (its default); the @tus stores do not hash.',
+          'the whole-file sha256 (its default; the targets use it); the @tus stores do not hash, hence the Azure ' +
+          'context row without it (WHOLE_FILE_CHECKSUM=false → wholeFileChecksum: false).',
       ],
     };
   },

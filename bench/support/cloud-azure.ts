@@ -31,6 +31,8 @@ interface Requests {
 interface Contender {
   case: string;
   script: string;
+  /** Extra server env. */
+  env?: Record<string, string>;
   /** Name of the finished blob of upload `id`. */
   blobName(id: string): string;
 }
@@ -42,6 +44,12 @@ const CONTENDERS: Contender[] = [
     blobName: (id) => `tus/${id}/big.bin`,
   },
   { case: 'Azure: @tus/server + @tus/azure-store', script: 'azure-tus.server.ts', blobName: (id) => id },
+  {
+    case: 'Azure: ValiBlob without the whole-file sha256 (context)',
+    script: 'azure-valiblob.server.ts',
+    env: { WHOLE_FILE_CHECKSUM: 'false' },
+    blobName: (id) => `tus/${id}/big.bin`,
+  },
 ];
 
 /** One contender on a fresh Azurite: warm-up, the measured upload, the stored blob's sha256 checked. */
@@ -57,6 +65,7 @@ async function runContender(contender: Contender, size: number): Promise<UploadC
       AZURE_CONTAINER: CONTAINER,
       AZURE_BLOCK_SIZE: String(AZURE_BLOCK_SIZE),
       AZURE_CONCURRENCY: String(AZURE_CONCURRENCY),
+      ...contender.env,
     });
     try {
       await tusUpload(server.url, 16 * MiB, AZURE_BLOCK_SIZE, { name: 'warm.bin' });

@@ -19,6 +19,8 @@ export async function startCloudValiBlob(name: string, provider: StorageProvider
         providers: { [name]: provider },
         // Memory sessions: the benchmark measures the storage path, not a session store.
         sessionStore: 'memory',
+        // `WHOLE_FILE_CHECKSUM=false`: the context row without the whole-file sha256 (the @tus stores hash nothing).
+        wholeFileChecksum: process.env.WHOLE_FILE_CHECKSUM !== 'false',
         cleanup: { enabled: false },
         http: { tus: { path: 'files' }, rest: { path: 'uploads' } },
       }),
