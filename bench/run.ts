@@ -35,6 +35,7 @@ import { parallelBenchmark } from './parallel.bench';
 import { storeOpsBenchmark } from './store-ops.bench';
 import { cleanupBenchmark } from './cleanup.runner';
 import { roundTripsBenchmark } from './round-trips.bench';
+import { cloudBenchmark } from './cloud.bench';
 
 /**
  * The benchmark registry: `npm run bench -- <name>` selects by name, and a complete run is all of them.
@@ -48,6 +49,7 @@ const BENCHMARKS: Benchmark[] = [
   storeOpsBenchmark,
   cleanupBenchmark,
   roundTripsBenchmark,
+  cloudBenchmark,
   // (new benchmarks here)
 ];
 

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { GiB, mib, mibPerSecond, processMemory } from './processes';
-import { cpuSeconds } from './cloud-process';
+import { processCpuSeconds as cpuSeconds } from './cpu-time';
 
 /** The column both cloud parts fill with the storage requests of the measured upload. */
 export const STORAGE_REQUESTS = 'storage requests (measured upload)';

@@ -3,39 +3,11 @@
  * so the benchmark can ask a server for the storage requests it counted. Every child started here is killed when
  * the benchmark process exits, however it exits, so a failed run leaves nothing behind.
  */
-import { ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { pinServer, serverEnv } from './server-env';
 
 const ROOT = join(__dirname, '..', '..');
-
-/**
- * Extra env for every server process: `BENCH_SHA=off` masks the CPU's SHA extensions from OpenSSL (the no-SHA
- * mode of the benchmarks). The lead replaces this with the shared helper at merge.
- */
-export function serverEnv(): Record<string, string> {
-  return process.env.BENCH_SHA === 'off' ? { OPENSSL_ia32cap: ':~0x20000000' } : {};
-}
-
-/** Clock ticks per second of `/proc/<pid>/stat` times (USER_HZ; 100 on practically every Linux). */
-const TICKS = (() => {
-  try {
-    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-  } catch {
-    return 100;
-  }
-})();
-
-/** CPU seconds (user + system) a process has used so far, from `/proc/<pid>/stat` (utime + stime). */
-export function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  // The command name (field 2) may contain spaces; fields after it start behind the last ')'.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  // Field 3 (state) is fields[0]; utime is field 14, stime field 15.
-  return (Number(fields[11]) + Number(fields[12])) / TICKS;
-}
 
 const live = new Set<ChildProcess>();
 const killAll = () => {
@@ -77,6 +49,7 @@ export async function startCloudScript(script: string, env: Record<string, strin
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
   killOnExit(child);
+  pinServer(child.pid!);
   let output = '';
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const port = await new Promise<number>((resolve, reject) => {
@@ -130,14 +103,4 @@ export function answerQuestions(answers: Record<string, () => unknown>): void {
     const answer = answers[message.type]?.();
     process.send?.({ id: message.id, answer: answer ?? null });
   });
-}
-
-/** Run `work` with a fresh scratch directory under `BENCH_DIR` (default: the OS temp dir), removed afterwards. */
-export async function withCloudScratch<T>(prefix: string, work: (dir: string) => Promise<T>): Promise<T> {
-  const dir = await mkdtemp(join(process.env.BENCH_DIR ?? tmpdir(), `vb-bench-${prefix}-`));
-  try {
-    return await work(dir);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
 }

@@ -16,7 +16,8 @@ import {
   STORAGE_REQUESTS,
   streamSha256,
 } from './cloud-measure';
-import { startCloudScript, withCloudScratch } from './cloud-process';
+import { startCloudScript } from './cloud-process';
+import { withScratch } from './processes';
 import { MiB } from './processes';
 import { expectedSha256 } from './random-source';
 import { s3BenchConfig } from './s3-bench.config';
@@ -72,7 +73,7 @@ const TUS: Contender = {
 
 /** One contender on its own target: warm-up, the measured upload with its S3 requests counted, sha256 check. */
 async function runContender(contender: Contender, size: number): Promise<BenchRow> {
-  return withCloudScratch('cloud-s3', async (dir) => {
+  return withScratch('cloud-s3', async (dir) => {
     const target = await openTarget();
     try {
       const env = { ...target.env, S3_PART_SIZE: String(S3_PART_SIZE), S3_TEMP_DIR: dir, TMPDIR: dir };
