@@ -69,7 +69,8 @@ class WorkerDigestState implements DigestState {
  */
 export class DigestWorkerPool implements DigestBackend {
   private readonly workers: DigestWorker[] = [];
-  private readonly buffers = new DigestBufferPool(BATCH_BYTES, MAX_BACKLOG_BYTES / BATCH_BYTES);
+  // A quarter of the backlog kept for reuse: enough for the steady state, little RSS once uploads stop.
+  private readonly buffers = new DigestBufferPool(BATCH_BYTES, MAX_BACKLOG_BYTES / BATCH_BYTES / 4);
   private nextWorker = 0;
   private nextHandle = 1;
 
