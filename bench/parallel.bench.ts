@@ -52,6 +52,9 @@ async function runParallel(
     'server CPU s/GiB': cpuSecondsPerGiB(cpuSeconds, count * size),
     'chunk p50 ms': Math.round(percentile(latencies, 50)),
     'chunk p99 ms': Math.round(percentile(latencies, 99)),
+    // Chunk requests refused with 503 TOO_MANY_WRITES (maxConcurrentWrites, default 64) and sent again after
+    // Retry-After, as tus clients do: 100 uploads at once is more than one instance's default write slots.
+    '503 retries': finished.reduce((sum, { outcome }) => sum + outcome.retries, 0),
     'byte-exact': `${exact}/${count}`,
     'server RSS before / peak MiB': `${mib(baseline)} / ${mib(peak)}`,
   };
