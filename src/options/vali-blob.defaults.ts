@@ -71,8 +71,6 @@ export function defaultOwnerPrefix(ownerId: string): string {
 /**
  * Default `digestThreads`: one per core beyond the one the main thread uses, at most 4 (one sha256 runs on one
  * thread; more only help many parallel uploads). 0 on a single core: a worker there only adds copying.
- *
- * @publicApi
  */
 export function defaultDigestThreads(cores = availableParallelism()): number {
   return Math.max(0, Math.min(4, cores - 1));
