@@ -20,8 +20,16 @@ export function supportsReturning(dataSource: DataSource): Promise<boolean> {
   return known.catch(() => false);
 }
 
+/**
+ * The DataSource's driver type as a plain string: TypeORM 1.x's types no longer list `sqlite` (the sqlite3
+ * driver), and this file must compile against both lines.
+ */
+function driverType(dataSource: DataSource): string {
+  return dataSource.options.type;
+}
+
 async function probe(dataSource: DataSource): Promise<boolean> {
-  const type = dataSource.options.type;
+  const type = driverType(dataSource);
   if (type === 'postgres') return true;
   if (type !== 'sqlite' && type !== 'better-sqlite3') return false;
   const rows = (await dataSource.query('SELECT sqlite_version() AS version')) as Array<{ version: string }>;
@@ -51,7 +59,7 @@ export async function runReturning(
 ): Promise<ReturningResult> {
   // TypeORM's sqlite3 runner sends statements that start with INSERT/UPDATE/DELETE through the driver's run(),
   // which drops the returned rows; led by a comment, the statement goes through all(), which returns them.
-  const text = dataSource.options.type === 'sqlite' ? `/* returning */ ${sql}` : sql;
+  const text = driverType(dataSource) === 'sqlite' ? `/* returning */ ${sql}` : sql;
   const runner = dataSource.createQueryRunner();
   try {
     const result = (await runner.query(text, parameters, true)) as { records?: unknown; affected?: number };
