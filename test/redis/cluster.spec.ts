@@ -1,16 +1,15 @@
 import Redis, { Cluster } from 'ioredis';
-import { RedisUploadLocker } from '../../src/locking/redis/redis-upload.locker';
 import { keySlot } from '../../src/sessions/redis/redis-key-slot';
 import { RedisSessionStore } from '../../src/sessions/redis/redis-session.store';
-import { makeTestSession, runSessionStoreContract } from '../../src/testing/session-store.contract';
+import { makeTestSession } from '../../src/testing/session-store.contract';
 import {
   RedisClusterTopology,
   redisServerAvailable,
   startRedisCluster,
   stopRedisTopologies,
 } from '../support/redis-topology';
-import { runRedisLockCases } from './redis-lock.cases';
-import { newPartition, runRedisStoreCases } from './redis-store.cases';
+import { newPartition } from './redis-store.cases';
+import { runRedisTopologyCases } from './redis-topology.cases';
 
 /*
  * A real 3-master Redis Cluster (redis-server --cluster-enabled, even slot split by `redis-cli --cluster create`)
@@ -41,38 +40,7 @@ describe('Redis Cluster, 3 masters (real)', () => {
     await stopRedisTopologies();
   });
 
-  // The fixture's store lives in a fresh partition; the contract's other partitions are named after it, so no
-  // test meets another test's sessions on this shared topology.
-  let fixturePartition = '';
-  runSessionStoreContract(
-    'redis cluster (16 buckets)',
-    async () => {
-      fixturePartition = newPartition();
-      const store = new RedisSessionStore({ connection: connection(), partition: fixturePartition });
-      return { store, dispose: () => store.close() };
-    },
-    {
-      partitioned: async (partition) => {
-        const store = new RedisSessionStore({
-          connection: connection(),
-          partition: `${fixturePartition}-${partition}`,
-        });
-        return { store, dispose: () => store.close() };
-      },
-    },
-  );
-
-  describe('Redis-store cases', () => {
-    runRedisStoreCases((partition) => new RedisSessionStore({ connection: connection(), partition }));
-  });
-
-  describe('RedisUploadLocker on the Cluster', () => {
-    runRedisLockCases(() => ({
-      locker: (options) => new RedisUploadLocker({ connection: connection(), ...options }),
-      store: (keyPrefix) => new RedisSessionStore({ connection: connection(), keyPrefix }),
-      admin: () => admin,
-    }));
-  });
+  runRedisTopologyCases('redis cluster (16 buckets)', connection, () => admin, 'RedisUploadLocker on the Cluster');
 
   it('spreads sessions over every master: keys on each node, bucket slots owned by all three', async () => {
     const store = new RedisSessionStore({ connection: connection(), partition: newPartition() });

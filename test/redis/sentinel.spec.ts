@@ -1,16 +1,15 @@
 import Redis from 'ioredis';
-import { RedisUploadLocker } from '../../src/locking/redis/redis-upload.locker';
 import { RedisSessionStore } from '../../src/sessions/redis/redis-session.store';
 import { UploadStatus } from '../../src/sessions/upload-session.model';
-import { makeTestSession, runSessionStoreContract } from '../../src/testing/session-store.contract';
+import { makeTestSession } from '../../src/testing/session-store.contract';
 import {
   redisServerAvailable,
   RedisSentinelTopology,
   startRedisSentinel,
   stopRedisTopologies,
 } from '../support/redis-topology';
-import { runRedisLockCases } from './redis-lock.cases';
-import { newPartition, runRedisStoreCases } from './redis-store.cases';
+import { newPartition } from './redis-store.cases';
+import { runRedisTopologyCases } from './redis-topology.cases';
 
 /*
  * A real Sentinel setup (master, replica, one Sentinel with quorum 1) on loopback ports, torn down after the
@@ -41,38 +40,7 @@ describe('Redis Sentinel (real master + replica + sentinel)', () => {
     await stopRedisTopologies();
   });
 
-  // The fixture's store lives in a fresh partition; the contract's other partitions are named after it, so no
-  // test meets another test's sessions on this shared topology.
-  let fixturePartition = '';
-  runSessionStoreContract(
-    'redis sentinel',
-    async () => {
-      fixturePartition = newPartition();
-      const store = new RedisSessionStore({ connection: connection(), partition: fixturePartition });
-      return { store, dispose: () => store.close() };
-    },
-    {
-      partitioned: async (partition) => {
-        const store = new RedisSessionStore({
-          connection: connection(),
-          partition: `${fixturePartition}-${partition}`,
-        });
-        return { store, dispose: () => store.close() };
-      },
-    },
-  );
-
-  describe('Redis-store cases', () => {
-    runRedisStoreCases((partition) => new RedisSessionStore({ connection: connection(), partition }));
-  });
-
-  describe('RedisUploadLocker through Sentinel', () => {
-    runRedisLockCases(() => ({
-      locker: (options) => new RedisUploadLocker({ connection: connection(), ...options }),
-      store: (keyPrefix) => new RedisSessionStore({ connection: connection(), keyPrefix }),
-      admin: () => admin,
-    }));
-  });
+  runRedisTopologyCases('redis sentinel', connection, () => admin, 'RedisUploadLocker through Sentinel');
 
   it('keeps the single-index layout (one bucket) by default through Sentinel', async () => {
     const store = new RedisSessionStore({ connection: connection() });
