@@ -3,9 +3,9 @@ import { sha256, testBytes, waitFor } from '../tus/tus-http';
 import { DraftClient, draftClient, header, openRequest, PARTIAL_UPLOAD, problem, problemType } from './rufh-http';
 import { sfItem, sha256Field, within } from './rufh-http';
 
-// Conformance of ValiBlob's draft appends (draft-ietf-httpbis-resumable-upload, interop 8, notes/rufh-contract.md):
-// §4.4 append, §4.1.1 offset, §4.1.3 length, §7 problem types, §10 digests, §4.2/§4.4 interrupted bodies, §4.6.
+// draft-ietf-httpbis-resumable-upload (interop 8) appends: §4.4, §4.1.1, §4.1.3, §7, §10, interruptions, §4.6.
 const MAX = 1024 * 1024;
+const IDLE_MS = 1500;
 const offsetOf = async (c: DraftClient, url: string) => sfItem(header(await c.head(url), 'upload-offset'));
 const completeOf = async (c: DraftClient, url: string) => sfItem(header(await c.head(url), 'upload-complete'));
 
@@ -13,10 +13,20 @@ describe.each(PLATFORMS)('RUFH interop 8: upload append on %s', (platform) => {
   let t: TusTestApp;
   let c: DraftClient;
   beforeAll(async () => {
-    t = await startTusApp(platform, { maxUploadSize: MAX });
+    // A short idle timeout so a stalled body ends within the test; the other cases never idle that long.
+    t = await startTusApp(platform, { maxUploadSize: MAX, idleTimeoutMs: IDLE_MS });
     c = draftClient(t.endpoint);
   });
   afterAll(async () => t.close());
+
+  /** Headers of an append whose body is sent by hand (`openRequest`). */
+  const appendHeaders = (offset: number, complete: boolean, length: number) => ({
+    ...c.headers,
+    'Upload-Offset': String(offset),
+    'Upload-Complete': complete ? '?1' : '?0',
+    'Content-Type': PARTIAL_UPLOAD,
+    'Content-Length': String(length),
+  });
 
   /** A completed upload of `data` made with creation ?0 then a ?1 append. */
   async function completed(data: Buffer): Promise<string> {
@@ -234,13 +244,7 @@ describe.each(PLATFORMS)('RUFH interop 8: upload append on %s', (platform) => {
   it('§4.4 interrupted ?1 append: prefix kept, upload not complete (MUST NOT), resumed byte-exact', async () => {
     const data = testBytes(128 * 1024, 4);
     const { url } = await c.create({}, data.subarray(0, 1000));
-    const open = openRequest(url, 'PATCH', {
-      ...c.headers,
-      'Upload-Offset': '1000',
-      'Upload-Complete': '?1',
-      'Content-Type': PARTIAL_UPLOAD,
-      'Content-Length': String(data.length - 1000),
-    });
+    const open = openRequest(url, 'PATCH', appendHeaders(1000, true, data.length - 1000));
     await open.write(data.subarray(1000, 50_000));
     await new Promise((r) => setTimeout(r, 150));
     open.abort();
@@ -250,16 +254,22 @@ describe.each(PLATFORMS)('RUFH interop 8: upload append on %s', (platform) => {
     expect(sha256(await c.bytes(url))).toBe(sha256(data));
   });
 
+  it('§4.4 a stalled body (idle timeout): prefix kept; 500 UPLOAD_INTERRUPTED, Upload-Offset (contract)', async () => {
+    const { url } = await c.create({ 'Upload-Length': '10' });
+    const open = openRequest(url, 'PATCH', appendHeaders(0, false, 10));
+    await open.write(Buffer.from('abc'));
+    const res = await within(open.response, IDLE_MS + 5000, 'the end of the stalled append');
+    expect(await offsetOf(c, url)).toBe(3);
+    expect(await completeOf(c, url)).toBe(false);
+    expect(res && [res.status, header(res, 'upload-offset'), header(res, 'upload-complete')]).toEqual([500, '3', '?0']);
+    expect(problem(res!).code).toBe('UPLOAD_INTERRUPTED');
+    open.abort();
+  });
+
   it('§4.6 HEAD during an in-flight append reports an offset the next PATCH accepts (MUST)', async () => {
     const data = testBytes(64 * 1024, 8);
     const { url } = await c.create({ 'Upload-Length': String(data.length) });
-    const open = openRequest(url, 'PATCH', {
-      ...c.headers,
-      'Upload-Offset': '0',
-      'Upload-Complete': '?1',
-      'Content-Type': PARTIAL_UPLOAD,
-      'Content-Length': String(data.length),
-    });
+    const open = openRequest(url, 'PATCH', appendHeaders(0, true, data.length));
     await open.write(data.subarray(0, 20_000));
     await new Promise((r) => setTimeout(r, 150));
     const at = Number(await offsetOf(c, url));
@@ -275,13 +285,7 @@ describe.each(PLATFORMS)('RUFH interop 8: upload append on %s', (platform) => {
 
   it('§4.6 §4.5 DELETE during an in-flight append: 204, the append ends, later requests 410', async () => {
     const { url } = await c.create({ 'Upload-Length': '50000' });
-    const open = openRequest(url, 'PATCH', {
-      ...c.headers,
-      'Upload-Offset': '0',
-      'Upload-Complete': '?0',
-      'Content-Type': PARTIAL_UPLOAD,
-      'Content-Length': '50000',
-    });
+    const open = openRequest(url, 'PATCH', appendHeaders(0, false, 50_000));
     await open.write(testBytes(10_000, 2));
     await new Promise((r) => setTimeout(r, 150));
     expect((await c.del(url)).status).toBe(204);
