@@ -25,6 +25,8 @@ export interface RufhContent {
   contentLength: number | null;
   /** From `Content-Digest`. */
   checksum?: ChunkChecksum;
+  /** The content stream when it is not the request itself (a platform's `rawBody` copy). */
+  body?: Readable;
 }
 
 /**
@@ -46,7 +48,7 @@ export class RufhContentWriter {
     const { uploadId, owner, offset, complete, contentLength } = input;
     let length: number | null;
     try {
-      length = lengthOf(input);
+      length = indicatedLength(input);
     } catch (error) {
       // §4.4: a wrong offset is answered as such first; lengths measured from it mean nothing.
       if (offset !== input.recordedOffset) throw new OffsetMismatchError(input.recordedOffset, offset);
@@ -61,7 +63,7 @@ export class RufhContentWriter {
       result = await this.uploads.uploadChunk({
         ...chunk,
         offset,
-        body: ctx.exchange.body,
+        body: input.body ?? ctx.exchange.body,
         contentLength,
         checksum: input.checksum,
         declareTotalSize: length !== input.recordedLength && length !== null ? length : undefined,
@@ -97,8 +99,13 @@ export class RufhContentWriter {
   }
 }
 
-/** The length the request and the upload agree on (§4.1.3), `null` while unknown; 400 when they disagree. */
-function lengthOf(input: RufhContent): number | null {
+/**
+ * The length a request and its upload agree on (§4.1.3: `Upload-Length`, or offset + `Content-Length` with
+ * `Upload-Complete: ?1`; every indicator MUST match), `null` while unknown; `InconsistentLengthError` otherwise.
+ */
+export function indicatedLength(
+  input: Pick<RufhContent, 'offset' | 'complete' | 'contentLength' | 'declaredLength' | 'recordedLength'>,
+): number | null {
   const { offset, complete, contentLength, declaredLength, recordedLength } = input;
   const indicated = [declaredLength, complete && contentLength !== null ? offset + contentLength : undefined];
   let length = recordedLength;

@@ -6,11 +6,12 @@ import { ResumableUploadService } from '../../uploads/resumable-upload.service';
 import { assertNoReservedMetadata, markCreatedBy } from '../../uploads/upload-transport';
 import { VALIBLOB_OPTIONS } from '../../vali-blob.constants';
 import type { ResolvedValiBlobOptions } from '../../vali-blob.options';
-import { contentLength, hasBody } from '../tus/tus-headers';
+import { hasBody } from '../tus/tus-headers';
 import { endpointUploadPath } from '../tus/tus-naming';
 import { uploadUrl } from '../tus/tus-request';
 import { answerCompleted, stateHeaders, stateOfView } from './rufh-answers';
-import { RufhContentWriter } from './rufh-content.writer';
+import { indicatedLength, RufhContentWriter } from './rufh-content.writer';
+import { creationContent } from './rufh-creation.content';
 import { contentDigest, reprDigestSha256 } from './rufh-digest';
 import { answerRufhStalled } from './rufh-errors';
 import { sendUploadResumption } from './rufh-interim';
@@ -45,8 +46,16 @@ export class RufhCreateHandler {
     const conflict = options.tus.conflict;
     const owner = await ctx.caller.authorize('create', { conflict, overwrite: conflict === 'overwrite' });
     // Everything the client sent is validated before an upload exists, so a refused request leaves nothing behind.
-    const length = contentLength(exchange);
+    const { body, length } = creationContent(exchange);
     const declaredLength = integerField(exchange, 'upload-length');
+    // Known up front, the length reaches the policy's onCreate and the size limits before anything is stored.
+    const totalSize = indicatedLength({
+      offset: 0,
+      complete,
+      contentLength: length,
+      declaredLength,
+      recordedLength: null,
+    });
     const checksum = contentDigest(exchange, options.checksumAlgorithms);
     const reprSha256 = reprDigestSha256(exchange);
     const { metadata, contentType } = representationOf(exchange, options);
@@ -57,10 +66,9 @@ export class RufhCreateHandler {
     // Past the write cap (or during shutdown) refuse before a session exists, so a retry does not leave one behind.
     if (withBody) this.uploads.assertWriteCapacity();
 
-    // The length is recorded by the content writer (it also checks the indicators agree); creation starts open.
     const session = await this.uploads.start({
       owner,
-      totalSize: null,
+      totalSize,
       contentType,
       metadata: stored,
       conflict,
@@ -83,12 +91,13 @@ export class RufhCreateHandler {
       uploadId: session.uploadId,
       owner,
       offset: 0,
-      recordedLength: null,
+      recordedLength: totalSize,
       recordedOffset: 0,
       declaredLength,
       complete,
       contentLength: length,
       checksum,
+      body,
     });
     if (result.endReason === 'idle' || result.endReason === 'aborted') return answerRufhStalled(ctx, result);
     if (result.session.status === UploadStatus.Complete) return answerCompleted(ctx, result.session, options);
