@@ -73,10 +73,11 @@ describe.each(PLATFORMS)('RUFH interop 8: upload append on %s', (platform) => {
     expect((await c.bytes(url)).toString()).toBe('abcdef');
   });
 
-  it('§4.4 409 with Upload-Offset on a mismatching offset (MUST); §7.1 expected-/provided-offset', async () => {
+  it('§4.4 409 with Upload-Offset on a mismatching offset (MUST), before length checks; §7.1 members', async () => {
     const { url } = await c.create({ 'Upload-Length': '10' }, Buffer.from('abcde'));
     for (const provided of [3, 7]) {
-      const res = await c.patch(url, provided, Buffer.from('xy'), false);
+      // Upload-Length disagrees too: the offset is checked first (contract), the 409 is unconditional (§4.4).
+      const res = await c.patch(url, provided, Buffer.from('xy'), false, { 'Upload-Length': '99' });
       expect(res.status).toBe(409);
       expect(sfItem(header(res, 'upload-offset'))).toBe(5);
       expect(sfItem(header(res, 'upload-complete'))).toBe(false);

@@ -1,7 +1,7 @@
 import { PLATFORMS, Platform, startTusApp, TusTestApp } from '../tus/tus-app';
 import { sha256, testBytes, waitFor } from '../tus/tus-http';
-import { DraftClient, draftClient, DraftResponse, header, INTEROP, problem, problemType, send } from './rufh-http';
-import { openRequest, sfItem, sha256Field, uploadLimit } from './rufh-http';
+import { DraftClient, draftClient, DraftResponse, header, INTEROP, problem, problemType } from './rufh-http';
+import { openRequest, send, sfItem, sha256Field, uploadLimit, withApp } from './rufh-http';
 
 // Conformance of ValiBlob's tus endpoint to draft-ietf-httpbis-resumable-upload (editor's copy, interop version 8)
 // and to notes/rufh-contract.md: creation, offset retrieval, limits, cancellation, 104, interop versions. Appends,
@@ -58,20 +58,16 @@ describe.each(PLATFORMS)('RUFH interop 8: creation, offset retrieval, limits, ca
 
   it('§4.2 a creation body of any media type is stored byte-exact, its Content-Type recorded (contract)', async () => {
     const data = testBytes(2000, 12);
+    const types = ['text/plain', 'application/json', 'application/x-www-form-urlencoded', 'image/png'];
     const outcomes: string[] = [];
-    for (const type of ['text/plain', 'application/json', 'application/x-www-form-urlencoded', 'image/png']) {
+    for (const type of types) {
       const res = await send(t.endpoint, 'POST', { ...c.headers, 'Upload-Complete': '?1', 'Content-Type': type }, data);
       const stored =
         res.status === 200 && sha256(await c.bytes(c.abs(only104(res)[0].headers.location))) === sha256(data);
       const recorded = res.status === 200 && (JSON.parse(res.body) as { contentType: string }).contentType === type;
       outcomes.push(`${type}: ${res.status}${stored && recorded ? '' : ` ${res.body.slice(0, 120)}`}`);
     }
-    expect(outcomes).toEqual([
-      'text/plain: 200',
-      'application/json: 200',
-      'application/x-www-form-urlencoded: 200',
-      'image/png: 200',
-    ]);
+    expect(outcomes).toEqual(types.map((type) => `${type}: 200`));
   });
 
   it('§4.2 contract: the completing 200 carries the completed upload {status: complete, size, checksum}', async () => {
@@ -81,12 +77,8 @@ describe.each(PLATFORMS)('RUFH interop 8: creation, offset retrieval, limits, ca
   });
 
   it('§5 a 104 does not replace 100 (Continue) for a request expecting it (MUST NOT omit the 100)', async () => {
-    const open = openRequest(t.endpoint, 'POST', {
-      ...c.headers,
-      'Upload-Complete': '?0',
-      'Content-Length': '3',
-      Expect: '100-continue',
-    });
+    const expecting = { ...c.headers, 'Upload-Complete': '?0', 'Content-Length': '3', Expect: '100-continue' };
+    const open = openRequest(t.endpoint, 'POST', expecting);
     await waitFor(async () => open.interim.some((i) => i.status === 100), 5000);
     open.end(Buffer.from('abc'));
     const res = (await open.response)!;
@@ -136,7 +128,11 @@ describe.each(PLATFORMS)('RUFH interop 8: creation, offset retrieval, limits, ca
     expect(Object.values(limit).every((v) => Number.isInteger(v))).toBe(true);
   });
 
-  it('§4.3 HEAD has no Upload-Length until one is supplied (MUST); §4.4 an append records it (MUST)', async () => {
+  it('§4.3 no Upload-Length until a valid one is supplied (MUST; §4.1.3 others ignored); §4.4 records it', async () => {
+    for (const invalid of ['abc', '1.5', '-1', '?1']) {
+      const { url: ignored } = await c.create({ 'Upload-Length': invalid });
+      expect(header(await c.head(ignored), 'upload-length')).toBeUndefined();
+    }
     const { url } = await c.create();
     expect(header(await c.head(url), 'upload-length')).toBeUndefined();
     const res = await c.patch(url, 0, Buffer.from('xy'), false, { 'Upload-Length': '20' });
@@ -274,26 +270,19 @@ describe.each(PLATFORMS)('RUFH interop versions and options on %s', (platform: P
   });
 
   it('tus.ietfInterimResponses false: creation still works, never a 104', async () => {
-    const off = await startTusApp(platform, { tus: { ietfInterimResponses: false } });
-    try {
-      const { res } = await draftClient(off.endpoint).create({ 'Upload-Length': '3' });
-      expect(res.interim).toEqual([]);
-    } finally {
-      await off.close();
-    }
+    await withApp(platform, { tus: { ietfInterimResponses: false } }, async (off) => {
+      expect((await draftClient(off.endpoint).create({ 'Upload-Length': '3' })).res.interim).toEqual([]);
+    });
   });
 
   it('tus.ietfDraft false: interop header ignored (tus answers, no 104, no Accept-Patch partial-upload)', async () => {
-    const off = await startTusApp(platform, { tus: { ietfDraft: false } });
-    try {
+    await withApp(platform, { tus: { ietfDraft: false } }, async (off) => {
       const headers = { 'Upload-Draft-Interop-Version': '8', 'Upload-Complete': '?0', 'Upload-Length': '3' };
       const res = await send(off.endpoint, 'POST', headers, Buffer.alloc(0));
       expect(res.status).toBe(412);
       expect(res.interim).toEqual([]);
       expect(header(res, 'tus-version')).toBe('1.0.0');
       expect(header(await send(off.endpoint, 'OPTIONS'), 'accept-patch') ?? '').not.toContain('partial-upload');
-    } finally {
-      await off.close();
-    }
+    });
   });
 });

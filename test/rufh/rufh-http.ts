@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import { request, type IncomingHttpHeaders } from 'node:http';
 import { parseDictionary, parseItem } from 'structured-headers';
+import type { ValiBlobModuleOptions } from '../../src/vali-blob.options';
+import { Platform, startTusApp, TusTestApp } from '../tus/tus-app';
 
 /** Interop version of the latest draft (Appendix "Draft Version Identification": "The current ... is 8"). */
 export const INTEROP = 8;
@@ -9,6 +11,20 @@ export const PARTIAL_UPLOAD = 'application/partial-upload';
 /** §7: problem type URIs the draft registers. */
 export const problemType = (name: 'mismatching-upload-offset' | 'completed-upload' | 'inconsistent-upload-length') =>
   `https://iana.org/assignments/http-problem-types#${name}`;
+
+/** Run `fn` against its own app started with `options`; the app is closed even when `fn` fails. */
+export async function withApp(
+  platform: Platform,
+  options: ValiBlobModuleOptions,
+  fn: (t: TusTestApp) => Promise<void>,
+): Promise<void> {
+  const t = await startTusApp(platform, options);
+  try {
+    await fn(t);
+  } finally {
+    await t.close();
+  }
+}
 
 /** One interim (1xx) response as node's 'information' event reports it. */
 export interface Interim {
