@@ -238,7 +238,7 @@ describe.each(PLATFORMS)('RUFH interop versions and options on %s', (platform: P
 
   it('v5 (draft -03): PATCH with no or any content type accepted; no Upload-Limit; answers echo 5', async () => {
     const c5 = draftClient(t.endpoint, 5);
-    const { url, res } = await c5.create({ 'Upload-Length': '6' });
+    const { url, res } = await c5.create({ 'Upload-Length': '9' });
     expect(res.interim.filter((i) => i.status === 104)).toHaveLength(1);
     expect(uploadLimit(res.interim[0])).toBeUndefined();
     expect(uploadLimit(res)).toBeUndefined();
@@ -246,10 +246,19 @@ describe.each(PLATFORMS)('RUFH interop versions and options on %s', (platform: P
     const patch = await send(url, 'PATCH', headers, Buffer.from('abc'));
     expect(patch.status).toBe(204);
     expect(header(patch, 'upload-draft-interop-version')).toBe('5');
-    const typed = { ...headers, 'Upload-Offset': '3', 'Content-Type': 'text/plain' };
-    expect((await send(url, 'PATCH', typed, Buffer.from('def'))).status).toBe(204);
+    // Each typed append must either store its bytes or be refused; a 2xx that stores nothing loses data silently.
+    const outcomes: string[] = [];
+    for (const [type, at] of [
+      ['text/plain', 3],
+      ['application/json', 6],
+    ] as const) {
+      const typed = { ...headers, 'Upload-Offset': String(at), 'Content-Type': type };
+      const answer = await send(url, 'PATCH', typed, Buffer.from('def'));
+      outcomes.push(`${type}: ${answer.status} offset ${header(answer, 'upload-offset')}`);
+    }
+    expect(outcomes).toEqual(['text/plain: 204 offset 6', 'application/json: 204 offset 9']);
     const head = await c5.head(url);
-    expect(sfItem(header(head, 'upload-offset'))).toBe(6);
+    expect(sfItem(header(head, 'upload-offset'))).toBe(9);
     expect(uploadLimit(head)).toBeUndefined();
   });
 
