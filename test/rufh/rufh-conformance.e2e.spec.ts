@@ -56,18 +56,22 @@ describe.each(PLATFORMS)('RUFH interop 8: creation, offset retrieval, limits, ca
     expect(sfItem(header(state, 'upload-offset'))).toBe(data.length);
   });
 
+  // docs/rufh.md + contract update: Express without rawBody refuses the types its parsers read with 415, nothing else.
   it('§4.2 a creation body of any media type is stored byte-exact, its Content-Type recorded (contract)', async () => {
     const data = testBytes(2000, 12);
     const types = ['text/plain', 'application/json', 'application/x-www-form-urlencoded', 'image/png'];
     const outcomes: string[] = [];
     for (const type of types) {
       const res = await send(t.endpoint, 'POST', { ...c.headers, 'Upload-Complete': '?1', 'Content-Type': type }, data);
-      const stored =
-        res.status === 200 && sha256(await c.bytes(c.abs(only104(res)[0].headers.location))) === sha256(data);
-      const recorded = res.status === 200 && (JSON.parse(res.body) as { contentType: string }).contentType === type;
-      outcomes.push(`${type}: ${res.status}${stored && recorded ? '' : ` ${res.body.slice(0, 120)}`}`);
+      const code = (JSON.parse(res.body) as { code?: string }).code;
+      if (res.status !== 200) outcomes.push(`${type}: ${res.status} ${code}`);
+      if (res.status !== 200) continue;
+      const stored = sha256(await c.bytes(c.abs(only104(res)[0].headers.location))) === sha256(data);
+      const recorded = (JSON.parse(res.body) as { contentType: string }).contentType === type;
+      outcomes.push(`${type}: 200${stored && recorded ? '' : ` ${res.body.slice(0, 100)}`}`);
     }
-    expect(outcomes).toEqual(types.map((type) => `${type}: 200`));
+    const refused = platform === 'express' ? ['application/json', 'application/x-www-form-urlencoded'] : [];
+    expect(outcomes).toEqual(types.map((x) => `${x}: ${refused.includes(x) ? '415 UNSUPPORTED_CONTENT_TYPE' : 200}`));
   });
 
   it('§4.2 contract: the completing 200 carries the completed upload {status: complete, size, checksum}', async () => {
@@ -98,9 +102,8 @@ describe.each(PLATFORMS)('RUFH interop 8: creation, offset retrieval, limits, ca
 
   it('§4.1.3 creation: Upload-Length != ?1 + Content-Length: 400 inconsistent-upload-length (MUST match)', async () => {
     const res = await c.post(true, { 'Upload-Length': '10' }, Buffer.from('12345'));
-    expect(res.status).toBe(400);
-    expect(problem(res)).toMatchObject({ type: problemType('inconsistent-upload-length'), status: 400 });
-    expect(problem(res).code).toBe('INCONSISTENT_LENGTH');
+    const inconsistent = { type: problemType('inconsistent-upload-length'), status: 400, code: 'INCONSISTENT_LENGTH' };
+    expect([res.status, problem(res)]).toEqual([400, expect.objectContaining(inconsistent)]);
   });
 
   it('§4.1.2 malformed Upload-Complete ignored (MUST), so no creation: 400 INVALID_REQUEST, no 104', async () => {
@@ -236,9 +239,9 @@ describe.each(PLATFORMS)('RUFH interop versions and options on %s', (platform: P
     expect(sfItem(header(await draftClient(t.endpoint).head(url), 'upload-offset'))).toBe(0);
   });
 
-  it('v5 (draft -03): PATCH with no or any content type accepted; no Upload-Limit; answers echo 5', async () => {
+  it('v5 (draft -03): any PATCH content type; no Upload-Limit; completes at the declared length (update)', async () => {
     const c5 = draftClient(t.endpoint, 5);
-    const { url, res } = await c5.create({ 'Upload-Length': '9' });
+    const { url, res } = await c5.create({ 'Upload-Length': '12' });
     expect(res.interim.filter((i) => i.status === 104)).toHaveLength(1);
     expect(uploadLimit(res.interim[0])).toBeUndefined();
     expect(uploadLimit(res)).toBeUndefined();
@@ -246,20 +249,20 @@ describe.each(PLATFORMS)('RUFH interop versions and options on %s', (platform: P
     const patch = await send(url, 'PATCH', headers, Buffer.from('abc'));
     expect(patch.status).toBe(204);
     expect(header(patch, 'upload-draft-interop-version')).toBe('5');
-    // Each typed append must either store its bytes or be refused; a 2xx that stores nothing loses data silently.
+    // Each typed append must store its bytes (Express without rawBody: 415 for JSON); a 2xx storing nothing loses data.
     const outcomes: string[] = [];
-    for (const [type, at] of [
-      ['text/plain', 3],
-      ['application/json', 6],
-    ] as const) {
+    let at = 3;
+    for (const type of ['text/plain', 'application/json']) {
       const typed = { ...headers, 'Upload-Offset': String(at), 'Content-Type': type };
       const answer = await send(url, 'PATCH', typed, Buffer.from('def'));
       outcomes.push(`${type}: ${answer.status} offset ${header(answer, 'upload-offset')}`);
+      at = Number(sfItem(header(await c5.head(url), 'upload-offset')));
     }
-    expect(outcomes).toEqual(['text/plain: 204 offset 6', 'application/json: 204 offset 9']);
-    const head = await c5.head(url);
-    expect(sfItem(header(head, 'upload-offset'))).toBe(9);
-    expect(uploadLimit(head)).toBeUndefined();
+    const json = platform === 'express' ? 'application/json: 415 offset undefined' : 'application/json: 204 offset 9';
+    expect(outcomes).toEqual(['text/plain: 204 offset 6', json]);
+    const last = await send(url, 'PATCH', { ...headers, 'Upload-Offset': String(at) }, Buffer.alloc(12 - at, 7));
+    expect([last.status, header(last, 'upload-complete')]).toEqual([200, '?1']);
+    expect(uploadLimit(await c5.head(url))).toBeUndefined();
   });
 
   it('v6 (drafts -04/-05): Upload-Limit uses expires instead of max-age; v7 uses max-age', async () => {
