@@ -76,3 +76,37 @@ export class ForbiddenError extends ValiBlobError {
     super('FORBIDDEN', message, 403);
   }
 }
+
+/**
+ * A request names an `Upload-Draft-Interop-Version` of the IETF resumable-upload draft this server does not
+ * speak (or a value that is not an integer): 400, nothing is processed, and no 104 is sent (draft appendix).
+ * @publicApi
+ */
+export class UnsupportedInteropVersionError extends ValiBlobError {
+  constructor(value: string, supported: readonly number[]) {
+    super(
+      'UNSUPPORTED_INTEROP_VERSION',
+      `Upload-Draft-Interop-Version ${printable(value)} is not supported; use one of ${supported.join(', ')}`,
+      400,
+      { 'supported-versions': [...supported] },
+    );
+  }
+}
+
+/**
+ * The application's body parser (Express `json`/`urlencoded`, Fastify `application/json`/`text/plain`) read an
+ * upload's content before the route ran, and no exact copy is left (`rawBody` off): the bytes cannot be stored
+ * faithfully, so nothing is. 415 — send the content with a type no parser reads, or enable `rawBody`.
+ * @publicApi
+ */
+export class BodyAlreadyParsedError extends ValiBlobError {
+  constructor(contentType: string | undefined) {
+    super(
+      'UNSUPPORTED_CONTENT_TYPE',
+      `The application's body parser already read this ${contentType ? printable(contentType) : 'untyped'} content, ` +
+        'so it cannot be stored byte for byte; create with Upload-Complete: ?0 and append with ' +
+        "application/partial-upload, or enable the platform's rawBody option",
+      415,
+    );
+  }
+}
