@@ -75,4 +75,19 @@ describe.each(PLATFORMS)('draft creation content a body parser reads, on %s', (p
     expect(appended.status).toBe(200);
     await expectServed(plain, location, 'application/json');
   });
+
+  it('an append sent as POST + X-HTTP-Method-Override: PATCH (tus-js-client overridePatchMethod) works', async () => {
+    const created = await create(plain, 'application/octet-stream', undefined, '?0');
+    const location = new URL(String(created.headers.location), plain.origin).href;
+    const headers = {
+      ...V8,
+      'X-HTTP-Method-Override': 'PATCH',
+      'Content-Type': 'application/partial-upload',
+      'Upload-Offset': '0',
+      'Upload-Complete': '?1',
+    };
+    const appended = await rawRequest(location, { method: 'POST', headers, body: JSON_BYTES });
+    expect(appended.status).toBe(200);
+    await expectServed(plain, location, 'application/octet-stream');
+  });
 });

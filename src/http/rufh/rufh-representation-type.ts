@@ -41,7 +41,10 @@ export function shieldDraftContent(fastify: FastifyHooks, isUploadRoute: (url: s
   });
 }
 
-/** The media type (lower-case, no parameters) and full value of the representation a creation request names. */
+/**
+ * The media type (lower-case, no parameters) and full value of the `Content-Type` the client sent, also when the
+ * Fastify hook relabelled the request (a creation, or an append sent as POST + `X-HTTP-Method-Override`).
+ */
 export function representationType(exchange: HttpExchange): { media?: string; value?: string } {
   const stashed = representationTypes.get(exchange.req);
   if (stashed === undefined) return { media: mediaType(exchange), value: exchange.header('content-type') };
