@@ -10,13 +10,14 @@ import { concatRoleOf } from '../../uploads/upload-concatenation';
 import { VALIBLOB_OPTIONS } from '../../vali-blob.constants';
 import type { ResolvedValiBlobOptions } from '../../vali-blob.options';
 import { authorizeRequest } from '../http-exchange';
-import { contentLength, hasBody } from '../tus/tus-headers';
+import { hasBody } from '../tus/tus-headers';
 import { answerCompleted, stateHeaders, stateOfView } from './rufh-answers';
 import { RufhContentWriter } from './rufh-content.writer';
 import { contentDigest } from './rufh-digest';
 import { answerRufhStalled, CompletedUploadError } from './rufh-errors';
 import { booleanField, integerField, PARTIAL_UPLOAD_TYPE } from './rufh-protocol';
 import { representationType } from './rufh-representation-type';
+import { requestContent } from './rufh-request.content';
 import type { RufhRequest } from './rufh-request';
 
 /**
@@ -51,7 +52,7 @@ export class RufhAppendHandler {
       throw new InvalidRequestError('An append needs Upload-Complete: ?0 or ?1 (a Structured Boolean)');
     }
     ctx.completing = complete;
-    const length = contentLength(exchange);
+    const { body, length } = requestContent(exchange);
     const declaredLength = integerField(exchange, 'upload-length');
     const checksum = contentDigest(exchange, options.checksumAlgorithms);
     const session = await this.uploads.getSession(id, { owner });
@@ -72,6 +73,7 @@ export class RufhAppendHandler {
       complete,
       contentLength: length,
       checksum,
+      body,
     });
     if (result.endReason === 'idle' || result.endReason === 'aborted') return answerRufhStalled(ctx, result);
     if (result.session.status === UploadStatus.Complete) return answerCompleted(ctx, result.session, options);
