@@ -76,3 +76,19 @@ export class ForbiddenError extends ValiBlobError {
     super('FORBIDDEN', message, 403);
   }
 }
+
+/**
+ * A request names an `Upload-Draft-Interop-Version` of the IETF resumable-upload draft this server does not
+ * speak (or a value that is not an integer): 400, nothing is processed, and no 104 is sent (draft appendix).
+ * @publicApi
+ */
+export class UnsupportedInteropVersionError extends ValiBlobError {
+  constructor(value: string, supported: readonly number[]) {
+    super(
+      'UNSUPPORTED_INTEROP_VERSION',
+      `Upload-Draft-Interop-Version ${printable(value)} is not supported; use one of ${supported.join(', ')}`,
+      400,
+      { 'supported-versions': [...supported] },
+    );
+  }
+}

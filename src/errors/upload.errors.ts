@@ -149,3 +149,15 @@ export class PartialChangedError extends ValiBlobError {
     super('PARTIAL_CHANGED', `Partial upload ${printable(uploadId)} changed since it was completed`, 409);
   }
 }
+
+/**
+ * The lengths a client gave for an upload disagree: `Upload-Length` against the length a completing request
+ * implies, a length other than the one recorded, bytes past the recorded length, or a "this is the end" request
+ * that ends short of it (the IETF draft's `inconsistent-upload-length` problem). 400.
+ * @publicApi
+ */
+export class InconsistentLengthError extends ValiBlobError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('INCONSISTENT_LENGTH', message, 400, details);
+  }
+}

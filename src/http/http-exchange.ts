@@ -69,14 +69,19 @@ export class HttpExchange {
     return q >= 0 ? url.slice(0, q) : url;
   }
 
-  /** Send a JSON body. */
-  json(status: number, body: unknown, headers: Record<string, string | number> = {}): void {
+  /** Send a JSON body (`contentType` for JSON media types such as `application/problem+json`). */
+  json(
+    status: number,
+    body: unknown,
+    headers: Record<string, string | number> = {},
+    contentType = 'application/json; charset=utf-8',
+  ): void {
     if (this.res.headersSent) return void this.res.end();
     this.closeIfBodyUnread();
     const payload = JSON.stringify(body);
     this.res.statusCode = status;
     for (const [k, v] of Object.entries(headers)) this.res.setHeader(k, v);
-    this.res.setHeader('Content-Type', 'application/json; charset=utf-8');
+    this.res.setHeader('Content-Type', contentType);
     this.res.setHeader('Content-Length', Buffer.byteLength(payload));
     this.res.end(payload);
   }

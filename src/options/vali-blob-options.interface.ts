@@ -65,6 +65,19 @@ export interface TusOptions {
    * @default 'fail'
    */
   conflict?: ConflictPolicy;
+  /**
+   * Also speak the IETF resumable-upload draft (draft-ietf-httpbis-resumable-upload, interop versions 5 to 8) on
+   * this endpoint: a request carrying `Upload-Draft-Interop-Version` is answered as the draft, any other as tus.
+   * `false` ignores the header (tus answers everything). See docs/rufh.md.
+   * @default true
+   */
+  ietfDraft?: boolean;
+  /**
+   * Send `104 (Upload Resumption Supported)` interim responses to draft creation requests. Turn off behind a
+   * proxy or client stack that mishandles unknown 1xx responses; the upload URL then arrives with the final answer.
+   * @default true
+   */
+  ietfInterimResponses?: boolean;
 }
 
 /**

@@ -254,5 +254,7 @@ function resolveTus(
       VALIBLOB_DEFAULTS.maxMetadataSize,
     ),
     conflict: tus.conflict ?? VALIBLOB_DEFAULTS.tusConflict,
+    ietfDraft: flag(tus.ietfDraft, VALIBLOB_DEFAULTS.tusIetfDraft),
+    ietfInterimResponses: flag(tus.ietfInterimResponses, VALIBLOB_DEFAULTS.tusIetfInterimResponses),
   };
 }

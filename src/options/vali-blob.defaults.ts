@@ -43,6 +43,8 @@ export const VALIBLOB_DEFAULTS = {
   tusCors: false,
   maxMetadataSize: 4096,
   tusConflict: 'fail',
+  tusIetfDraft: true,
+  tusIetfInterimResponses: true,
   /** Static `http` option: mount path of the tus controller. */
   tusPath: 'files',
   /** Static `http` option: mount path of the REST controller. */

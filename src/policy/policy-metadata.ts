@@ -36,5 +36,5 @@ export function withRejection(metadata: Record<string, string>, rejection: Uploa
 /** The route a stored session came through (`service` when no transport marked it). */
 export function transportOf(session: Pick<UploadSession, 'metadata'>): UploadTransport {
   const marker = session.metadata?.[TRANSPORT_METADATA_KEY];
-  return marker === 'tus' || marker === 'rest' ? marker : 'service';
+  return marker === 'tus' || marker === 'rufh' || marker === 'rest' ? marker : 'service';
 }

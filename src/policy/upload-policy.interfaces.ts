@@ -2,11 +2,11 @@ import type { Readable } from 'node:stream';
 import type { UploadSessionView } from '../uploads/upload-session.view';
 
 /**
- * Which route an upload came through, so a policy can differ per route (`service` = `ResumableUploadService`
- * called in-process).
+ * Which route an upload came through, so a policy can differ per route: `tus`, `rufh` (the IETF resumable-upload
+ * draft on the tus endpoint), `rest`, or `service` (`ResumableUploadService` called in-process).
  * @publicApi
  */
-export type UploadTransport = 'tus' | 'rest' | 'service';
+export type UploadTransport = 'tus' | 'rufh' | 'rest' | 'service';
 
 /**
  * Who is asking for what: the subject every size, quota and custom rule is decided on.

@@ -14,7 +14,8 @@ function since(start: number): number {
 }
 
 /** The operations that wait for the per-upload lock. */
-export type LockingOperation = 'chunk' | 'complete' | 'abort';
+/** `status`: a settled status read (IETF draft offset retrieval), which ends an in-flight write first. */
+export type LockingOperation = 'chunk' | 'complete' | 'abort' | 'status';
 
 /** What the engine's chunk, complete and abort spans are about. */
 export interface UploadCall {

@@ -23,7 +23,9 @@ export function storeKind(store: object): string {
   return 'custom';
 }
 
-/** The `transport` label of a call: `tus` / `rest` from the HTTP layers, `api` for everything in-process. */
+/**
+ * The `transport` label of a call: `tus` / `rufh` / `rest` from the HTTP layers, `api` for everything in-process.
+ */
 export function telemetryTransport(transport: UploadTransport | undefined): TelemetryTransport {
-  return transport === 'tus' || transport === 'rest' ? transport : 'api';
+  return transport === 'tus' || transport === 'rufh' || transport === 'rest' ? transport : 'api';
 }

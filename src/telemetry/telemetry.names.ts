@@ -80,4 +80,4 @@ export const VALIBLOB_ATTRIBUTES = {
 } as const;
 
 /** How a call reached the engine, as metrics label it: `api` for in-process calls. */
-export type TelemetryTransport = 'tus' | 'rest' | 'api';
+export type TelemetryTransport = 'tus' | 'rufh' | 'rest' | 'api';

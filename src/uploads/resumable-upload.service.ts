@@ -219,12 +219,10 @@ export class ResumableUploadService implements BeforeApplicationShutdown, OnAppl
   /**
    * The session for a client's status read (tus HEAD): like `getSession`, but an unfinished, unexpired upload gets
    * another `sessionExpiration` from now — the client asking is alive. An expired one is returned unchanged (the
-   * caller answers 410), never revived.
+   * caller answers 410), never revived. `settle` first ends a write in flight (see `UploadExpirySlider.read`).
    */
-  async readForClient(uploadId: string, caller: CallerContext = {}): Promise<UploadSessionRecord> {
-    const { providerState: _providerState, ...record } = await this.expiry.slide(
-      await this.ctx.requireSession(uploadId, caller),
-    );
+  async readForClient(uploadId: string, caller: CallerContext = {}, settle = false): Promise<UploadSessionRecord> {
+    const { providerState: _providerState, ...record } = await this.expiry.read(uploadId, caller, settle);
     return record;
   }
 

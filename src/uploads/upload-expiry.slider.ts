@@ -1,4 +1,5 @@
 import { ACTIVE_STATUSES, UploadSession } from '../sessions/upload-session.model';
+import type { CallerContext } from './resumable-upload.types';
 import type { UploadEngineContext } from './upload-engine.context';
 
 /**
@@ -20,6 +21,24 @@ const MIN_SLIDE_STEP_MS = 60_000;
  */
 export class UploadExpirySlider {
   constructor(private readonly ctx: UploadEngineContext) {}
+
+  /**
+   * A client's status read of `uploadId` (owner-checked), its expiry slid. With `settle`, a write in flight for an
+   * unfinished upload is ended first: the lock is taken with a release request (the engine's request-release
+   * model, across instances through the shared locker), so the offset read under it is final until the next
+   * write — what the IETF draft asks of offset retrieval (§4.6: an offset sent must be accepted by the next
+   * append). The id is checked before the lock is taken, so made-up ids leave no lock behind.
+   */
+  async read(uploadId: string, caller: CallerContext, settle: boolean): Promise<UploadSession> {
+    const seen = await this.ctx.requireSession(uploadId, caller);
+    if (!settle || !ACTIVE_STATUSES.includes(seen.status)) return this.slide(seen);
+    const lease = await this.ctx.acquire(uploadId, 'status');
+    try {
+      return await this.slide(await this.ctx.requireSession(uploadId, caller));
+    } finally {
+      await lease.release();
+    }
+  }
 
   /** `session` with its expiry pushed to `now + sessionExpiration` when it is active and not yet expired. */
   async slide(session: UploadSession): Promise<UploadSession> {

@@ -22,9 +22,9 @@ export function assertNoReservedMetadata(metadata: unknown): void {
   }
 }
 
-/** Client metadata plus the marker saying the upload was created through tus. */
-export function markCreatedByTus(metadata: Record<string, string>): Record<string, string> {
-  return { ...metadata, [TRANSPORT_METADATA_KEY]: 'tus' };
+/** Client metadata plus the marker saying which endpoint protocol created the upload (tus or the IETF draft). */
+export function markCreatedBy(metadata: Record<string, string>, transport: 'tus' | 'rufh'): Record<string, string> {
+  return { ...metadata, [TRANSPORT_METADATA_KEY]: transport };
 }
 
 /** Whether the tus controller created this session (only those may be finished by a tus HEAD). */

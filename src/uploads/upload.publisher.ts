@@ -10,6 +10,7 @@ import { toBlobMetadata } from '../storage/storage-helpers';
 import { publishWithPolicy } from './conflict-policy';
 import type { CompleteResult } from './resumable-upload.types';
 import { UploadEngineContext } from './upload-engine.context';
+import { expectedSha256Of, reprDigestMismatch } from './expected-digest';
 import { rejectedAgain } from './upload-input';
 import type { UploadRejector } from './upload-rejector';
 import { toSessionView } from './upload-session.view';
@@ -44,12 +45,17 @@ export class UploadPublisher {
       this.ctx.providerCall(session, 'readStaged', () =>
         provider.readStaged(session.providerState ?? {}, session.totalSize!),
       );
-    // The policy's last word, before anything is visible: it reads the staged bytes (scanner, hook).
+    // The policy's last word, before anything is visible: it reads the staged bytes (scanner, hook). A digest the
+    // client announced (IETF `Repr-Digest`) is checked first: bytes that do not match are never published.
     let inspected: string | undefined;
-    if (policy.inspectsPublish && !session.partial) {
+    const expected = expectedSha256Of(session);
+    if ((policy.inspectsPublish || expected !== undefined) && !session.partial) {
       inspected = (await this.digests.sha256(session, staged, { always: true }))!;
+      if (expected !== undefined && inspected !== expected) {
+        throw await this.rejector.reject(session, lease, reprDigestMismatch(expected, inspected));
+      }
       try {
-        await policy.beforePublish(session, inspected, staged);
+        if (policy.inspectsPublish) await policy.beforePublish(session, inspected, staged);
       } catch (error) {
         if (error instanceof UploadRejectedError && error.final)
           throw await this.rejector.reject(session, lease, error);

@@ -3,6 +3,14 @@ import { VALIBLOB_OPTIONS } from '../../vali-blob.constants';
 import type { ResolvedValiBlobOptions } from '../../vali-blob.options';
 import { corsHeaders, TUS_METHODS, TUS_VERSIONS, tusExtensions } from './tus-protocol';
 import type { TusRequest } from './tus-request';
+import {
+  endpointLimits,
+  INTEROP_HEADER,
+  interopVersionOf,
+  PARTIAL_UPLOAD_TYPE,
+  RUFH_INTEROP_VERSIONS,
+  uploadLimitValue,
+} from '../rufh/rufh-protocol';
 
 /** tus `OPTIONS`: the endpoint's capabilities (and the CORS preflight), on the endpoint and on upload URLs. */
 @Injectable()
@@ -20,6 +28,15 @@ export class TusOptionsHandler {
       Allow: TUS_METHODS.join(', '),
     };
     if (options.checksumAlgorithms.length > 0) headers['Tus-Checksum-Algorithm'] = options.checksumAlgorithms.join(',');
+    if (options.tus.ietfDraft) {
+      // The IETF draft on the same endpoint: OPTIONS MUST name its media type in Accept-Patch and SHOULD announce
+      // the limits (§4.1.4), in the dialect of the interop version asked about (the latest when none is named).
+      headers['Accept-Patch'] = PARTIAL_UPLOAD_TYPE;
+      const asked = ctx.exchange.header(INTEROP_HEADER);
+      const version = (asked === undefined ? null : interopVersionOf(asked)) ?? Math.max(...RUFH_INTEROP_VERSIONS);
+      const limit = uploadLimitValue(version, endpointLimits(options));
+      if (limit !== undefined) headers['Upload-Limit'] = limit;
+    }
     const status = options.tus.optionsStatus200 ? 200 : 204;
     if (status === 200) headers['Content-Length'] = 0;
     ctx.exchange.empty(status, headers);

@@ -1,16 +1,16 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InvalidRequestError } from '../../errors/vali-blob.errors';
 import { ACTIVE_STATUSES } from '../../sessions/upload-session.model';
-import { sanitizeFileName } from '../../storage/blob-path';
 import { ResumableUploadService } from '../../uploads/resumable-upload.service';
 import { FinalUploadBase, UploadConcatenator } from '../../uploads/upload-concatenation';
-import { assertNoReservedMetadata, markCreatedByTus } from '../../uploads/upload-transport';
+import { assertNoReservedMetadata, markCreatedBy } from '../../uploads/upload-transport';
 import { VALIBLOB_OPTIONS } from '../../vali-blob.constants';
 import type { ResolvedValiBlobOptions } from '../../vali-blob.options';
 import { HttpExchange, parseNonNegativeInteger } from '../http-exchange';
 import { answerStalled } from './tus-errors';
 import { chunkChecksum, contentLength, hasBody, mediaType } from './tus-headers';
-import { FILENAME_KEYS, metadataContentType, parseTusMetadata, pickMetadata } from './tus-metadata';
+import { metadataContentType, parseTusMetadata } from './tus-metadata';
+import { endpointUploadPath } from './tus-naming';
 import { httpDate, parseUploadConcat, TUS_CONTENT_TYPE } from './tus-protocol';
 import { TusRequest, uploadUrl } from './tus-request';
 
@@ -39,14 +39,12 @@ export class TusPostHandler {
     });
     const metadata = parseTusMetadata(exchange.header('upload-metadata'), this.options.tus.maxMetadataSize);
     assertNoReservedMetadata(metadata);
-    const { space } = ctx.caller;
     const base: FinalUploadBase = {
       owner,
       // Marked as created through tus: only such uploads may be finished by a HEAD (see UploadRecovery).
-      metadata: markCreatedByTus(metadata),
+      metadata: markCreatedBy(metadata, 'tus'),
       contentType: metadataContentType(metadata),
-      // Naming speaks client paths; under owner scope they land in the caller's space.
-      pathFor: async (uploadId: string) => space.toStored(await this.pathFor(uploadId, metadata, exchange)),
+      pathFor: (uploadId: string) => endpointUploadPath(this.options, ctx.caller, exchange, uploadId, metadata),
       conflict,
     };
 
@@ -100,14 +98,6 @@ export class TusPostHandler {
     if (ACTIVE_STATUSES.includes(status)) headers['Upload-Expires'] = httpDate(expiresAt);
     if (withBody) headers['Upload-Offset'] = offset;
     exchange.empty(201, headers);
-  }
-
-  /** Where a tus upload is stored: `tus.naming`, else `tus/<uploadId>/<sanitised filename>`. */
-  private async pathFor(uploadId: string, metadata: Record<string, string>, exchange: HttpExchange): Promise<string> {
-    if (this.options.tus.naming) {
-      return this.options.tus.naming({ uploadId, metadata: { ...metadata }, request: exchange.platformRequest });
-    }
-    return `tus/${uploadId}/${sanitizeFileName(pickMetadata(metadata, FILENAME_KEYS))}`;
   }
 }
 

@@ -3,6 +3,7 @@ import type { ConcatRole } from '../../uploads/upload-concatenation';
 import { TUS_VERSION } from '../../vali-blob.constants';
 import type { ResolvedValiBlobOptions } from '../../vali-blob.options';
 import type { HttpExchange } from '../http-exchange';
+import { RUFH_ALLOWED_HEADERS, RUFH_EXPOSED_HEADERS } from '../rufh/rufh-protocol';
 
 /** Protocol versions this endpoint speaks, preferred first (`Tus-Version`). */
 export const TUS_VERSIONS = [TUS_VERSION];
@@ -66,17 +67,20 @@ export function corsHeaders(
   const { cors } = options.tus;
   const origin = exchange.header('origin');
   if (cors === false || origin === undefined) return {};
-  const allowed = cors === '*' || cors.includes(origin);
-  if (!allowed) return {};
+  if (cors !== '*' && !cors.includes(origin)) return {};
+  // The IETF draft shares the endpoint: its fields must pass the browser too when it is on.
+  const draft = options.tus.ietfDraft;
+  const exposed = draft ? [...TUS_EXPOSED_HEADERS, ...RUFH_EXPOSED_HEADERS] : TUS_EXPOSED_HEADERS;
+  const allowed = draft ? [...TUS_ALLOWED_HEADERS, ...RUFH_ALLOWED_HEADERS] : TUS_ALLOWED_HEADERS;
   const headers: Record<string, string> = {
     // Echo the origin (not `*`) so requests with credentials work too; `Vary` keeps shared caches honest.
     'Access-Control-Allow-Origin': cors === '*' ? '*' : origin,
-    'Access-Control-Expose-Headers': TUS_EXPOSED_HEADERS.join(', '),
+    'Access-Control-Expose-Headers': exposed.join(', '),
   };
   if (cors !== '*') headers.Vary = 'Origin';
   if (preflight) {
     headers['Access-Control-Allow-Methods'] = TUS_METHODS.join(', ');
-    headers['Access-Control-Allow-Headers'] = TUS_ALLOWED_HEADERS.join(', ');
+    headers['Access-Control-Allow-Headers'] = allowed.join(', ');
     headers['Access-Control-Max-Age'] = '86400';
   }
   return headers;
@@ -135,4 +139,20 @@ export function parseUploadConcat(header: string | undefined): ConcatRole {
     return id;
   });
   return { kind: 'final', ids };
+}
+
+/** Methods `X-HTTP-Method-Override` may name. */
+const OVERRIDABLE = new Set(['POST', 'GET', 'HEAD', 'PATCH', 'DELETE', 'OPTIONS']);
+
+/**
+ * The method a request acts as, for both protocols on the endpoint: only a POST may act as another method (as
+ * tusd does): the override exists for proxies that block PATCH/DELETE; honouring it on GET/HEAD would let a
+ * cacheable or "safe" request change state. 400 for a method the endpoint does not have.
+ */
+export function effectiveMethod(exchange: HttpExchange, realMethod: string): string {
+  const override = realMethod === 'POST' ? exchange.header('x-http-method-override') : undefined;
+  if (override === undefined) return realMethod;
+  const method = override.trim().toUpperCase();
+  if (!OVERRIDABLE.has(method)) throw new InvalidRequestError('X-HTTP-Method-Override names an unsupported method');
+  return method;
 }

@@ -1,10 +1,11 @@
 import { Delete, Get, Head, Inject, Injectable, Options, Param, Patch, Post, Req, Res } from '@nestjs/common';
-import { InvalidRequestError } from '../../errors/vali-blob.errors';
 import { TUS_VERSION, VALIBLOB_OPTIONS } from '../../vali-blob.constants';
 import type { ResolvedValiBlobOptions } from '../../vali-blob.options';
 import { withRequestTraceContext } from '../../telemetry/request-trace.context';
 import { HttpExchange } from '../http-exchange';
 import { RequestOwner } from '../request-owner';
+import { INTEROP_HEADER } from '../rufh/rufh-protocol';
+import { RufhDispatcher } from '../rufh/rufh.dispatcher';
 import { TusDeleteHandler } from './tus-delete.handler';
 import { answerError, answerMethodNotAllowed, answerVersionMismatch } from './tus-errors';
 import { TusGetHandler } from './tus-get.handler';
@@ -12,14 +13,13 @@ import { TusHeadHandler } from './tus-head.handler';
 import { TusOptionsHandler } from './tus-options.handler';
 import { TusPatchHandler } from './tus-patch.handler';
 import { TusPostHandler } from './tus-post.handler';
-import { corsHeaders } from './tus-protocol';
+import { corsHeaders, effectiveMethod } from './tus-protocol';
 import type { TusRequest } from './tus-request';
 
-/** Methods `X-HTTP-Method-Override` may name. */
-const OVERRIDABLE = new Set(['POST', 'GET', 'HEAD', 'PATCH', 'DELETE', 'OPTIONS']);
-
 /**
- * The tus 1.0.0 endpoint (mounted at `http.tus.path`, default `/files`) with the extensions creation,
+ * The tus 1.0.0 endpoint (mounted at `http.tus.path`, default `/files`), which also speaks the IETF resumable-upload
+ * draft to requests carrying `Upload-Draft-Interop-Version` (`RufhDispatcher`, unless `tus.ietfDraft` is off). tus
+ * with the extensions creation,
  * creation-with-upload, creation-defer-length, expiration, checksum, checksum-trailer, termination and
  * concatenation, on top of `ResumableUploadService` (the engine the REST API uses too). `GET /files/:id` streams
  * a completed upload with single-range support, as tusd does.
@@ -40,6 +40,7 @@ export class TusController {
     private readonly patchHandler: TusPatchHandler,
     private readonly deleteHandler: TusDeleteHandler,
     private readonly getHandler: TusGetHandler,
+    private readonly rufh: RufhDispatcher,
   ) {}
 
   /** Capabilities (and CORS preflight) of the endpoint. */
@@ -102,19 +103,14 @@ export class TusController {
     const endpointPath = id === undefined ? path.replace(/\/+$/, '') : path.replace(/\/[^/]*\/?$/, '');
     const caller = new RequestOwner(this.options, exchange);
     const ctx: TusRequest = { exchange, method: realMethod, endpointPath, headers: {}, caller };
+    // The IETF draft on the same endpoint, chosen per request by its interop header (see RufhDispatcher).
+    if (this.options.tus.ietfDraft && exchange.header(INTEROP_HEADER) !== undefined) {
+      return this.rufh.dispatch(ctx, id);
+    }
     try {
       Object.assign(ctx.headers, corsHeaders(this.options, exchange, false));
       ctx.headers['Tus-Resumable'] = TUS_VERSION;
-      // Only a POST may act as another method (as tusd does): it exists for proxies that block PATCH/DELETE;
-      // honouring it on GET/HEAD would let a cacheable or "safe" request change state.
-      const override = realMethod === 'POST' ? exchange.header('x-http-method-override') : undefined;
-      if (override !== undefined) {
-        const method = override.trim().toUpperCase();
-        if (!OVERRIDABLE.has(method)) {
-          throw new InvalidRequestError('X-HTTP-Method-Override names an unsupported method');
-        }
-        ctx.method = method;
-      }
+      ctx.method = effectiveMethod(exchange, realMethod);
       // OPTIONS answers with its own headers: no Tus-Resumable there (spec).
       if (ctx.method === 'OPTIONS') return this.optionsHandler.handle(ctx);
       // Offsets must never come from a cache, errors included (a cached 404 would restart an upload).

@@ -1,0 +1,37 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { UploadGoneError } from '../../errors/vali-blob.errors';
+import { ACTIVE_STATUSES, UploadStatus } from '../../sessions/upload-session.model';
+import { ResumableUploadService } from '../../uploads/resumable-upload.service';
+import { rejectedAgain } from '../../uploads/upload-input';
+import { VALIBLOB_OPTIONS } from '../../vali-blob.constants';
+import type { ResolvedValiBlobOptions } from '../../vali-blob.options';
+import { authorizeRequest } from '../http-exchange';
+import { stateHeaders } from './rufh-answers';
+import type { RufhRequest } from './rufh-request';
+
+/**
+ * Draft offset retrieval (§4.3): `HEAD` on the upload resource. It first ends a creation or append still in flight
+ * for the upload (§4.6, through the engine's request-release model across instances), so the offset it reports is
+ * the one the next append is accepted at — never an outdated one. 204 with the state headers and
+ * `Cache-Control: no-store`; 410 once the upload was cancelled or expired unfinished.
+ */
+@Injectable()
+export class RufhOffsetHandler {
+  constructor(
+    private readonly uploads: ResumableUploadService,
+    @Inject(VALIBLOB_OPTIONS) private readonly options: ResolvedValiBlobOptions,
+  ) {}
+
+  /** 204 with `Upload-Offset`, `Upload-Complete`, `Upload-Length` (when known) and `Upload-Limit`. */
+  async handle(ctx: RufhRequest, id: string): Promise<void> {
+    const owner = await authorizeRequest(this.options, ctx.exchange, 'status', { uploadId: id });
+    const session = await this.uploads.readForClient(id, { owner, transport: 'rufh' }, true);
+    if (session.status === UploadStatus.Aborted) throw new UploadGoneError(id, 'aborted');
+    // The policy refused it: every request for it answers the same rejection.
+    if (session.status === UploadStatus.Rejected) throw rejectedAgain(session);
+    if (ACTIVE_STATUSES.includes(session.status) && session.expiresAt <= Date.now()) {
+      throw new UploadGoneError(id, 'expired');
+    }
+    ctx.exchange.empty(204, stateHeaders(ctx, session, this.options));
+  }
+}
