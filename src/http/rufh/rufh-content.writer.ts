@@ -46,7 +46,7 @@ export class RufhContentWriter {
     const { uploadId, owner, offset, complete, contentLength } = input;
     let length: number | null;
     try {
-      length = lengthOf(input);
+      length = indicatedLength(input);
     } catch (error) {
       // §4.4: a wrong offset is answered as such first; lengths measured from it mean nothing.
       if (offset !== input.recordedOffset) throw new OffsetMismatchError(input.recordedOffset, offset);
@@ -97,8 +97,13 @@ export class RufhContentWriter {
   }
 }
 
-/** The length the request and the upload agree on (§4.1.3), `null` while unknown; 400 when they disagree. */
-function lengthOf(input: RufhContent): number | null {
+/**
+ * The length a request and its upload agree on (§4.1.3: `Upload-Length`, or offset + `Content-Length` with
+ * `Upload-Complete: ?1`; every indicator MUST match), `null` while unknown; `InconsistentLengthError` otherwise.
+ */
+export function indicatedLength(
+  input: Pick<RufhContent, 'offset' | 'complete' | 'contentLength' | 'declaredLength' | 'recordedLength'>,
+): number | null {
   const { offset, complete, contentLength, declaredLength, recordedLength } = input;
   const indicated = [declaredLength, complete && contentLength !== null ? offset + contentLength : undefined];
   let length = recordedLength;

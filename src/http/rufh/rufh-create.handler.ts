@@ -10,7 +10,7 @@ import { contentLength, hasBody } from '../tus/tus-headers';
 import { endpointUploadPath } from '../tus/tus-naming';
 import { uploadUrl } from '../tus/tus-request';
 import { answerCompleted, stateHeaders, stateOfView } from './rufh-answers';
-import { RufhContentWriter } from './rufh-content.writer';
+import { indicatedLength, RufhContentWriter } from './rufh-content.writer';
 import { contentDigest, reprDigestSha256 } from './rufh-digest';
 import { answerRufhStalled } from './rufh-errors';
 import { sendUploadResumption } from './rufh-interim';
@@ -47,6 +47,14 @@ export class RufhCreateHandler {
     // Everything the client sent is validated before an upload exists, so a refused request leaves nothing behind.
     const length = contentLength(exchange);
     const declaredLength = integerField(exchange, 'upload-length');
+    // Known up front, the length reaches the policy's onCreate and the size limits before anything is stored.
+    const totalSize = indicatedLength({
+      offset: 0,
+      complete,
+      contentLength: length,
+      declaredLength,
+      recordedLength: null,
+    });
     const checksum = contentDigest(exchange, options.checksumAlgorithms);
     const reprSha256 = reprDigestSha256(exchange);
     const { metadata, contentType } = representationOf(exchange, options);
@@ -57,10 +65,9 @@ export class RufhCreateHandler {
     // Past the write cap (or during shutdown) refuse before a session exists, so a retry does not leave one behind.
     if (withBody) this.uploads.assertWriteCapacity();
 
-    // The length is recorded by the content writer (it also checks the indicators agree); creation starts open.
     const session = await this.uploads.start({
       owner,
-      totalSize: null,
+      totalSize,
       contentType,
       metadata: stored,
       conflict,
@@ -83,7 +90,7 @@ export class RufhCreateHandler {
       uploadId: session.uploadId,
       owner,
       offset: 0,
-      recordedLength: null,
+      recordedLength: totalSize,
       recordedOffset: 0,
       declaredLength,
       complete,

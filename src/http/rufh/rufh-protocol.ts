@@ -71,7 +71,9 @@ export function integerField(exchange: HttpExchange, name: string): number | und
 
 function integerItem(header: string): number | undefined {
   const value = itemValue(header);
-  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 ? value : undefined;
+  // The parser gives Integers and Decimals alike as numbers: `8.0` is a Decimal, not the Integer the draft asks for.
+  const integer = /^\s*\d+\s*(;|$)/.test(header);
+  return integer && typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 ? value : undefined;
 }
 
 function itemValue(header: string): unknown {
