@@ -92,3 +92,21 @@ export class UnsupportedInteropVersionError extends ValiBlobError {
     );
   }
 }
+
+/**
+ * The application's body parser (Express `json`/`urlencoded`, Fastify `application/json`/`text/plain`) read an
+ * upload's content before the route ran, and no exact copy is left (`rawBody` off): the bytes cannot be stored
+ * faithfully, so nothing is. 415 — send the content with a type no parser reads, or enable `rawBody`.
+ * @publicApi
+ */
+export class BodyAlreadyParsedError extends ValiBlobError {
+  constructor(contentType: string | undefined) {
+    super(
+      'UNSUPPORTED_CONTENT_TYPE',
+      `The application's body parser already read this ${contentType ? printable(contentType) : 'untyped'} content, ` +
+        'so it cannot be stored byte for byte; create with Upload-Complete: ?0 and append with ' +
+        "application/partial-upload, or enable the platform's rawBody option",
+      415,
+    );
+  }
+}

@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, OnModuleInit, Optional } from '@nestjs/comm
 import { HttpAdapterHost } from '@nestjs/core';
 import { VALIBLOB_HTTP_OPTIONS } from '../vali-blob.constants';
 import type { HttpMounts } from './http-mounts';
+import { FastifyHooks, shieldDraftContent } from './rufh/rufh-representation-type';
 
 /** Content types whose bodies the ValiBlob routes stream themselves. */
 const RAW_BODY_CONTENT_TYPES = ['application/offset+octet-stream', 'application/octet-stream'];
@@ -51,17 +52,24 @@ export class FastifyBodyParserRegistrar implements OnModuleInit {
     // The blob route too: a body sent to an unknown path under it gets the 404 Express gives, not a 415.
     const mounts = [this.http.tus, this.http.rest, this.http.blobs].filter((m): m is string => m !== null);
     if (mounts.length === 0) return;
-    registerPassThroughParsers(adapter.getInstance() as FastifyLike, mounts, this.logger);
+    const fastify = adapter.getInstance() as FastifyLike & FastifyHooks;
+    registerPassThroughParsers(fastify, mounts, this.logger);
+    // The IETF draft labels creation content with the representation's type: keep it from Fastify's parsers too.
+    const tus = this.http.tus;
+    if (tus !== null) shieldDraftContent(fastify, (url) => underMounts(url, [tus]));
   }
+}
+
+/** Whether a route URL lies under one of the mounts. */
+function underMounts(url: string | undefined, mounts: string[]): boolean {
+  if (!url) return false;
+  const route = `/${url.replace(/^\/+|\/+$/g, '')}/`;
+  return mounts.some((mount) => route.includes(`/${mount}/`));
 }
 
 /** Register the pass-through parsers on a Fastify instance (see `FastifyBodyParserRegistrar`). */
 function registerPassThroughParsers(fastify: FastifyLike, mounts: string[], logger?: Logger): void {
-  const isUploadRoute = (url: string | undefined): boolean => {
-    if (!url) return false;
-    const route = `/${url.replace(/^\/+|\/+$/g, '')}/`;
-    return mounts.some((mount) => route.includes(`/${mount}/`));
-  };
+  const isUploadRoute = (url: string | undefined): boolean => underMounts(url, mounts);
   const passThrough: Parameters<FastifyLike['addContentTypeParser']>[1] = (request, _payload, done) => {
     // No route matched: a path under a mount goes on to the not-found answer (404), as on Express.
     const url = request.is404 ? request.url?.split('?')[0] : request.routeOptions?.url;

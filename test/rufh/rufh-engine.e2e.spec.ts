@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import type { UploadCreateContext } from '../../src/policy/upload-policy.interfaces';
 import { ResumableUploadService } from '../../src/uploads/resumable-upload.service';
 import type { ValiBlobModuleOptions } from '../../src/vali-blob.options';
@@ -114,6 +115,34 @@ describe('IETF resumable-upload draft through the engine', () => {
     expect(head.headers['upload-complete']).toBe('?0');
   });
 
+  it('§4.6: a HEAD first ends the append in flight; the next append takes the offset it reports', async () => {
+    const data = testBytes(300_000, 5);
+    const created = await send(t.endpoint, 'POST', { ...V8, 'Upload-Complete': '?0', 'Upload-Length': data.length });
+    const location = url(created.headers.location);
+    const first = data.subarray(0, 100_000);
+    const inFlight = await partialAppend(location, 0, data.length, first);
+    // The first bytes are on their way; the client "lost" the request and asks where the upload stands.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const started = Date.now();
+    const head = await send(location, 'HEAD', V8);
+    expect(head.status).toBe(204);
+    // Not after the idle timeout: the writer was asked to let go at once.
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(await inFlight.answered).toMatch(/^HTTP\/1\.1 400 /);
+    const offset = Number(head.headers['upload-offset']);
+    expect(offset).toBe(first.length);
+    const rest = {
+      ...V8,
+      'Upload-Complete': '?1',
+      'Upload-Offset': offset,
+      'Content-Type': 'application/partial-upload',
+    };
+    const done = await send(location, 'PATCH', rest, data.subarray(offset));
+    expect(done.status).toBe(200);
+    const download = await fetch(location);
+    expect(Buffer.from(await download.arrayBuffer()).equals(data)).toBe(true);
+  });
+
   it("owner scope: another owner's upload resource answers as if it did not exist", async () => {
     const mine = { ...V8, 'x-user': 'alice' };
     const answer = await send(t.endpoint, 'POST', { ...mine, 'Upload-Complete': '?0', 'Upload-Length': 10 });
@@ -128,6 +157,25 @@ describe('IETF resumable-upload draft through the engine', () => {
   });
 });
 
+/** A PATCH whose content is only partly sent, on its own socket; resolves what the server answered on it. */
+async function partialAppend(location: string, offset: number, declared: number, first: Buffer) {
+  const { hostname, port, pathname } = new URL(location);
+  const socket = connect(Number(port), hostname);
+  await new Promise((resolve) => socket.once('connect', resolve));
+  let received = '';
+  const answered = new Promise<string>((resolve) => {
+    socket.on('data', (d: Buffer) => (received += d.toString()));
+    socket.on('close', () => resolve(received));
+    socket.on('error', () => undefined);
+  });
+  const head =
+    `PATCH ${pathname} HTTP/1.1\r\nHost: ${hostname}:${port}\r\nUpload-Draft-Interop-Version: 8\r\n` +
+    `Upload-Offset: ${offset}\r\nUpload-Complete: ?1\r\nContent-Type: application/partial-upload\r\n` +
+    `Content-Length: ${declared}\r\n\r\n`;
+  await new Promise<void>((resolve) => socket.write(Buffer.concat([Buffer.from(head), first]), () => resolve()));
+  return { socket, answered };
+}
+
 function data5(): Buffer {
   return Buffer.from('12345');
 }
@@ -141,6 +189,27 @@ describe('IETF draft options', () => {
       expect(answer.headers['tus-resumable']).toBe('1.0.0');
       const options = await send(t.endpoint, 'OPTIONS', {});
       expect(options.headers['accept-patch']).toBeUndefined();
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('with tus.cors, browsers may send and read the draft fields', async () => {
+    const t = await startTusApp('express', { tus: { cors: '*' } });
+    try {
+      const preflight = await send(t.endpoint, 'OPTIONS', {
+        Origin: 'https://app.example',
+        'Access-Control-Request-Method': 'POST',
+        'Access-Control-Request-Headers': 'upload-complete, upload-draft-interop-version',
+      });
+      const allowed = String(preflight.headers['access-control-allow-headers']);
+      for (const name of ['Upload-Complete', 'Upload-Draft-Interop-Version', 'Content-Digest', 'Repr-Digest']) {
+        expect(allowed).toContain(name);
+      }
+      const answer = await send(t.endpoint, 'POST', { ...V8, Origin: 'https://app.example', 'Upload-Complete': '?0' });
+      const exposed = String(answer.headers['access-control-expose-headers']);
+      for (const name of ['Location', 'Upload-Offset', 'Upload-Complete', 'Upload-Limit'])
+        expect(exposed).toContain(name);
     } finally {
       await t.close();
     }

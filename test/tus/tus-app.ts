@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
-import type { INestApplication } from '@nestjs/common';
+import type { INestApplication, NestApplicationOptions } from '@nestjs/common';
 import { mkdtemp, rm } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -29,7 +29,7 @@ export interface TusTestApp {
 /**
  * Start a Nest app with ValiBlobModule on `platform`, local storage in a fresh temp dir, listening on port 0.
  * Sets `requestTimeout = 0` as the runnable server does. `fastifyOptions` go to `new FastifyAdapter(...)`
- * (e.g. router options such as `caseSensitive`).
+ * (e.g. router options such as `caseSensitive`); `nestOptions` go to `NestFactory.create` (e.g. `rawBody`).
  */
 export async function startTusApp(
   platform: Platform,
@@ -37,6 +37,7 @@ export async function startTusApp(
   http: ValiBlobHttpOptions = { tus: { path: 'files' }, rest: { path: 'uploads' } },
   globalPrefix?: string,
   fastifyOptions?: ConstructorParameters<typeof FastifyAdapter>[0],
+  nestOptions: NestApplicationOptions = {},
 ): Promise<TusTestApp> {
   const root = await mkdtemp(join(tmpdir(), 'valiblob-tus-'));
   @Module({
@@ -52,8 +53,8 @@ export async function startTusApp(
   class TestModule {}
   const app =
     platform === 'fastify'
-      ? await NestFactory.create(TestModule, new FastifyAdapter(fastifyOptions), { logger: ['error'] })
-      : await NestFactory.create(TestModule, { logger: ['error'] });
+      ? await NestFactory.create(TestModule, new FastifyAdapter(fastifyOptions), { logger: ['error'], ...nestOptions })
+      : await NestFactory.create(TestModule, { logger: ['error'], ...nestOptions });
   if (globalPrefix) app.setGlobalPrefix(globalPrefix);
   await app.listen(0, '127.0.0.1');
   const server = app.getHttpServer() as Server;

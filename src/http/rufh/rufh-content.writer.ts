@@ -25,6 +25,8 @@ export interface RufhContent {
   contentLength: number | null;
   /** From `Content-Digest`. */
   checksum?: ChunkChecksum;
+  /** The content stream when it is not the request itself (a platform's `rawBody` copy). */
+  body?: Readable;
 }
 
 /**
@@ -61,7 +63,7 @@ export class RufhContentWriter {
       result = await this.uploads.uploadChunk({
         ...chunk,
         offset,
-        body: ctx.exchange.body,
+        body: input.body ?? ctx.exchange.body,
         contentLength,
         checksum: input.checksum,
         declareTotalSize: length !== input.recordedLength && length !== null ? length : undefined,

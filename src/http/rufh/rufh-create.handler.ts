@@ -6,11 +6,12 @@ import { ResumableUploadService } from '../../uploads/resumable-upload.service';
 import { assertNoReservedMetadata, markCreatedBy } from '../../uploads/upload-transport';
 import { VALIBLOB_OPTIONS } from '../../vali-blob.constants';
 import type { ResolvedValiBlobOptions } from '../../vali-blob.options';
-import { contentLength, hasBody } from '../tus/tus-headers';
+import { hasBody } from '../tus/tus-headers';
 import { endpointUploadPath } from '../tus/tus-naming';
 import { uploadUrl } from '../tus/tus-request';
 import { answerCompleted, stateHeaders, stateOfView } from './rufh-answers';
 import { indicatedLength, RufhContentWriter } from './rufh-content.writer';
+import { creationContent } from './rufh-creation.content';
 import { contentDigest, reprDigestSha256 } from './rufh-digest';
 import { answerRufhStalled } from './rufh-errors';
 import { sendUploadResumption } from './rufh-interim';
@@ -45,7 +46,7 @@ export class RufhCreateHandler {
     const conflict = options.tus.conflict;
     const owner = await ctx.caller.authorize('create', { conflict, overwrite: conflict === 'overwrite' });
     // Everything the client sent is validated before an upload exists, so a refused request leaves nothing behind.
-    const length = contentLength(exchange);
+    const { body, length } = creationContent(exchange);
     const declaredLength = integerField(exchange, 'upload-length');
     // Known up front, the length reaches the policy's onCreate and the size limits before anything is stored.
     const totalSize = indicatedLength({
@@ -96,6 +97,7 @@ export class RufhCreateHandler {
       complete,
       contentLength: length,
       checksum,
+      body,
     });
     if (result.endReason === 'idle' || result.endReason === 'aborted') return answerRufhStalled(ctx, result);
     if (result.session.status === UploadStatus.Complete) return answerCompleted(ctx, result.session, options);

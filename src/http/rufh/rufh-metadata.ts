@@ -2,10 +2,10 @@ import { parse as parseContentDisposition } from 'content-disposition';
 import { InvalidRequestError } from '../../errors/vali-blob.errors';
 import type { ResolvedValiBlobOptions } from '../../vali-blob.options';
 import type { HttpExchange } from '../http-exchange';
-import { mediaType } from '../tus/tus-headers';
 import { metadataContentType, parseTusMetadata } from '../tus/tus-metadata';
 import { TUS_CONTENT_TYPE } from '../tus/tus-protocol';
 import { PARTIAL_UPLOAD_TYPE } from './rufh-protocol';
+import { representationType } from './rufh-representation-type';
 
 /** What a creation request says about the representation it starts (draft §4.2, "representation metadata"). */
 export interface RufhRepresentation {
@@ -32,8 +32,8 @@ export function representationOf(exchange: HttpExchange, options: ResolvedValiBl
     const filename = fileNameOf(disposition);
     if (filename !== undefined) metadata.filename = filename;
   }
-  const type = mediaType(exchange);
-  const declared = type && !TRANSFER_TYPES.includes(type) ? exchange.header('content-type')!.trim() : null;
+  const type = representationType(exchange);
+  const declared = type.media && !TRANSFER_TYPES.includes(type.media) ? type.value!.trim() : null;
   return { metadata, contentType: declared ?? metadataContentType(metadata) };
 }
 
