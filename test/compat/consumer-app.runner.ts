@@ -56,20 +56,27 @@ export interface TusUploadResult {
   size: number;
   /** Offset accepted after each PATCH: one entry per chunk. */
   chunkOffsets: number[];
+  /** Answers that carried `Upload-Draft-Interop-Version` (the server spoke the IETF draft). */
+  draftAnswers: number;
   sha256: string;
 }
 
-/** Upload `size` random bytes through the app's tus endpoint with the project's own tus-js-client. */
+/**
+ * Upload `size` random bytes through the app's tus endpoint with the project's own tus-js-client (`protocol`:
+ * tus-js-client's `protocol` option, e.g. `ietf-draft-05` for the IETF draft on the same endpoint).
+ */
 export async function uploadWithTusClient(
   dir: string,
   appUrl: string,
   size: number,
   chunkSize: number,
+  protocol?: string,
 ): Promise<TusUploadResult> {
   const payload = randomBytes(size);
   const file = join(dir, 'payload.bin');
   writeFileSync(file, payload);
   const args = [join('client', 'tus-upload.cjs'), `${appUrl}/files`, file, String(chunkSize)];
+  if (protocol) args.push(protocol);
   const { code, stdout, stderr } = await run(process.execPath, args, dir, 60_000);
   const line = stdout.split('\n').find((entry) => entry.startsWith('TUS_UPLOAD_RESULT '));
   if (code !== 0 || !line) throw new Error(`the tus client failed (exit ${code}):\n${stdout}\n${stderr}`);

@@ -4,7 +4,14 @@ import { join } from 'node:path';
 import { httpRequest } from '../support/http-client';
 import { PG_URL, serviceAvailable } from '../support/services';
 import { createScratchPostgres, ScratchPostgres } from '../typeorm/typeorm-test-db';
-import { migratedSchema, queryDatabase, readBack, startConsumerApp, uploadWithTusClient } from './consumer-app.runner';
+import {
+  migratedSchema,
+  queryDatabase,
+  readBack,
+  sha256,
+  startConsumerApp,
+  uploadWithTusClient,
+} from './consumer-app.runner';
 import {
   compile,
   CONSUMER_VARIANTS,
@@ -155,6 +162,16 @@ describeIfRunnable(SUITE, () => {
           expect(back.served.status).toBe(200);
           expect(back.servedSha256).toBe(upload.sha256);
           expect(back.onDiskSha256).toBe(upload.sha256);
+
+          // The IETF draft on the same endpoint, from the tarball (its runtime dependencies load in this tree).
+          const draft = await uploadWithTusClient(project!.dir, app.url, UPLOAD_SIZE, CHUNK_SIZE, 'ietf-draft-05');
+          expect(draft.draftAnswers).toBeGreaterThan(UPLOAD_SIZE / CHUNK_SIZE);
+          expect(upload.draftAnswers).toBe(0);
+          const draftServed = await httpRequest(draft.url);
+          expect({ status: draftServed.status, sha256: sha256(draftServed.body) }).toEqual({
+            status: 200,
+            sha256: draft.sha256,
+          });
 
           // The session lives in the migrated PostgreSQL database (TypeORM store), not in memory.
           const rows = await queryDatabase<{ status: string; checksum: string; partition: string }>(

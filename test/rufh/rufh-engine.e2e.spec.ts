@@ -60,6 +60,14 @@ describe('IETF resumable-upload draft through the engine', () => {
     expect(answer.status).toBe(200);
     expect(answer.headers['repr-digest']).toBe(digest);
     expect(JSON.parse(answer.body).status).toBe('Complete');
+    // Cancelling a finished upload is refused as on tus (no allowTerminateFinished): the blob stays.
+    const location = url(answer.headers.location);
+    const cancel = await send(location, 'DELETE', V8);
+    expect({ status: cancel.status, code: JSON.parse(cancel.body).code }).toEqual({
+      status: 400,
+      code: 'UPLOAD_COMPLETE',
+    });
+    expect((await send(location, 'GET', {})).status).toBe(200);
   });
 
   it('Repr-Digest that does not match: rejected at completion (nothing published), later requests say so', async () => {

@@ -3,7 +3,7 @@ import {
   ChecksumMismatchError,
   InconsistentLengthError,
   OffsetMismatchError,
-  SizeExceededError,
+  UploadCompleteError,
   UploadInterruptedError,
   UploadRejectedError,
   ValiBlobError,
@@ -60,9 +60,10 @@ export function answerRufhError(ctx: RufhRequest, error: unknown, options: Resol
     if (error instanceof InconsistentLengthError) type = RUFH_PROBLEMS.inconsistentLength;
     // 460 is tus's own status; on the draft a content digest mismatch is a plain client error.
     if (error instanceof ChecksumMismatchError) status = 400;
-    // §4.1.4: a 413 caused by the upload limits MUST carry Upload-Limit.
-    const limit =
-      error instanceof SizeExceededError ? uploadLimitValue(ctx.version, endpointLimits(options)) : undefined;
+    // DELETE of a finished upload without `allowTerminateFinished`: 400, as on tus.
+    if (error instanceof UploadCompleteError) status = 400;
+    // §4.1.4: a 413 caused by the upload limits (size, quota) MUST carry Upload-Limit.
+    const limit = status === 413 ? uploadLimitValue(ctx.version, endpointLimits(options)) : undefined;
     if (limit !== undefined) headers['Upload-Limit'] = limit;
     // A refusal of the complete representation (digest, policy at publish) is the processing's answer (§4.4).
     if (error instanceof UploadRejectedError && ctx.completing) headers['Upload-Complete'] = '?1';
