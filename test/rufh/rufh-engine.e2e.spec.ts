@@ -123,6 +123,16 @@ describe('IETF resumable-upload draft through the engine', () => {
     expect(head.headers['upload-complete']).toBe('?0');
   });
 
+  it('interop 5 and 6 also complete at a declared length (tus-js-client relies on it); 7 and 8 do not', async () => {
+    for (const version of [5, 6, 7, 8]) {
+      const headers = { 'Upload-Draft-Interop-Version': version, 'Upload-Length': 3 };
+      const created = await send(t.endpoint, 'POST', { ...headers, 'Upload-Complete': '?0' }, Buffer.from('abc'));
+      const complete = version <= 6 ? '?1' : '?0';
+      expect({ version, complete: created.headers['upload-complete'] }).toEqual({ version, complete });
+      expect({ version, status: created.status }).toEqual({ version, status: version <= 6 ? 200 : 201 });
+    }
+  });
+
   it('§4.6: a HEAD first ends the append in flight; the next append takes the offset it reports', async () => {
     const data = testBytes(300_000, 5);
     const created = await send(t.endpoint, 'POST', { ...V8, 'Upload-Complete': '?0', 'Upload-Length': data.length });

@@ -75,4 +75,38 @@ describe.each(PLATFORMS)('draft creation content a body parser reads, on %s', (p
     expect(appended.status).toBe(200);
     await expectServed(plain, location, 'application/json');
   });
+
+  it('an append sent as POST + X-HTTP-Method-Override: PATCH (tus-js-client overridePatchMethod) works', async () => {
+    const created = await create(plain, 'application/octet-stream', undefined, '?0');
+    const location = new URL(String(created.headers.location), plain.origin).href;
+    const headers = {
+      ...V8,
+      'X-HTTP-Method-Override': 'PATCH',
+      'Content-Type': 'application/partial-upload',
+      'Upload-Offset': '0',
+      'Upload-Complete': '?1',
+    };
+    const appended = await rawRequest(location, { method: 'POST', headers, body: JSON_BYTES });
+    expect(appended.status).toBe(200);
+    await expectServed(plain, location, 'application/octet-stream');
+  });
+
+  it('interop 5 appends carry any type: Fastify streams it; Express takes rawBody or refuses with 415', async () => {
+    const v5 = { 'Upload-Draft-Interop-Version': '5' };
+    for (const t of [plain, raw]) {
+      const created = await rawRequest(t.endpoint, { method: 'POST', headers: { ...v5, 'Upload-Complete': '?0' } });
+      const location = new URL(String(created.headers.location), t.origin).href;
+      const headers = { ...v5, 'Content-Type': 'application/json', 'Upload-Offset': '0', 'Upload-Complete': '?1' };
+      const appended = await rawRequest(location, { method: 'PATCH', headers, body: JSON_BYTES });
+      if (platform === 'express' && t === plain) {
+        expect(appended.status).toBe(415);
+        const head = await rawRequest(location, { method: 'HEAD', headers: v5 });
+        expect(head.headers['upload-offset']).toBe('0');
+      } else {
+        expect(appended.status).toBe(200);
+        const download = await fetch(location);
+        expect(Buffer.from(await download.arrayBuffer()).equals(JSON_BYTES)).toBe(true);
+      }
+    }
+  });
 });

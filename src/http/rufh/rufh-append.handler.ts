@@ -10,12 +10,14 @@ import { concatRoleOf } from '../../uploads/upload-concatenation';
 import { VALIBLOB_OPTIONS } from '../../vali-blob.constants';
 import type { ResolvedValiBlobOptions } from '../../vali-blob.options';
 import { authorizeRequest } from '../http-exchange';
-import { contentLength, hasBody, mediaType } from '../tus/tus-headers';
+import { hasBody } from '../tus/tus-headers';
 import { answerCompleted, stateHeaders, stateOfView } from './rufh-answers';
 import { RufhContentWriter } from './rufh-content.writer';
 import { contentDigest } from './rufh-digest';
 import { answerRufhStalled, CompletedUploadError } from './rufh-errors';
 import { booleanField, integerField, PARTIAL_UPLOAD_TYPE } from './rufh-protocol';
+import { representationType } from './rufh-representation-type';
+import { requestContent } from './rufh-request.content';
 import type { RufhRequest } from './rufh-request';
 
 /**
@@ -37,7 +39,8 @@ export class RufhAppendHandler {
     const { options } = this;
     const owner = await authorizeRequest(options, exchange, 'write', { uploadId: id });
     // Interop 5 (draft -03) predates the media type; tus-js-client sends no Content-Type in that mode.
-    if (ctx.version >= 6 && mediaType(exchange) !== PARTIAL_UPLOAD_TYPE) {
+    // The type as the client sent it: a POST + X-HTTP-Method-Override was relabelled on Fastify (see there).
+    if (ctx.version >= 6 && representationType(exchange).media !== PARTIAL_UPLOAD_TYPE) {
       throw new UnsupportedContentTypeError(exchange.header('content-type'), [PARTIAL_UPLOAD_TYPE]);
     }
     const offset = integerField(exchange, 'upload-offset');
@@ -49,7 +52,7 @@ export class RufhAppendHandler {
       throw new InvalidRequestError('An append needs Upload-Complete: ?0 or ?1 (a Structured Boolean)');
     }
     ctx.completing = complete;
-    const length = contentLength(exchange);
+    const { body, length } = requestContent(exchange);
     const declaredLength = integerField(exchange, 'upload-length');
     const checksum = contentDigest(exchange, options.checksumAlgorithms);
     const session = await this.uploads.getSession(id, { owner });
@@ -70,6 +73,7 @@ export class RufhAppendHandler {
       complete,
       contentLength: length,
       checksum,
+      body,
     });
     if (result.endReason === 'idle' || result.endReason === 'aborted') return answerRufhStalled(ctx, result);
     if (result.session.status === UploadStatus.Complete) return answerCompleted(ctx, result.session, options);

@@ -29,13 +29,19 @@ export interface RufhContent {
   body?: Readable;
 }
 
+/** The last interop version whose uploads also complete on reaching their declared length (see below). */
+const LAST_TUSD_STYLE_VERSION = 6;
+
 /**
  * Writes the content of a draft creation or append through the engine, with the draft's completion rules on
  * top of the engine's chunk semantics (offset check, atomic advance, stored prefix on interruption):
  * - the length is recorded from `Upload-Length` or, with `Upload-Complete: ?1`, offset + `Content-Length`
  *   (§4.1.3); values that disagree with each other or with the recorded length are `inconsistent-upload-length`;
  * - an upload completes only when a `?1` request's content was fully processed (§4.1.2) — never because the
- *   offset reached the length — and then under the same lock as the last bytes (the engine's auto-complete);
+ *   offset reached the length — and then under the same lock as the last bytes (the engine's auto-complete).
+ *   Interop 5 and 6 (drafts -03 to -05, tus-js-client's draft modes) also complete when the content reaches a
+ *   length the client declared, as tusd does: those drafts had no such rule, and tus-js-client relies on it (a
+ *   stream source of known size never marks its last part `?1`, and an empty file is created with `?0`);
  * - content running past the recorded length is refused and the upload deactivated (§4.4 MUST).
  * Shared by the creation and append handlers, so both apply one set of rules.
  */
@@ -67,7 +73,7 @@ export class RufhContentWriter {
         contentLength,
         checksum: input.checksum,
         declareTotalSize: length !== input.recordedLength && length !== null ? length : undefined,
-        autoComplete: complete,
+        autoComplete: complete || ctx.version <= LAST_TUSD_STYLE_VERSION,
       });
     } catch (error) {
       // The meter's overrun names the upload's own length as its limit (a length over the maximum names the maximum).

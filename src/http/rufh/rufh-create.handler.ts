@@ -11,7 +11,7 @@ import { endpointUploadPath } from '../tus/tus-naming';
 import { uploadUrl } from '../tus/tus-request';
 import { answerCompleted, stateHeaders, stateOfView } from './rufh-answers';
 import { indicatedLength, RufhContentWriter } from './rufh-content.writer';
-import { creationContent } from './rufh-creation.content';
+import { requestContent } from './rufh-request.content';
 import { contentDigest, reprDigestSha256 } from './rufh-digest';
 import { answerRufhStalled } from './rufh-errors';
 import { sendUploadResumption } from './rufh-interim';
@@ -46,7 +46,7 @@ export class RufhCreateHandler {
     const conflict = options.tus.conflict;
     const owner = await ctx.caller.authorize('create', { conflict, overwrite: conflict === 'overwrite' });
     // Everything the client sent is validated before an upload exists, so a refused request leaves nothing behind.
-    const { body, length } = creationContent(exchange);
+    const { body, length } = requestContent(exchange);
     const declaredLength = integerField(exchange, 'upload-length');
     // Known up front, the length reaches the policy's onCreate and the size limits before anything is stored.
     const totalSize = indicatedLength({

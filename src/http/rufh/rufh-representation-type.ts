@@ -22,18 +22,21 @@ export interface FastifyHooks {
 }
 
 /**
- * On Fastify, keep a draft creation request's content away from the body parsers. Its `Content-Type` names the
- * representation (`application/json`, `text/plain`, …), which Fastify's own parsers would read (and refuse when
- * empty) before the route runs. An `onRequest` hook — before parsing — files the type away for the handler and
- * labels the request `application/octet-stream`, which ValiBlob's pass-through parser leaves as a stream. Only
- * POSTs carrying `Upload-Draft-Interop-Version` under `isUploadRoute` are touched.
+ * On Fastify, keep a draft request's content away from the body parsers. A creation's `Content-Type` names the
+ * representation (`application/json`, `text/plain`, …), and an interop-5 append may carry any type; Fastify's own
+ * parsers would read them (and refuse empty ones) before the route runs. An `onRequest` hook — before parsing —
+ * files the type away for the handler and labels the request `application/octet-stream`, which ValiBlob's
+ * pass-through parser leaves as a stream. Only POSTs and PATCHes carrying `Upload-Draft-Interop-Version` under
+ * `isUploadRoute` are touched.
  */
 export function shieldDraftContent(fastify: FastifyHooks, isUploadRoute: (url: string | undefined) => boolean): void {
   fastify.addHook('onRequest', (request, _reply, done) => {
     const { raw } = request;
     const type = raw.headers['content-type'];
-    const draftCreation = raw.method === 'POST' && raw.headers[INTEROP_HEADER] !== undefined;
-    if (draftCreation && type !== undefined && isUploadRoute(request.url?.split('?')[0])) {
+    // Creations (POST) and appends (PATCH, where interop 5 allows any type) carry content Fastify must not parse.
+    const withContent = raw.method === 'POST' || raw.method === 'PATCH';
+    const draft = withContent && raw.headers[INTEROP_HEADER] !== undefined;
+    if (draft && type !== undefined && isUploadRoute(request.url?.split('?')[0])) {
       representationTypes.set(raw, type);
       raw.headers['content-type'] = STREAMED_TYPE;
     }
@@ -41,7 +44,10 @@ export function shieldDraftContent(fastify: FastifyHooks, isUploadRoute: (url: s
   });
 }
 
-/** The media type (lower-case, no parameters) and full value of the representation a creation request names. */
+/**
+ * The media type (lower-case, no parameters) and full value of the `Content-Type` the client sent, also when the
+ * Fastify hook relabelled the request (a creation, or an append sent as POST + `X-HTTP-Method-Override`).
+ */
 export function representationType(exchange: HttpExchange): { media?: string; value?: string } {
   const stashed = representationTypes.get(exchange.req);
   if (stashed === undefined) return { media: mediaType(exchange), value: exchange.header('content-type') };
