@@ -256,15 +256,16 @@ describe.each(PLATFORMS)('RUFH interop 8: upload append on %s', (platform) => {
     expect(sha256(await c.bytes(url))).toBe(sha256(data));
   });
 
-  it('§4.4 a stalled body (idle timeout): prefix kept; 500 UPLOAD_INTERRUPTED, Upload-Offset (contract)', async () => {
+  it('§4.4 a stalled body (idle timeout) is ended: connection closed, prefix kept, not complete', async () => {
     const { url } = await c.create({ 'Upload-Length': '10' });
     const open = openRequest(url, 'PATCH', appendHeaders(0, false, 10));
     await open.write(Buffer.from('abc'));
+    // As on tus: the idle connection is closed (no final answer reaches a client that stopped sending).
     const res = await within(open.response, IDLE_MS + 5000, 'the end of the stalled append');
+    expect(res).toBeUndefined();
+    // §4.4: as much as possible is appended, and the upload is not complete.
     expect(await offsetOf(c, url)).toBe(3);
     expect(await completeOf(c, url)).toBe(false);
-    expect(res && [res.status, header(res, 'upload-offset'), header(res, 'upload-complete')]).toEqual([500, '3', '?0']);
-    expect(problem(res!).code).toBe('UPLOAD_INTERRUPTED');
     open.abort();
   });
 

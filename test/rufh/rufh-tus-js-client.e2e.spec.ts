@@ -59,7 +59,12 @@ describe.each(PLATFORMS)(
         function expectCompletedBody(answer: Exchange, url: string, size: number, checksum: string): void {
           expect(answer.headers['repr-digest']).toBe(`sha-256=:${Buffer.from(checksum, 'hex').toString('base64')}:`);
           expect(answer.headers['content-type']).toMatch(/^application\/json/);
-          expect(JSON.parse(answer.body)).toMatchObject({ uploadId: idOf(url), size, checksum, status: 'complete' });
+          expect(JSON.parse(answer.body)).toMatchObject({
+            uploadId: idOf(url),
+            totalSize: size,
+            checksum,
+            status: 'Complete',
+          });
         }
 
         it.each([

@@ -37,7 +37,12 @@ interface InFlight {
 }
 
 function startInFlight(url: string, method: string, headers: Record<string, string>, length: number): InFlight {
-  const req = request(url, { method, headers: { ...DRAFT, ...headers, 'Content-Length': String(length) } });
+  // Its own connection (no keep-alive pool), destroyed once over, so nothing outlives the test.
+  const req = request(url, {
+    method,
+    agent: false,
+    headers: { ...DRAFT, ...headers, 'Content-Length': String(length) },
+  });
   let over = false;
   let gotInterim: (headers: IncomingHttpHeaders) => void = () => undefined;
   const firstInterim = new Promise<IncomingHttpHeaders>((resolve) => (gotInterim = resolve));
@@ -54,7 +59,10 @@ function startInFlight(url: string, method: string, headers: Record<string, stri
     req.on('error', (error) => resolve({ answered: false, error: error.message }));
     req.on('close', () => resolve({ answered: false, error: 'closed without an answer' }));
   });
-  void outcome.then(() => (over = true));
+  void outcome.then(() => {
+    over = true;
+    req.destroy();
+  });
   return {
     firstInterim,
     outcome,
@@ -85,7 +93,8 @@ async function sendPart(inFlight: InFlight, data: Buffer): Promise<void> {
 
 /** A's request must be over within a few seconds of B's answer: an error answer, or a closed connection. */
 async function expectEnded(inFlight: InFlight): Promise<Outcome> {
-  const timeout = sleep(15_000).then(() => 'still running 15 s after B answered' as const);
+  // Unref'd: the timer must not keep the test process alive once the race is decided.
+  const timeout = sleep(15_000, undefined, { ref: false }).then(() => 'still running 15 s after B answered' as const);
   const outcome = await Promise.race([inFlight.outcome, timeout]);
   expect(outcome).not.toBe('still running 15 s after B answered');
   const ended = outcome as Outcome;
@@ -207,11 +216,16 @@ describe.each(backends)('RUFH across two server processes ($name)', (db) => {
     const how = ended.answered ? `answered ${ended.status} ${String(ended.json.code)}` : `closed (${ended.error})`;
     // eslint-disable-next-line no-console -- the measured resume point is reported in the test output
     console.log(`${db.name}: B's HEAD reported offset ${offset} of ${PART} bytes A had received; A's request ${how}`);
-    // Contract ("Creation ?1"): the body is the completed upload {uploadId, path, size, contentType, checksum, status}.
-    const keys = ['uploadId', 'path', 'size', 'contentType', 'checksum', 'status'];
-    const { uploadId, status, size } = patch.json;
+    // The body is the completed upload as the REST session view shows it.
+    const keys = ['uploadId', 'path', 'totalSize', 'contentType', 'checksum', 'status'];
+    const { uploadId, status, totalSize } = patch.json;
     const missing = keys.filter((key) => !(key in patch.json));
-    expect({ missing, uploadId, status, size }).toEqual({ missing: [], uploadId: id, status: 'complete', size: SIZE });
+    expect({ missing, uploadId, status, totalSize }).toEqual({
+      missing: [],
+      uploadId: id,
+      status: 'Complete',
+      totalSize: SIZE,
+    });
   }
 
   it('HEAD on B ends a stalled PATCH on A; PATCH on B at the reported offset completes it byte-exact', async () => {
@@ -239,7 +253,10 @@ describe.each(backends)('RUFH across two server processes ($name)', (db) => {
     );
     const first = data.subarray(0, PART / 4);
     expect(await inFlight.write(first)).toBe(true);
-    const interim = await Promise.race([inFlight.firstInterim, sleep(15_000).then(() => null)]);
+    const interim = await Promise.race([
+      inFlight.firstInterim,
+      sleep(15_000, undefined, { ref: false }).then(() => null),
+    ]);
     expect(interim).toMatchObject({ 'upload-draft-interop-version': '8', location: expect.any(String) });
     await sendPart(inFlight, data.subarray(PART / 4, PART));
     await resumeOnB(idOf(interim!.location), inFlight, data).catch((error: Error) => {
