@@ -1,7 +1,9 @@
 import { ACTIVE_STATUSES, UploadStatus } from '../../sessions/upload-session.model';
+import type { ChunkResult } from '../../uploads/resumable-upload.types';
 import type { UploadSessionView } from '../../uploads/upload-session.view';
 import type { ResolvedValiBlobOptions } from '../../vali-blob.options';
 import { reprDigestValue } from './rufh-digest';
+import { answerRufhStalled } from './rufh-errors';
 import { remainingSeconds, uploadLimitValue } from './rufh-protocol';
 import type { RufhRequest } from './rufh-request';
 
@@ -52,4 +54,20 @@ export function answerCompleted(ctx: RufhRequest, session: UploadSessionView, op
   const headers = stateHeaders(ctx, stateOfView(session), options);
   if (session.checksum) headers['Repr-Digest'] = reprDigestValue(session.checksum);
   ctx.exchange.json(200, ctx.caller.space.view(session), headers);
+}
+
+/**
+ * The answer once a creation or append wrote its content: the completed upload (200) when this request finished
+ * it, else `openStatus` (201 for a creation, 204 for an append) with the state headers; a body that ended early
+ * (idle, reset) gets the interrupted answer, if its client is still there to read it.
+ */
+export function answerWritten(
+  ctx: RufhRequest,
+  result: ChunkResult,
+  openStatus: 201 | 204,
+  options: ResolvedValiBlobOptions,
+): void {
+  if (result.endReason === 'idle' || result.endReason === 'aborted') return answerRufhStalled(ctx, result);
+  if (result.session.status === UploadStatus.Complete) return answerCompleted(ctx, result.session, options);
+  ctx.exchange.empty(openStatus, stateHeaders(ctx, stateOfView(result.session), options));
 }

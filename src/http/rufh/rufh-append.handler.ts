@@ -11,10 +11,10 @@ import { VALIBLOB_OPTIONS } from '../../vali-blob.constants';
 import type { ResolvedValiBlobOptions } from '../../vali-blob.options';
 import { authorizeRequest } from '../http-exchange';
 import { hasBody } from '../tus/tus-headers';
-import { answerCompleted, stateHeaders, stateOfView } from './rufh-answers';
+import { answerWritten } from './rufh-answers';
 import { RufhContentWriter } from './rufh-content.writer';
 import { contentDigest } from './rufh-digest';
-import { answerRufhStalled, CompletedUploadError } from './rufh-errors';
+import { CompletedUploadError } from './rufh-errors';
 import { booleanField, integerField, PARTIAL_UPLOAD_TYPE } from './rufh-protocol';
 import { representationType } from './rufh-representation-type';
 import { requestContent } from './rufh-request.content';
@@ -75,8 +75,6 @@ export class RufhAppendHandler {
       checksum,
       body,
     });
-    if (result.endReason === 'idle' || result.endReason === 'aborted') return answerRufhStalled(ctx, result);
-    if (result.session.status === UploadStatus.Complete) return answerCompleted(ctx, result.session, options);
-    exchange.empty(204, stateHeaders(ctx, stateOfView(result.session), options));
+    answerWritten(ctx, result, 204, options);
   }
 }

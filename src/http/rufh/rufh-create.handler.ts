@@ -1,6 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InvalidRequestError } from '../../errors/vali-blob.errors';
-import { UploadStatus } from '../../sessions/upload-session.model';
 import { withExpectedSha256 } from '../../uploads/expected-digest';
 import { ResumableUploadService } from '../../uploads/resumable-upload.service';
 import { assertNoReservedMetadata, markCreatedBy } from '../../uploads/upload-transport';
@@ -9,11 +8,10 @@ import type { ResolvedValiBlobOptions } from '../../vali-blob.options';
 import { hasBody } from '../tus/tus-headers';
 import { endpointUploadPath } from '../tus/tus-naming';
 import { uploadUrl } from '../tus/tus-request';
-import { answerCompleted, stateHeaders, stateOfView } from './rufh-answers';
+import { answerWritten } from './rufh-answers';
 import { indicatedLength, RufhContentWriter } from './rufh-content.writer';
 import { requestContent } from './rufh-request.content';
 import { contentDigest, reprDigestSha256 } from './rufh-digest';
-import { answerRufhStalled } from './rufh-errors';
 import { sendUploadResumption } from './rufh-interim';
 import { representationOf } from './rufh-metadata';
 import { booleanField, integerField, remainingSeconds, uploadLimitValue } from './rufh-protocol';
@@ -99,8 +97,6 @@ export class RufhCreateHandler {
       checksum,
       body,
     });
-    if (result.endReason === 'idle' || result.endReason === 'aborted') return answerRufhStalled(ctx, result);
-    if (result.session.status === UploadStatus.Complete) return answerCompleted(ctx, result.session, options);
-    exchange.empty(201, stateHeaders(ctx, stateOfView(result.session), options));
+    answerWritten(ctx, result, 201, options);
   }
 }
