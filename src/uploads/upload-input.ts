@@ -6,7 +6,7 @@ import {
 } from '../errors/vali-blob.errors';
 import { UploadRejectedError } from '../errors/policy.errors';
 import { rejectionOf } from '../policy/policy-metadata';
-import { UploadSession, UploadStatus } from '../sessions/upload-session.model';
+import { ACTIVE_STATUSES, UploadSession, UploadStatus } from '../sessions/upload-session.model';
 import type { ChunkResult, UploadChunkInput } from './resumable-upload.types';
 import { toSessionView } from './upload-session.view';
 
@@ -116,4 +116,19 @@ export function chunkTooLarge(totalSize: number | null, maxUploadSize: number): 
       : `Chunk goes past the upload's total size of ${totalSize} bytes`,
     totalSize ?? maxUploadSize,
   );
+}
+
+/**
+ * What a client's status read (tus HEAD, draft offset retrieval) answers for an upload that has ended without
+ * completing: 410 once aborted or expired unfinished, the recorded rejection again once the policy refused it.
+ */
+export function assertStatusReadable(
+  session: Pick<UploadSession, 'uploadId' | 'status' | 'expiresAt' | 'metadata'>,
+): void {
+  if (session.status === UploadStatus.Aborted) throw new UploadGoneError(session.uploadId, 'aborted');
+  // The policy refused it: every request for it answers the same rejection.
+  if (session.status === UploadStatus.Rejected) throw rejectedAgain(session);
+  if (ACTIVE_STATUSES.includes(session.status) && session.expiresAt <= Date.now()) {
+    throw new UploadGoneError(session.uploadId, 'expired');
+  }
 }

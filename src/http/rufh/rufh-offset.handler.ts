@@ -1,8 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { UploadGoneError } from '../../errors/vali-blob.errors';
-import { ACTIVE_STATUSES, UploadStatus } from '../../sessions/upload-session.model';
 import { ResumableUploadService } from '../../uploads/resumable-upload.service';
-import { rejectedAgain } from '../../uploads/upload-input';
+import { assertStatusReadable } from '../../uploads/upload-input';
 import { VALIBLOB_OPTIONS } from '../../vali-blob.constants';
 import type { ResolvedValiBlobOptions } from '../../vali-blob.options';
 import { authorizeRequest } from '../http-exchange';
@@ -26,12 +24,7 @@ export class RufhOffsetHandler {
   async handle(ctx: RufhRequest, id: string): Promise<void> {
     const owner = await authorizeRequest(this.options, ctx.exchange, 'status', { uploadId: id });
     const session = await this.uploads.readForClient(id, { owner, transport: 'rufh' }, true);
-    if (session.status === UploadStatus.Aborted) throw new UploadGoneError(id, 'aborted');
-    // The policy refused it: every request for it answers the same rejection.
-    if (session.status === UploadStatus.Rejected) throw rejectedAgain(session);
-    if (ACTIVE_STATUSES.includes(session.status) && session.expiresAt <= Date.now()) {
-      throw new UploadGoneError(id, 'expired');
-    }
+    assertStatusReadable(session);
     ctx.exchange.empty(204, stateHeaders(ctx, session, this.options));
   }
 }

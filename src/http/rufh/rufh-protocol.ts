@@ -14,6 +14,9 @@ import type { HttpExchange } from '../http-exchange';
  */
 export const RUFH_INTEROP_VERSIONS: readonly number[] = [5, 6, 7, 8];
 
+/** The latest draft's interop version: the dialect of answers to requests that name none this server speaks. */
+export const LATEST_INTEROP_VERSION = RUFH_INTEROP_VERSIONS[RUFH_INTEROP_VERSIONS.length - 1];
+
 /** The request header that selects the draft on the shared endpoint (and names its interop version). */
 export const INTEROP_HEADER = 'upload-draft-interop-version';
 

@@ -11,7 +11,7 @@ import { RufhAppendHandler } from './rufh-append.handler';
 import { RufhCreateHandler } from './rufh-create.handler';
 import { answerRufhError } from './rufh-errors';
 import { RufhOffsetHandler } from './rufh-offset.handler';
-import { INTEROP_HEADER, interopVersionOf, RUFH_INTEROP_VERSIONS } from './rufh-protocol';
+import { INTEROP_HEADER, interopVersionOf, LATEST_INTEROP_VERSION, RUFH_INTEROP_VERSIONS } from './rufh-protocol';
 import type { RufhRequest } from './rufh-request';
 
 /**
@@ -39,7 +39,7 @@ export class RufhDispatcher {
     const { exchange } = request;
     const header = exchange.header(INTEROP_HEADER) ?? '';
     const version = interopVersionOf(header);
-    const ctx: RufhRequest = { ...request, version: version ?? Math.max(...RUFH_INTEROP_VERSIONS) };
+    const ctx: RufhRequest = { ...request, version: version ?? LATEST_INTEROP_VERSION };
     try {
       Object.assign(ctx.headers, corsHeaders(this.options, exchange, false));
       ctx.method = effectiveMethod(exchange, ctx.method);

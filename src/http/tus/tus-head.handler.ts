@@ -1,7 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { UploadGoneError } from '../../errors/vali-blob.errors';
 import { ACTIVE_STATUSES, UploadStatus } from '../../sessions/upload-session.model';
-import { rejectedAgain } from '../../uploads/upload-input';
+import { assertStatusReadable } from '../../uploads/upload-input';
 import { concatRoleOf } from '../../uploads/upload-concatenation';
 import { UploadRecovery } from '../../uploads/upload-recovery';
 import { VALIBLOB_OPTIONS } from '../../vali-blob.constants';
@@ -25,11 +24,8 @@ export class TusHeadHandler {
     // A tus client that sees Upload-Offset == Upload-Length sends nothing more: an upload whose completion
     // died (every byte stored) is finished here, or it never would be (tus-created uploads only).
     const session = await this.recovery.finishIfStored(id, owner);
-    if (session.status === UploadStatus.Aborted) throw new UploadGoneError(id, 'aborted');
-    // The policy refused it: every request for it answers the same rejection.
-    if (session.status === UploadStatus.Rejected) throw rejectedAgain(session);
+    assertStatusReadable(session);
     const active = ACTIVE_STATUSES.includes(session.status);
-    if (active && session.expiresAt <= Date.now()) throw new UploadGoneError(id, 'expired');
     const headers: Record<string, string | number> = { ...ctx.headers };
     const role = concatRoleOf(session);
     // A final upload reports its offset only once it is done (spec); ours are built before POST answers.

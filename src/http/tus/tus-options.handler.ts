@@ -7,8 +7,8 @@ import {
   endpointLimits,
   INTEROP_HEADER,
   interopVersionOf,
+  LATEST_INTEROP_VERSION,
   PARTIAL_UPLOAD_TYPE,
-  RUFH_INTEROP_VERSIONS,
   uploadLimitValue,
 } from '../rufh/rufh-protocol';
 
@@ -33,7 +33,7 @@ export class TusOptionsHandler {
       // the limits (§4.1.4), in the dialect of the interop version asked about (the latest when none is named).
       headers['Accept-Patch'] = PARTIAL_UPLOAD_TYPE;
       const asked = ctx.exchange.header(INTEROP_HEADER);
-      const version = (asked === undefined ? null : interopVersionOf(asked)) ?? Math.max(...RUFH_INTEROP_VERSIONS);
+      const version = (asked === undefined ? null : interopVersionOf(asked)) ?? LATEST_INTEROP_VERSION;
       const limit = uploadLimitValue(version, endpointLimits(options));
       if (limit !== undefined) headers['Upload-Limit'] = limit;
     }
